@@ -1,0 +1,1 @@
+//! The identifier grammars of CARP.md (atlas ids, action ids, semantic versions).

@@ -1,0 +1,2 @@
+pub trait Clock {}
+pub struct SystemClock;

@@ -1,0 +1,3 @@
+pub struct Config;
+pub enum TraceMode {}
+pub enum Backpressure {}

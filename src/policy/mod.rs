@@ -1,0 +1,6 @@
+//! Policies: action patterns, the evaluation order of CARP.md, and the
+//! rate-limit and budget counters that policies consult.
+
+pub mod evaluate;
+pub mod pattern;
+pub mod usage;
