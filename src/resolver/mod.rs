@@ -1,4 +1,404 @@
-//! The resolver: sessions, CARP requests and resolutions.
-pub struct Resolver;
-pub struct SessionId;
-pub struct Stats;
+//! The resolver: loaded atlases, sessions, CARP requests and their traces.
+//!
+//! One [`Resolver`] is shared by any number of threads. Sessions are found
+//! without a global lock and each has its own, so different sessions
+//! proceed in parallel while one session's operations are serialized (its
+//! sequence numbers follow call order). Atlases live in an immutable
+//! [`Catalog`] snapshot that loads and unloads replace whole.
+
+mod request;
+mod resolution;
+mod session;
+
+pub use resolution::DecisionType;
+pub use session::SessionId;
+
+use crate::atlas::catalog::{json_string, Catalog};
+use crate::atlas::validate::{parse_manifest, Origin};
+use crate::clock::{Clock, SystemClock, UnixMicros};
+use crate::config::Config;
+use crate::error::{Error, ErrorKind, Result};
+use crate::limits::{MAX_ID_LEN, MAX_TEXT_LEN};
+use crate::trace::chain::SessionChain;
+use crate::trace::event::ChainIds;
+use crate::trace::ids::new_v7;
+use crate::trace::jsonl::{verify_stored, write_jsonl};
+use crate::trace::operation::{Operation, OperationEvents, ResolveRecord};
+use crate::trace::pipeline::ShutdownReport;
+use crate::trace::recorder::{Recorder, TraceStats};
+use crate::trace::store::{MemoryStore, TraceStore};
+use crate::trace::verify::VerifyReport;
+use parking_lot::{Mutex, RwLock};
+use request::{parse_request, Request};
+use resolution::{write_resolution, Decision, ResolutionIds, Scope};
+use session::{Session, SessionTable};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Counters of a resolver, as `cra_stats` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub trace: TraceStats,
+    /// Sessions begun and not yet ended.
+    pub sessions_active: u64,
+}
+
+/// How [`Resolver::trace_jsonl`] treats events still in flight.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceRead {
+    /// Wait up to this long for the session to be ready, else fail with `Timeout`.
+    Wait(Duration),
+    /// Return the events processed so far, at once.
+    Partial,
+}
+
+/// Loads atlases, runs sessions and resolves CARP requests.
+pub struct Resolver {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    catalog: RwLock<Arc<Catalog>>,
+    /// Serializes loads and unloads, so each builds on the one before.
+    catalog_writer: Mutex<()>,
+    sessions: SessionTable,
+    recorder: Recorder,
+}
+
+/// Builds a [`Resolver`] with a clock or trace store of the caller's.
+pub struct ResolverBuilder {
+    config: Config,
+    clock: Arc<dyn Clock>,
+    store: Arc<dyn TraceStore>,
+}
+
+impl ResolverBuilder {
+    /// Reads time from `clock` instead of the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> ResolverBuilder {
+        self.clock = clock;
+        self
+    }
+
+    /// Stores sealed events in `store` instead of a private [`MemoryStore`].
+    pub fn store(mut self, store: Arc<dyn TraceStore>) -> ResolverBuilder {
+        self.store = store;
+        self
+    }
+
+    /// Errors: `InvalidArgument` naming a setting out of range.
+    pub fn build(self) -> Result<Resolver> {
+        self.config.validate()?;
+        Ok(Resolver {
+            recorder: Recorder::new(&self.config, self.store)?,
+            config: self.config,
+            clock: self.clock,
+            catalog: RwLock::new(Arc::new(Catalog::new())),
+            catalog_writer: Mutex::new(()),
+            sessions: SessionTable::new(),
+        })
+    }
+}
+
+impl Resolver {
+    /// A resolver with `config`, the system clock and an in-memory store.
+    ///
+    /// Errors: `InvalidArgument` naming a setting out of range.
+    pub fn new(config: Config) -> Result<Resolver> {
+        Resolver::builder(config).build()
+    }
+
+    pub fn builder(config: Config) -> ResolverBuilder {
+        ResolverBuilder {
+            config,
+            clock: Arc::new(SystemClock),
+            store: Arc::new(MemoryStore::new()),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    // ----- atlases -----
+
+    /// Loads an atlas manifest given as JSON text and returns its id.
+    ///
+    /// Errors: `InvalidJson`, `InvalidAtlas` (naming the JSON pointer of the
+    /// first broken rule), `Conflict` (atlas or action id already loaded),
+    /// `InvalidArgument` (document too large). The resolver is unchanged on error.
+    pub fn load_atlas(&self, json: &str) -> Result<String> {
+        self.install(parse_manifest(json, Origin::Text)?)
+    }
+
+    /// Loads an atlas manifest from a file; context pack `files` are read
+    /// relative to the file's folder.
+    ///
+    /// Errors: as [`Self::load_atlas`], plus `Io` when a file cannot be read.
+    pub fn load_atlas_file(&self, path: &Path) -> Result<String> {
+        let bytes = std::fs::read(path).map_err(|err| {
+            Error::new(ErrorKind::Io, format!("cannot read atlas file '{}': {err}", path.display()))
+        })?;
+        let json = String::from_utf8(bytes).map_err(|err| {
+            Error::new(
+                ErrorKind::InvalidJson,
+                format!(
+                    "atlas file '{}' is not UTF-8 (invalid byte at offset {})",
+                    path.display(),
+                    err.utf8_error().valid_up_to()
+                ),
+            )
+        })?;
+        let folder = path.parent().unwrap_or(Path::new("."));
+        self.install(parse_manifest(&json, Origin::File { folder })?)
+    }
+
+    fn install(&self, manifest: crate::atlas::Manifest) -> Result<String> {
+        let atlas_id = manifest.atlas_id.clone();
+        let _writer = self.catalog_writer.lock();
+        let next = self.catalog.read().with_atlas(manifest)?;
+        *self.catalog.write() = Arc::new(next);
+        Ok(atlas_id)
+    }
+
+    /// Unloads an atlas with its actions, policies and context packs.
+    ///
+    /// Errors: `NotFound`. Usage counters of its policies are forgotten.
+    pub fn unload_atlas(&self, atlas_id: &str) -> Result<()> {
+        let _writer = self.catalog_writer.lock();
+        let next = self.catalog.read().without_atlas(atlas_id)?;
+        *self.catalog.write() = Arc::new(next);
+        Ok(())
+    }
+
+    fn catalog(&self) -> Arc<Catalog> {
+        self.catalog.read().clone()
+    }
+
+    // ----- sessions -----
+
+    /// Begins a session for `agent_id` and records `session.started`.
+    ///
+    /// Errors: `InvalidArgument` (empty or over-long agent id, over-long
+    /// goal), `Backpressure` and `Shutdown` in deferred mode.
+    pub fn begin_session(&self, agent_id: &str, goal: &str) -> Result<SessionId> {
+        check_argument("agent_id", agent_id, MAX_ID_LEN, false)?;
+        check_argument("goal", goal, MAX_TEXT_LEN, true)?;
+        self.recorder.check_open()?;
+        let now = self.now();
+        let ids = ChainIds {
+            session_id: new_v7(now),
+            trace_id: new_v7(now),
+        };
+        let chain = SessionChain::new(ids, new_v7(now));
+        let session = Arc::new(Session::new(chain.clone(), agent_id, now));
+        // Nobody else can see the session yet, so its lock is not needed.
+        self.recorder.record(Operation {
+            chain,
+            at: now,
+            events: OperationEvents::SessionStarted {
+                agent_id: agent_id.into(),
+                goal: goal.into(),
+            },
+        })?;
+        let id = session.id();
+        self.sessions.insert(session);
+        Ok(id)
+    }
+
+    /// Ends a session and records `session.ended` with its duration.
+    ///
+    /// Errors: `InvalidArgument` (over-long reason), `NotFound`,
+    /// `SessionEnded`, `Backpressure`, `Shutdown`.
+    pub fn end_session(&self, session_id: SessionId, reason: &str) -> Result<()> {
+        check_argument("reason", reason, MAX_TEXT_LEN, true)?;
+        self.recorder.check_open()?;
+        let session = self.sessions.get(session_id)?;
+        let mut state = session.lock();
+        if state.ended {
+            return Err(ended(session_id));
+        }
+        let now = self.now();
+        self.recorder.record(Operation {
+            chain: session.chain.clone(),
+            at: now,
+            events: OperationEvents::SessionEnded {
+                reason: reason.into(),
+                duration_ms: u64::try_from(now.saturating_sub(session.started_at) / 1000).unwrap_or(0),
+            },
+        })?;
+        state.ended = true;
+        self.sessions.mark_ended();
+        Ok(())
+    }
+
+    // ----- resolve -----
+
+    /// Resolves a CARP request (JSON) and returns the resolution (JSON).
+    ///
+    /// Errors: `InvalidArgument` (document too large), `InvalidJson`,
+    /// `InvalidRequest` (naming the JSON pointer and the rule), `NotFound`
+    /// (session, atlas or capability), `Permission` (the agent does not own
+    /// the session), `SessionEnded`, `Conflict` (request id reused in the
+    /// session), `Backpressure`, `Shutdown`. A failed request records nothing.
+    pub fn resolve(&self, request_json: &str) -> Result<String> {
+        let now = self.now();
+        let request = parse_request(request_json, now, self.config.clock_skew_seconds)?;
+        self.recorder.check_open()?;
+        let session = self
+            .sessions
+            .get(request.session_id)
+            .map_err(|err| Error::at(ErrorKind::NotFound, "/requester/session_id", err.message()))?;
+        let catalog = self.catalog();
+        let scope = Scope::of(&catalog, &request)?;
+        let mut state = session.lock();
+        check_ownership(&session, &request)?;
+        if state.ended {
+            return Err(ended(request.session_id));
+        }
+        if state.request_ids.contains(&*request.request_id) {
+            return Err(Error::at(
+                ErrorKind::Conflict,
+                "/request_id",
+                format!("request '{}' was already used in this session", request.request_id),
+            ));
+        }
+        let decision = Decision::make(&catalog, &scope, &request, &state.usage, now);
+        let ids = ResolutionIds {
+            resolution_id: new_v7(now),
+            approval_id: (decision.decision_type == DecisionType::RequiresApproval).then(|| new_v7(now)),
+            trace_id: session.chain.ids().trace_id,
+            issued_at: now,
+            ttl_seconds: self.config.ttl_seconds,
+        };
+        let request_id_json = json_string(&request.request_id);
+        let mut resolution = String::with_capacity(1024);
+        write_resolution(&mut resolution, &catalog, &request_id_json, &decision, &ids);
+        self.recorder.record(Operation {
+            chain: session.chain.clone(),
+            at: now,
+            events: OperationEvents::Resolve(Box::new(ResolveRecord {
+                catalog,
+                request_id_json,
+                goal: request.goal.as_ref().into(),
+                atlas_ids_json: scope.atlas_ids_json,
+                evaluations: decision.evaluations,
+                blocks: decision.blocks,
+                resolution_id: ids.resolution_id,
+                decision_type: decision.decision_type.as_str(),
+                allowed_count: decision.allowed_count,
+                denied_count: decision.denied_count,
+                ttl_seconds: ids.ttl_seconds,
+            })),
+        })?;
+        state.request_ids.insert(request.request_id.as_ref().into());
+        Ok(resolution)
+    }
+
+    // ----- traces -----
+
+    /// Whether every event of the session emitted so far is stored (always
+    /// true in immediate mode). Errors: `NotFound`.
+    pub fn is_trace_ready(&self, session_id: SessionId) -> Result<bool> {
+        Ok(self.sessions.get(session_id)?.chain.is_ready())
+    }
+
+    /// Waits until the session's events emitted before this call are stored;
+    /// a zero timeout checks once. Errors: `NotFound`, `Timeout`, `Shutdown`.
+    pub fn await_trace_ready(&self, session_id: SessionId, timeout: Duration) -> Result<()> {
+        let session = self.sessions.get(session_id)?;
+        self.recorder.await_chain(&session.chain, timeout)
+    }
+
+    /// Waits until every event emitted before this call is stored.
+    /// Errors: `Timeout`, `Shutdown`.
+    pub fn flush_traces(&self, timeout: Duration) -> Result<()> {
+        self.recorder.flush(timeout)
+    }
+
+    /// The session's trace as TRACE/1.0 JSON Lines.
+    ///
+    /// Errors: `NotFound`; with [`TraceRead::Wait`], `Timeout` (and no text)
+    /// when the session is not ready in time, `Shutdown`.
+    pub fn trace_jsonl(&self, session_id: SessionId, read: TraceRead) -> Result<String> {
+        let session = self.sessions.get(session_id)?;
+        if let TraceRead::Wait(timeout) = read {
+            self.recorder.await_chain(&session.chain, timeout)?;
+        }
+        let mut jsonl = String::new();
+        let ids = session.chain.ids();
+        self.recorder
+            .store()
+            .read(ids.session_id, 0, &mut |events| write_jsonl(&mut jsonl, ids, events));
+        Ok(jsonl)
+    }
+
+    /// Verifies the session's stored events; `pending` counts those still in
+    /// flight. The report says whether the chain is valid. Errors: `NotFound`.
+    pub fn verify_chain(&self, session_id: SessionId) -> Result<VerifyReport> {
+        let session = self.sessions.get(session_id)?;
+        let chain = &session.chain;
+        let emitted = chain.emitted();
+        let mut report = VerifyReport::default();
+        let ids = chain.ids();
+        self.recorder
+            .store()
+            .read(ids.session_id, 0, &mut |events| report = verify_stored(ids, events));
+        report.pending = emitted.saturating_sub(chain.processed());
+        Ok(report)
+    }
+
+    /// Stops the resolver: from now on new work fails with `Shutdown`, the
+    /// deferred buffer is drained within the shutdown timeout, and the
+    /// processor is joined. Reads (traces, verification, stats) keep
+    /// working. Dropping the resolver does the same; calling it again only
+    /// reports again.
+    pub fn shutdown(&self) -> ShutdownReport {
+        self.recorder.shutdown()
+    }
+
+    pub fn stats(&self) -> Stats {
+        Stats {
+            trace: self.recorder.stats(),
+            sessions_active: self.sessions.active(),
+        }
+    }
+
+    fn now(&self) -> UnixMicros {
+        self.clock.now_micros()
+    }
+}
+
+fn check_ownership(session: &Session, request: &Request<'_>) -> Result<()> {
+    if *session.agent_id == *request.agent_id {
+        Ok(())
+    } else {
+        Err(Error::at(
+            ErrorKind::Permission,
+            "/requester/agent_id",
+            format!(
+                "agent '{}' does not own session '{}'",
+                session::truncated(&request.agent_id),
+                request.session_id
+            ),
+        ))
+    }
+}
+
+fn ended(session_id: SessionId) -> Error {
+    Error::new(
+        ErrorKind::SessionEnded,
+        format!("session '{session_id}' has ended"),
+    )
+}
+
+fn check_argument(name: &str, value: &str, limit: usize, may_be_empty: bool) -> Result<()> {
+    if !may_be_empty && value.is_empty() {
+        return Err(Error::new(ErrorKind::InvalidArgument, format!("{name} must not be empty")));
+    }
+    if value.len() > limit {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{name} is {} bytes, more than the limit of {limit}", value.len()),
+        ));
+    }
+    Ok(())
+}

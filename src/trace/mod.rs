@@ -2,5 +2,17 @@
 //! storage, JSONL export, verification, and the deferred pipeline.
 
 pub mod canonical_json;
+pub mod chain;
+pub mod event;
 pub mod hash;
+pub mod ids;
+pub mod jsonl;
+pub mod operation;
+pub mod payload;
+pub mod pipeline;
+pub mod progress;
+pub mod recorder;
+pub mod seal;
+pub mod store;
+pub mod timestamp;
 pub mod verify;

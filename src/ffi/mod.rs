@@ -1,0 +1,26 @@
+//! The C ABI, version 1 (`include/cra.h`, generated from this module by cbindgen).
+//!
+//! This layer only translates: it checks every pointer, length and UTF-8
+//! text before any work, calls the safe core, converts results into status
+//! codes, output parameters and `cra_error` objects, and catches panics so
+//! none crosses into the host. It holds no logic of its own.
+#![allow(non_camel_case_types)]
+#![allow(clippy::missing_safety_doc)] // each function's safety rules are in its doc comment
+
+mod args;
+mod boundary;
+mod buf;
+mod config;
+mod error;
+mod resolver;
+mod status;
+mod trace;
+mod version;
+
+pub use buf::*;
+pub use config::*;
+pub use error::*;
+pub use resolver::*;
+pub use status::*;
+pub use trace::*;
+pub use version::*;

@@ -1,0 +1,204 @@
+//! The resolver handle: creation, atlases, sessions and resolve.
+
+use super::args;
+use super::boundary::call;
+use super::buf::cra_buf;
+use super::config::cra_config;
+use super::error::cra_error;
+use super::status::cra_status;
+use super::version::CRA_ID_BUF_LEN;
+use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
+use crate::resolver::Resolver;
+use std::ffi::c_char;
+use std::path::Path;
+
+/// Longest path `cra_load_atlas_file` takes, in bytes.
+const MAX_PATH_LEN: usize = 4096;
+
+/// A resolver: loaded atlases, sessions and their traces. Opaque.
+///
+/// Every function taking a `cra_resolver *` is thread-safe and may run
+/// concurrently with any other, except `cra_resolver_free`, which must be
+/// the last call on the handle.
+pub struct cra_resolver {
+    pub(crate) inner: Resolver,
+}
+
+/// Creates a resolver with the settings in `*cfg` (NULL: the defaults of
+/// `cra_config_init`) and stores it in `*out`. In deferred mode this starts
+/// the background trace processor.
+///
+/// Ownership: the caller owns `*out` and frees it with `cra_resolver_free`.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` when `out` is NULL, when
+/// `cfg->struct_size` is smaller than `sizeof(cra_config)`, or when a
+/// setting is out of range (the message names it); `CRA_ERR_INTERNAL` when
+/// the processor thread cannot start.
+#[no_mangle]
+pub unsafe extern "C" fn cra_resolver_new(
+    cfg: *const cra_config,
+    out: *mut *mut cra_resolver,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let out = args::out(out, "out")?;
+        let config = cfg.as_ref().copied().unwrap_or_else(cra_config::defaults).to_config()?;
+        let inner = Resolver::new(config)?;
+        *out = Box::into_raw(Box::new(cra_resolver { inner }));
+        Ok(())
+    })
+}
+
+/// Stops and frees a resolver: new calls are refused with
+/// `CRA_ERR_SHUTDOWN`, the deferred buffer is drained for up to
+/// `shutdown_timeout_ms` (events it cannot drain in time are reported on
+/// stderr), the processor is joined, and all memory is released.
+/// Must be the last call on `r`; calls racing with it are the host's bug.
+/// `cra_resolver_free(NULL)` does nothing.
+#[no_mangle]
+pub unsafe extern "C" fn cra_resolver_free(r: *mut cra_resolver) {
+    if r.is_null() {
+        return;
+    }
+    // A panic while shutting down must not unwind into the host; the
+    // memory is released either way.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        (*r).inner.shutdown();
+    }));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(Box::from_raw(r))));
+}
+
+/// Loads an Atlas/1.0 manifest from `len` bytes of JSON at `json` (no NUL
+/// needed). An atlas given this way may use inline context only.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8, over
+/// 16 MiB); `CRA_ERR_INVALID_JSON`; `CRA_ERR_INVALID_ATLAS` (the message
+/// names the JSON pointer of the first broken rule); `CRA_ERR_CONFLICT`
+/// (atlas or action id already loaded). On error the resolver is unchanged.
+#[no_mangle]
+pub unsafe extern "C" fn cra_load_atlas(
+    r: *mut cra_resolver,
+    json: *const c_char,
+    len: usize,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let resolver = args::resolver(r)?;
+        let json = args::sized_text(json, len, "json", MAX_ATLAS_LEN)?;
+        resolver.load_atlas(json).map(drop)
+    })
+}
+
+/// Loads an Atlas/1.0 manifest from the file at `path` (NUL-terminated
+/// UTF-8); context pack `files` are read relative to the file's folder.
+///
+/// Returns as `cra_load_atlas`, plus `CRA_ERR_IO` when the manifest or a
+/// context file cannot be read.
+#[no_mangle]
+pub unsafe extern "C" fn cra_load_atlas_file(
+    r: *mut cra_resolver,
+    path: *const c_char,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let resolver = args::resolver(r)?;
+        let path = args::text(path, "path", MAX_PATH_LEN)?;
+        resolver.load_atlas_file(Path::new(path)).map(drop)
+    })
+}
+
+/// Unloads the atlas `atlas_id` with its actions, policies and context packs.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT`; `CRA_ERR_NOT_FOUND`.
+#[no_mangle]
+pub unsafe extern "C" fn cra_unload_atlas(
+    r: *mut cra_resolver,
+    atlas_id: *const c_char,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let resolver = args::resolver(r)?;
+        let atlas_id = args::text(atlas_id, "atlas_id", MAX_ID_LEN)?;
+        resolver.unload_atlas(atlas_id)
+    })
+}
+
+/// Begins a session for agent `agent_id` working towards `goal`, records
+/// its `session.started` event, and writes the new session id (36
+/// characters and a NUL) into `out_session_id`, which the caller provides
+/// with `CRA_ID_BUF_LEN` (37) bytes.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8, empty
+/// agent id, agent id over 256 bytes, goal over 64 KiB);
+/// `CRA_ERR_BACKPRESSURE` (deferred mode, buffer full: no session was
+/// created); `CRA_ERR_SHUTDOWN`.
+#[no_mangle]
+pub unsafe extern "C" fn cra_session_begin(
+    r: *mut cra_resolver,
+    agent_id: *const c_char,
+    goal: *const c_char,
+    out_session_id: *mut c_char,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let resolver = args::resolver(r)?;
+        let agent_id = args::text(agent_id, "agent_id", MAX_ID_LEN)?;
+        let goal = args::text(goal, "goal", MAX_TEXT_LEN)?;
+        let out = args::out(out_session_id, "out_session_id")?;
+        let id = resolver.begin_session(agent_id, goal)?.to_string();
+        let target = std::slice::from_raw_parts_mut((out as *mut c_char).cast::<u8>(), CRA_ID_BUF_LEN);
+        target[..id.len()].copy_from_slice(id.as_bytes());
+        target[id.len()] = 0;
+        Ok(())
+    })
+}
+
+/// Ends session `session_id` and records `session.ended` with `reason`
+/// and the session's duration. The trace stays readable.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8, malformed
+/// id, reason over 64 KiB); `CRA_ERR_NOT_FOUND`; `CRA_ERR_SESSION_ENDED`;
+/// `CRA_ERR_BACKPRESSURE` (the session stays open); `CRA_ERR_SHUTDOWN`.
+#[no_mangle]
+pub unsafe extern "C" fn cra_session_end(
+    r: *mut cra_resolver,
+    session_id: *const c_char,
+    reason: *const c_char,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let resolver = args::resolver(r)?;
+        let session_id = args::session_id(session_id, "session_id")?;
+        let reason = args::text(reason, "reason", MAX_TEXT_LEN)?;
+        resolver.end_session(session_id, reason)
+    })
+}
+
+/// Resolves a CARP/1.0 request (`len` bytes of JSON at `request_json`) and
+/// stores the resolution JSON in `*out_resolution_json`, which the caller
+/// frees with `cra_buf_free`. In immediate mode the request's events are
+/// hashed and stored when this returns; in deferred mode they are queued.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8, over
+/// 1 MiB); `CRA_ERR_INVALID_JSON`; `CRA_ERR_INVALID_REQUEST` (the message
+/// names the JSON pointer and the rule); `CRA_ERR_NOT_FOUND` (session,
+/// atlas or capability); `CRA_ERR_PERMISSION` (the agent does not own the
+/// session); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (request id reused
+/// in the session); `CRA_ERR_BACKPRESSURE` (nothing recorded, no decision:
+/// retry later); `CRA_ERR_SHUTDOWN`. A failed request records nothing.
+#[no_mangle]
+pub unsafe extern "C" fn cra_resolve(
+    r: *mut cra_resolver,
+    request_json: *const c_char,
+    len: usize,
+    out_resolution_json: *mut cra_buf,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        let resolver = args::resolver(r)?;
+        let request = args::sized_text(request_json, len, "request_json", MAX_REQUEST_LEN)?;
+        let out = args::out(out_resolution_json, "out_resolution_json")?;
+        *out = cra_buf::from_string(resolver.resolve(request)?);
+        Ok(())
+    })
+}

@@ -1,0 +1,325 @@
+//! Deciding a request and writing its resolution (CARP.md, "Resolution").
+
+use super::request::Request;
+use crate::atlas::catalog::{
+    json_array, json_string, pack_selected, reasons, ActionIndex, AtlasIndex, Catalog, PackIndex,
+};
+use crate::atlas::manifest::RiskTier;
+use crate::clock::UnixMicros;
+use crate::error::{Error, ErrorKind, Result};
+use crate::policy::evaluate::{Decider, Evaluation, PolicyIndex, Verdict};
+use crate::policy::usage::Usage;
+use crate::trace::ids::{uuid_text, UUID_TEXT_LEN};
+use crate::trace::timestamp::push_timestamp;
+use uuid::Uuid;
+
+/// The overall decision of a resolution.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DecisionType {
+    Allow,
+    Deny,
+    Partial,
+    RequiresApproval,
+}
+
+impl DecisionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionType::Allow => "allow",
+            DecisionType::Deny => "deny",
+            DecisionType::Partial => "partial",
+            DecisionType::RequiresApproval => "requires_approval",
+        }
+    }
+
+    /// `decision.reason`: null for `allow`, a sentence otherwise.
+    pub fn reason(self) -> Option<&'static str> {
+        match self {
+            DecisionType::Allow => None,
+            DecisionType::Partial => Some("Some actions are denied by policy"),
+            DecisionType::Deny => Some("No action is allowed for this request"),
+            DecisionType::RequiresApproval => Some("Some allowed actions require human approval"),
+        }
+    }
+
+    fn of(allowed: u32, denied: u32, needs_approval: bool) -> DecisionType {
+        if needs_approval {
+            DecisionType::RequiresApproval
+        } else if allowed == 0 {
+            DecisionType::Deny
+        } else if denied == 0 {
+            DecisionType::Allow
+        } else {
+            DecisionType::Partial
+        }
+    }
+}
+
+/// The atlases, actions and packs a request considers.
+pub struct Scope {
+    /// The request's own atlas list as JSON, `None` when it named none.
+    pub atlas_ids_json: Option<Box<str>>,
+    pub actions: Vec<ActionIndex>,
+    pub packs: Vec<PackIndex>,
+}
+
+impl Scope {
+    /// Resolves the request's `atlas_ids` and `required_capabilities`.
+    ///
+    /// Errors: `NotFound` naming the JSON pointer of an unknown atlas or capability.
+    pub fn of(catalog: &Catalog, request: &Request<'_>) -> Result<Scope> {
+        let atlases = match &request.atlas_ids {
+            None => None,
+            Some(ids) => Some(atlas_indexes(catalog, ids)?),
+        };
+        let in_scope = |atlas: AtlasIndex| atlases.as_ref().is_none_or(|list| list.contains(&atlas));
+        let mut actions: Vec<ActionIndex> = if request.required_capabilities.is_empty() {
+            (0..catalog.action_count() as ActionIndex).collect()
+        } else {
+            capability_actions(catalog, request)?
+        };
+        actions.retain(|&action| in_scope(catalog.action_atlas(action)));
+        let packs = (0..catalog.pack_count() as PackIndex)
+            .filter(|&pack| in_scope(catalog.pack_atlas(pack)))
+            .collect();
+        Ok(Scope {
+            atlas_ids_json: request.atlas_ids.as_ref().map(|ids| {
+                let quoted: Vec<Box<str>> = ids.iter().map(|id| json_string(id)).collect();
+                json_array(quoted.iter().map(|id| &**id))
+            }),
+            actions,
+            packs,
+        })
+    }
+}
+
+fn atlas_indexes(catalog: &Catalog, ids: &[std::borrow::Cow<'_, str>]) -> Result<Vec<AtlasIndex>> {
+    ids.iter()
+        .enumerate()
+        .map(|(position, id)| {
+            catalog.atlas_index(id).ok_or_else(|| {
+                Error::at(
+                    ErrorKind::NotFound,
+                    &format!("/atlas_ids/{position}"),
+                    format!("atlas '{id}' is not loaded"),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The union of the named capabilities' actions, in catalog order.
+fn capability_actions(catalog: &Catalog, request: &Request<'_>) -> Result<Vec<ActionIndex>> {
+    let mut actions = Vec::new();
+    for (position, capability) in request.required_capabilities.iter().enumerate() {
+        let members = catalog.capability_actions(capability).ok_or_else(|| {
+            Error::at(
+                ErrorKind::NotFound,
+                &format!("/task/required_capabilities/{position}"),
+                format!("capability '{capability}' is not defined by any loaded atlas"),
+            )
+        })?;
+        actions.extend_from_slice(members);
+    }
+    actions.sort_unstable();
+    actions.dedup();
+    Ok(actions)
+}
+
+/// What the policies decided for one request.
+pub struct Decision {
+    /// One per action considered, in catalog order.
+    pub evaluations: Vec<(ActionIndex, Evaluation)>,
+    /// Selected packs, highest priority first (ties in load order).
+    pub blocks: Vec<PackIndex>,
+    /// Rate-limit and budget policies on allowed actions.
+    pub constraints: Vec<PolicyIndex>,
+    pub decision_type: DecisionType,
+    pub allowed_count: u32,
+    pub denied_count: u32,
+}
+
+impl Decision {
+    /// Evaluates every action in `scope` and selects its context packs.
+    /// Reads `usage` (a resolve never consumes rate limits or budgets).
+    pub fn make(
+        catalog: &Catalog,
+        scope: &Scope,
+        request: &Request<'_>,
+        usage: &Usage,
+        now: UnixMicros,
+    ) -> Decision {
+        let is_exhausted = |policy: PolicyIndex| {
+            usage.is_exhausted(catalog.policy_key(policy), catalog.policy_kind(policy), now)
+        };
+        let evaluations: Vec<(ActionIndex, Evaluation)> = scope
+            .actions
+            .iter()
+            .map(|&action| {
+                let plan = catalog.plan(action, request.risk_tier);
+                (action, plan.evaluate(is_exhausted))
+            })
+            .collect();
+        let allowed_count = evaluations.iter().filter(|(_, e)| e.verdict.is_allowed()).count() as u32;
+        let denied_count = evaluations.len() as u32 - allowed_count;
+        let needs_approval = evaluations
+            .iter()
+            .any(|(_, e)| e.verdict == Verdict::RequiresApproval);
+        Decision {
+            blocks: select_blocks(catalog, scope, request),
+            constraints: constraint_policies(catalog, &evaluations, request.risk_tier),
+            decision_type: DecisionType::of(allowed_count, denied_count, needs_approval),
+            evaluations,
+            allowed_count,
+            denied_count,
+        }
+    }
+}
+
+fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec<PackIndex> {
+    if scope.packs.is_empty() {
+        return Vec::new();
+    }
+    let goal = request.goal.to_lowercase();
+    let hints: Vec<&str> = request.context_hints.iter().map(|hint| &**hint).collect();
+    let mut blocks: Vec<PackIndex> = scope
+        .packs
+        .iter()
+        .copied()
+        .filter(|&pack| pack_selected(catalog.pack(pack).0, &goal, request.risk_tier, &hints))
+        .collect();
+    // Stable: equal priorities keep load order.
+    blocks.sort_by_key(|&pack| std::cmp::Reverse(catalog.pack(pack).0.priority));
+    blocks
+}
+
+/// The ids and times a resolution is written with.
+pub struct ResolutionIds {
+    pub resolution_id: Uuid,
+    /// Set when the decision is `requires_approval`.
+    pub approval_id: Option<Uuid>,
+    pub trace_id: Uuid,
+    pub issued_at: UnixMicros,
+    pub ttl_seconds: u32,
+}
+
+/// Writes the resolution JSON of CARP.md.
+pub fn write_resolution(
+    out: &mut String,
+    catalog: &Catalog,
+    request_id_json: &str,
+    decision: &Decision,
+    ids: &ResolutionIds,
+) {
+    let mut uuid = [0u8; UUID_TEXT_LEN];
+    out.push_str("{\"carp_version\":\"1.0\",\"resolution_id\":\"");
+    out.push_str(uuid_text(&ids.resolution_id, &mut uuid));
+    out.push_str("\",\"request_id\":");
+    out.push_str(request_id_json);
+    out.push_str(",\"timestamp\":\"");
+    push_timestamp(out, ids.issued_at);
+    out.push_str("\",\"decision\":{\"type\":\"");
+    out.push_str(decision.decision_type.as_str());
+    out.push_str("\",\"reason\":");
+    match decision.decision_type.reason() {
+        Some(reason) => {
+            out.push('"');
+            out.push_str(reason);
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"approval_id\":");
+    match &ids.approval_id {
+        Some(approval_id) => {
+            out.push('"');
+            out.push_str(uuid_text(approval_id, &mut uuid));
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"expires_at\":\"");
+    push_timestamp(out, ids.issued_at + i64::from(ids.ttl_seconds) * 1_000_000);
+    out.push_str("\"},\"context_blocks\":[");
+    push_joined(out, decision.blocks.iter().map(|&pack| &*catalog.pack(pack).1.block_json));
+    out.push_str("],\"allowed_actions\":[");
+    let allowed = decision.evaluations.iter().filter(|(_, e)| e.verdict.is_allowed());
+    push_joined(
+        out,
+        allowed.map(|(action, evaluation)| {
+            let confirm = evaluation.verdict == Verdict::RequiresApproval;
+            &*catalog.action_fragments(*action).allowed_json[confirm as usize]
+        }),
+    );
+    out.push_str("],\"denied_actions\":[");
+    let mut first = true;
+    for (action, evaluation) in decision.evaluations.iter().filter(|(_, e)| !e.verdict.is_allowed()) {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        write_denied(out, catalog, *action, evaluation);
+    }
+    out.push_str("],\"constraints\":[");
+    push_joined(
+        out,
+        decision
+            .constraints
+            .iter()
+            .filter_map(|&policy| catalog.policy_fragments(policy).constraint_json.as_deref()),
+    );
+    out.push_str("],\"ttl_seconds\":");
+    out.push_str(itoa::Buffer::new().format(ids.ttl_seconds));
+    out.push_str(",\"trace_id\":\"");
+    out.push_str(uuid_text(&ids.trace_id, &mut uuid));
+    out.push_str("\"}");
+}
+
+fn write_denied(out: &mut String, catalog: &Catalog, action: ActionIndex, evaluation: &Evaluation) {
+    out.push_str("{\"action_id\":");
+    out.push_str(&catalog.action_fragments(action).id_json);
+    match evaluation.decider {
+        Decider::Policy(policy) => {
+            let fragments = catalog.policy_fragments(policy);
+            out.push_str(",\"reason\":");
+            out.push_str(&fragments.reason_json);
+            out.push_str(",\"policy_id\":");
+            out.push_str(&fragments.id_json);
+        }
+        Decider::DefaultDeny => {
+            out.push_str(",\"reason\":\"");
+            out.push_str(reasons::NO_POLICY_ALLOWS);
+            out.push_str("\",\"policy_id\":\"");
+            out.push_str(reasons::DEFAULT_DENY_ID);
+            out.push('"');
+        }
+    }
+    out.push('}');
+}
+
+/// Rate-limit and budget policies that apply to an allowed action, each
+/// once, in the order the allowed actions first meet them.
+fn constraint_policies(
+    catalog: &Catalog,
+    evaluations: &[(ActionIndex, Evaluation)],
+    tier: RiskTier,
+) -> Vec<PolicyIndex> {
+    let mut policies: Vec<PolicyIndex> = Vec::new();
+    let allowed = evaluations.iter().filter(|(_, e)| e.verdict.is_allowed());
+    for (action, _) in allowed {
+        for &policy in catalog.plan(*action, tier).limits() {
+            if !policies.contains(&policy) {
+                policies.push(policy);
+            }
+        }
+    }
+    policies
+}
+
+fn push_joined<'a>(out: &mut String, parts: impl Iterator<Item = &'a str>) {
+    for (position, part) in parts.enumerate() {
+        if position > 0 {
+            out.push(',');
+        }
+        out.push_str(part);
+    }
+}

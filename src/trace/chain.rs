@@ -1,0 +1,102 @@
+//! One session's hash chain: its ids, its tail (the next sequence number and
+//! the last hash), and the counters that sync points wait on.
+
+use super::event::{ChainIds, SealedEvent};
+use super::operation::Operation;
+use super::seal::seal;
+use super::store::TraceStore;
+use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Where the next event of a chain attaches.
+#[derive(Debug)]
+pub struct ChainTail {
+    pub next_sequence: u64,
+    pub previous_hash: [u8; 32],
+}
+
+/// A session's chain, shared by the session and (in deferred mode) the
+/// processor thread.
+///
+/// `emitted` counts events accepted into the trace and is raised before the
+/// operation is published; `processed` counts events sealed and stored and
+/// is raised after the store has them. A waiter that read `emitted = n` is
+/// done once `processed >= n`.
+#[derive(Debug)]
+pub struct SessionChain {
+    ids: ChainIds,
+    root_span: Uuid,
+    emitted: AtomicU64,
+    processed: AtomicU64,
+    tail: Mutex<ChainTail>,
+}
+
+impl SessionChain {
+    pub fn new(ids: ChainIds, root_span: Uuid) -> Arc<SessionChain> {
+        Arc::new(SessionChain {
+            ids,
+            root_span,
+            emitted: AtomicU64::new(0),
+            processed: AtomicU64::new(0),
+            tail: Mutex::new(ChainTail {
+                next_sequence: 0,
+                previous_hash: [0; 32],
+            }),
+        })
+    }
+
+    pub fn ids(&self) -> ChainIds {
+        self.ids
+    }
+
+    /// The span of `session.started`, parent of every operation's span.
+    pub fn root_span(&self) -> Uuid {
+        self.root_span
+    }
+
+    pub fn emitted(&self) -> u64 {
+        self.emitted.load(Ordering::SeqCst)
+    }
+
+    pub fn processed(&self) -> u64 {
+        self.processed.load(Ordering::SeqCst)
+    }
+
+    /// Every event emitted so far is stored.
+    pub fn is_ready(&self) -> bool {
+        // Read `processed` first: it never passes `emitted`, so the pair is
+        // consistent even while both move.
+        let processed = self.processed();
+        processed >= self.emitted()
+    }
+
+    /// Counts `events` as accepted; call before publishing them.
+    pub fn mark_emitted(&self, events: u64) {
+        self.emitted.fetch_add(events, Ordering::SeqCst);
+    }
+
+    /// Seals `operation` onto the chain and appends its events to `store`.
+    /// Returns how many events were stored; the caller counts them as
+    /// processed once its own bookkeeping is done ([`Self::mark_processed`]).
+    pub fn seal_into(
+        &self,
+        operation: &Operation,
+        store: &dyn TraceStore,
+        scratch: &mut Vec<SealedEvent>,
+    ) -> u64 {
+        // Holding the tail across the append keeps the store in chain order
+        // even if two threads ever sealed for the same session.
+        let mut tail = self.tail.lock();
+        seal(operation, &mut tail, scratch);
+        let count = scratch.len() as u64;
+        store.append(self.ids, scratch);
+        count
+    }
+
+    /// Counts `events` as stored; call after the store has them.
+    pub fn mark_processed(&self, events: u64) {
+        self.processed.fetch_add(events, Ordering::SeqCst);
+    }
+}

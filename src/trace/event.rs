@@ -1,0 +1,70 @@
+//! The event model: event types and the compact form an event is stored in
+//! once it is sealed (hashed and chained).
+
+use crate::clock::UnixMicros;
+use uuid::Uuid;
+
+/// The TRACE/1.0 event types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventType {
+    SessionStarted,
+    SessionEnded,
+    RequestReceived,
+    PolicyEvaluated,
+    ContextInjected,
+    ResolutionCompleted,
+    ActionRequested,
+    ActionApproved,
+    ActionDenied,
+    ActionExecuted,
+    ActionFailed,
+    PolicyViolated,
+    ContextRedacted,
+    ErrorOccurred,
+}
+
+impl EventType {
+    /// The `event_type` text, such as `"carp.request.received"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::SessionStarted => "session.started",
+            EventType::SessionEnded => "session.ended",
+            EventType::RequestReceived => "carp.request.received",
+            EventType::PolicyEvaluated => "policy.evaluated",
+            EventType::ContextInjected => "context.injected",
+            EventType::ResolutionCompleted => "carp.resolution.completed",
+            EventType::ActionRequested => "action.requested",
+            EventType::ActionApproved => "action.approved",
+            EventType::ActionDenied => "action.denied",
+            EventType::ActionExecuted => "action.executed",
+            EventType::ActionFailed => "action.failed",
+            EventType::PolicyViolated => "policy.violated",
+            EventType::ContextRedacted => "context.redacted",
+            EventType::ErrorOccurred => "error.occurred",
+        }
+    }
+}
+
+/// The two ids every event of a session shares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChainIds {
+    pub session_id: Uuid,
+    pub trace_id: Uuid,
+}
+
+/// One event after it was hashed and chained, as a store keeps it.
+///
+/// What can be derived is not stored: `sequence` is the event's position in
+/// its session, `previous_event_hash` the hash of the event before it, and
+/// the session and trace ids live once per chain ([`ChainIds`]). The payload
+/// is kept in its canonical JSON form, exactly the bytes that were hashed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedEvent {
+    pub event_id: Uuid,
+    pub span_id: Uuid,
+    pub parent_span_id: Option<Uuid>,
+    pub timestamp: UnixMicros,
+    pub event_type: EventType,
+    pub payload: Box<str>,
+    pub event_hash: [u8; 32],
+}

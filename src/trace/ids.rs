@@ -1,0 +1,64 @@
+//! UUIDv7 identifiers, as TRACE.md writes them: lowercase and hyphenated.
+
+use crate::clock::UnixMicros;
+use uuid::{NoContext, Timestamp, Uuid};
+
+/// Length of a hyphenated UUID.
+pub const UUID_TEXT_LEN: usize = 36;
+
+/// A new UUIDv7 for the moment `at` (its random bits make it unique).
+pub fn new_v7(at: UnixMicros) -> Uuid {
+    let at = at.max(0) as u64;
+    let timestamp = Timestamp::from_unix(NoContext, at / 1_000_000, (at % 1_000_000) as u32 * 1000);
+    Uuid::new_v7(timestamp)
+}
+
+/// Formats `id` into `buf` without allocating and returns the text.
+pub fn uuid_text<'a>(id: &Uuid, buf: &'a mut [u8; UUID_TEXT_LEN]) -> &'a str {
+    id.hyphenated().encode_lower(buf)
+}
+
+/// Parses the canonical text form (36 characters, lowercase, hyphenated).
+/// Other spellings (braces, upper case, no hyphens) are refused so that an
+/// id has exactly one text.
+pub fn parse_uuid(text: &str) -> Option<Uuid> {
+    let canonical = text.len() == UUID_TEXT_LEN
+        && text.bytes().enumerate().all(|(index, byte)| match index {
+            8 | 13 | 18 | 23 => byte == b'-',
+            _ => byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte),
+        });
+    if canonical {
+        Uuid::try_parse(text).ok()
+    } else {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn v7_ids_carry_their_millisecond_and_are_unique() {
+        let at = 1_795_867_200_123_456;
+        let first = new_v7(at);
+        let second = new_v7(at);
+        assert_ne!(first, second);
+        assert_eq!(first.get_version_num(), 7);
+        let (secs, nanos) = first.get_timestamp().unwrap().to_unix();
+        assert_eq!(secs * 1000 + u64::from(nanos) / 1_000_000, 1_795_867_200_123);
+    }
+
+    #[test]
+    fn text_form_is_lowercase_hyphenated_and_parses_back() {
+        let id = new_v7(1);
+        let mut buf = [0u8; UUID_TEXT_LEN];
+        let text = uuid_text(&id, &mut buf).to_owned();
+        assert_eq!(text, text.to_lowercase());
+        assert_eq!(parse_uuid(&text), Some(id));
+        assert_eq!(parse_uuid(&text.to_uppercase()), None);
+        assert_eq!(parse_uuid(&text.replace('-', "")), None);
+        assert_eq!(parse_uuid("not-a-uuid"), None);
+        assert_eq!(parse_uuid(""), None);
+    }
+}

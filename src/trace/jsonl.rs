@@ -1,0 +1,169 @@
+//! Stored events back to TRACE/1.0 text: JSON Lines export, and the view of
+//! a stored chain that the verifier checks.
+
+use super::event::{ChainIds, SealedEvent};
+use super::hash::{write_hex_lower, GENESIS_HASH_HEX};
+use super::ids::{uuid_text, UUID_TEXT_LEN};
+use super::seal::TRACE_VERSION;
+use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
+use super::verify::{ChainFailure, ChainVerifier, EventView, VerifyReport};
+
+/// The texts of one stored event, formatted on the stack.
+struct EventTexts {
+    event_id: [u8; UUID_TEXT_LEN],
+    span_id: [u8; UUID_TEXT_LEN],
+    parent_span_id: Option<[u8; UUID_TEXT_LEN]>,
+    timestamp: [u8; TIMESTAMP_LEN],
+    event_hash: [u8; 64],
+    previous_hash: [u8; 64],
+}
+
+impl EventTexts {
+    fn new(event: &SealedEvent, previous: Option<&SealedEvent>) -> EventTexts {
+        let mut texts = EventTexts {
+            event_id: [0; UUID_TEXT_LEN],
+            span_id: [0; UUID_TEXT_LEN],
+            parent_span_id: None,
+            timestamp: format_timestamp(event.timestamp),
+            event_hash: [0; 64],
+            previous_hash: [0; 64],
+        };
+        uuid_text(&event.event_id, &mut texts.event_id);
+        uuid_text(&event.span_id, &mut texts.span_id);
+        texts.parent_span_id = event.parent_span_id.map(|parent| {
+            let mut buf = [0; UUID_TEXT_LEN];
+            uuid_text(&parent, &mut buf);
+            buf
+        });
+        write_hex_lower(&mut texts.event_hash, &event.event_hash);
+        match previous {
+            Some(previous) => write_hex_lower(&mut texts.previous_hash, &previous.event_hash),
+            None => texts.previous_hash.copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
+        }
+        texts
+    }
+
+    fn view<'a>(
+        &'a self,
+        chain: &'a ChainTexts,
+        sequence: u64,
+        event: &'a SealedEvent,
+    ) -> EventView<'a> {
+        EventView {
+            trace_version: TRACE_VERSION,
+            event_id: ascii(&self.event_id),
+            trace_id: ascii(&chain.trace_id),
+            span_id: ascii(&self.span_id),
+            parent_span_id: self.parent_span_id.as_ref().map(|p| ascii(p)),
+            session_id: ascii(&chain.session_id),
+            sequence,
+            timestamp: ascii(&self.timestamp),
+            event_type: event.event_type.as_str(),
+            canonical_payload: &event.payload,
+            event_hash: ascii(&self.event_hash),
+            previous_event_hash: ascii(&self.previous_hash),
+        }
+    }
+}
+
+/// The ids a whole chain shares, formatted once.
+struct ChainTexts {
+    session_id: [u8; UUID_TEXT_LEN],
+    trace_id: [u8; UUID_TEXT_LEN],
+}
+
+impl ChainTexts {
+    fn new(ids: ChainIds) -> ChainTexts {
+        let mut texts = ChainTexts {
+            session_id: [0; UUID_TEXT_LEN],
+            trace_id: [0; UUID_TEXT_LEN],
+        };
+        uuid_text(&ids.session_id, &mut texts.session_id);
+        uuid_text(&ids.trace_id, &mut texts.trace_id);
+        texts
+    }
+}
+
+/// Visits each of `events` (a session's whole chain, in order) as the text
+/// view a reader of its JSONL would see.
+fn for_each_view(ids: ChainIds, events: &[SealedEvent], mut visit: impl FnMut(EventView<'_>)) {
+    let chain = ChainTexts::new(ids);
+    let mut previous = None;
+    for (sequence, event) in events.iter().enumerate() {
+        let texts = EventTexts::new(event, previous);
+        visit(texts.view(&chain, sequence as u64, event));
+        previous = Some(event);
+    }
+}
+
+/// Appends `events`, the whole chain of a session in order, as JSON Lines.
+pub fn write_jsonl(out: &mut String, ids: ChainIds, events: &[SealedEvent]) {
+    out.reserve(events.iter().map(|e| e.payload.len() + 480).sum());
+    for_each_view(ids, events, |view| write_line(out, &view));
+}
+
+/// Verifies a session's stored chain, recomputing every hash exactly as an
+/// independent verifier would from the JSONL export.
+pub fn verify_stored(ids: ChainIds, events: &[SealedEvent]) -> VerifyReport {
+    let mut verifier = ChainVerifier::new();
+    let mut failure = None;
+    let mut position = 0u64;
+    for_each_view(ids, events, |view| {
+        if failure.is_none() {
+            if let Err((kind, detail)) = verifier.check(&view) {
+                failure = Some(ChainFailure {
+                    kind,
+                    index: position,
+                    detail,
+                });
+            }
+        }
+        position += 1;
+    });
+    VerifyReport {
+        events: verifier.events(),
+        pending: 0,
+        failure,
+        head_hash: verifier.head_hash().map(str::to_owned),
+    }
+}
+
+/// One event as a line, members in the order of TRACE.md's table.
+fn write_line(out: &mut String, view: &EventView<'_>) {
+    out.push_str("{\"trace_version\":\"");
+    out.push_str(view.trace_version);
+    out.push_str("\",\"event_id\":\"");
+    out.push_str(view.event_id);
+    out.push_str("\",\"trace_id\":\"");
+    out.push_str(view.trace_id);
+    out.push_str("\",\"span_id\":\"");
+    out.push_str(view.span_id);
+    out.push_str("\",\"parent_span_id\":");
+    match view.parent_span_id {
+        Some(parent) => {
+            out.push('"');
+            out.push_str(parent);
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"session_id\":\"");
+    out.push_str(view.session_id);
+    out.push_str("\",\"sequence\":");
+    out.push_str(itoa::Buffer::new().format(view.sequence));
+    out.push_str(",\"timestamp\":\"");
+    out.push_str(view.timestamp);
+    out.push_str("\",\"event_type\":\"");
+    out.push_str(view.event_type);
+    out.push_str("\",\"payload\":");
+    out.push_str(view.canonical_payload);
+    out.push_str(",\"event_hash\":\"");
+    out.push_str(view.event_hash);
+    out.push_str("\",\"previous_event_hash\":\"");
+    out.push_str(view.previous_event_hash);
+    out.push_str("\"}\n");
+}
+
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}

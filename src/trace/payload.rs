@@ -1,0 +1,160 @@
+//! The canonical JSON payload of each event type the resolver emits.
+//!
+//! Payloads are written directly in canonical form (keys in code-point
+//! order, canonical string escaping), so the bytes stored are the bytes
+//! hashed and no generic serializer runs on the hot path. Arguments ending
+//! in `_json` are already-serialized JSON values.
+
+use super::canonical_json::write_json_string;
+
+pub fn session_started(agent_id: &str, goal: &str) -> String {
+    let mut out = String::with_capacity(32 + agent_id.len() + goal.len());
+    out.push_str("{\"agent_id\":");
+    write_json_string(&mut out, agent_id);
+    out.push_str(",\"goal\":");
+    write_json_string(&mut out, goal);
+    out.push('}');
+    out
+}
+
+pub fn session_ended(reason: &str, duration_ms: u64) -> String {
+    let mut out = String::with_capacity(48 + reason.len());
+    out.push_str("{\"duration_ms\":");
+    out.push_str(itoa::Buffer::new().format(duration_ms));
+    out.push_str(",\"reason\":");
+    write_json_string(&mut out, reason);
+    out.push('}');
+    out
+}
+
+pub fn request_received(request_id_json: &str, goal_json: &str, atlas_ids_json: &str) -> String {
+    let mut out =
+        String::with_capacity(64 + request_id_json.len() + goal_json.len() + atlas_ids_json.len());
+    out.push_str("{\"atlas_ids\":");
+    out.push_str(atlas_ids_json);
+    out.push_str(",\"goal\":");
+    out.push_str(goal_json);
+    out.push_str(",\"operation\":\"resolve\",\"request_id\":");
+    out.push_str(request_id_json);
+    out.push('}');
+    out
+}
+
+pub fn policy_evaluated(action_id_json: &str, policy_id_json: &str, result: &str) -> String {
+    let mut out = String::with_capacity(48 + action_id_json.len() + policy_id_json.len());
+    out.push_str("{\"action_id\":");
+    out.push_str(action_id_json);
+    out.push_str(",\"policy_id\":");
+    out.push_str(policy_id_json);
+    out.push_str(",\"result\":\"");
+    out.push_str(result);
+    out.push_str("\"}");
+    out
+}
+
+pub fn context_injected(block_id_json: &str, source_json: &str, token_count: u64) -> String {
+    let mut out = String::with_capacity(64 + block_id_json.len() + source_json.len());
+    out.push_str("{\"block_id\":");
+    out.push_str(block_id_json);
+    out.push_str(",\"source\":");
+    out.push_str(source_json);
+    out.push_str(",\"token_count\":");
+    out.push_str(itoa::Buffer::new().format(token_count));
+    out.push('}');
+    out
+}
+
+/// The members of `carp.resolution.completed`.
+pub struct ResolutionSummary<'a> {
+    pub resolution_id: &'a str,
+    pub request_id_json: &'a str,
+    pub decision_type: &'a str,
+    pub allowed_count: u64,
+    pub denied_count: u64,
+    pub context_block_count: u64,
+    pub ttl_seconds: u64,
+}
+
+pub fn resolution_completed(summary: &ResolutionSummary<'_>) -> String {
+    let mut number = itoa::Buffer::new();
+    let mut out = String::with_capacity(192 + summary.request_id_json.len());
+    out.push_str("{\"allowed_count\":");
+    out.push_str(number.format(summary.allowed_count));
+    out.push_str(",\"context_block_count\":");
+    out.push_str(number.format(summary.context_block_count));
+    out.push_str(",\"decision_type\":\"");
+    out.push_str(summary.decision_type);
+    out.push_str("\",\"denied_count\":");
+    out.push_str(number.format(summary.denied_count));
+    out.push_str(",\"request_id\":");
+    out.push_str(summary.request_id_json);
+    out.push_str(",\"resolution_id\":\"");
+    out.push_str(summary.resolution_id);
+    out.push_str("\",\"ttl_seconds\":");
+    out.push_str(number.format(summary.ttl_seconds));
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::canonical_json::canonical_json;
+
+    /// A payload is canonical when parsing and re-canonicalizing it changes nothing.
+    fn assert_canonical(payload: &str) {
+        let value: serde_json::Value = serde_json::from_str(payload).unwrap();
+        assert_eq!(canonical_json(&value).unwrap(), payload);
+    }
+
+    fn json(text: &str) -> String {
+        let mut out = String::new();
+        write_json_string(&mut out, text);
+        out
+    }
+
+    #[test]
+    fn every_payload_is_canonical_with_hostile_text() {
+        let text = "Déployer \"x\" \\ \n\t\u{1}\u{7f} 𝄞 /";
+        assert_canonical(&session_started(text, text));
+        assert_canonical(&session_ended(text, u64::MAX));
+        assert_canonical(&request_received(
+            &json(text),
+            &json(text),
+            &format!("[{},{}]", json("a.b"), json(text)),
+        ));
+        assert_canonical(&policy_evaluated(&json("a.b"), &json(text), "rate_limited"));
+        assert_canonical(&context_injected(&json(text), &json("a.b"), 12));
+        assert_canonical(&resolution_completed(&ResolutionSummary {
+            resolution_id: "01936f2a-7c00-7000-8000-000000000100",
+            request_id_json: &json(text),
+            decision_type: "requires_approval",
+            allowed_count: 3,
+            denied_count: 0,
+            context_block_count: 2,
+            ttl_seconds: 3600,
+        }));
+    }
+
+    #[test]
+    fn payloads_hold_exactly_the_members_of_trace_md() {
+        let members = |payload: &str| -> Vec<String> {
+            let value: serde_json::Value = serde_json::from_str(payload).unwrap();
+            value.as_object().unwrap().keys().cloned().collect()
+        };
+        assert_eq!(members(&session_started("a", "g")), ["agent_id", "goal"]);
+        assert_eq!(members(&session_ended("r", 5)), ["duration_ms", "reason"]);
+        assert_eq!(
+            members(&request_received("\"r\"", "\"g\"", "[]")),
+            ["atlas_ids", "goal", "operation", "request_id"]
+        );
+        assert_eq!(
+            members(&policy_evaluated("\"a\"", "\"p\"", "allow")),
+            ["action_id", "policy_id", "result"]
+        );
+        assert_eq!(
+            members(&context_injected("\"b\"", "\"s\"", 1)),
+            ["block_id", "source", "token_count"]
+        );
+    }
+}

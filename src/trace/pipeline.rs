@@ -1,0 +1,363 @@
+//! Deferred tracing: a bounded lock-free buffer of raw operations and the
+//! background processor that seals and stores them.
+//!
+//! Producers (resolver calls, holding their session's lock) reserve room
+//! for all of an operation's events at once, count them as emitted, and
+//! push the operation as one queue slot, so an operation enters whole or
+//! not at all, and a session's operations enter in call order. The
+//! processor pops in FIFO order, seals onto each session's chain, stores,
+//! counts the events as processed, frees their room, and tells waiters.
+//!
+//! A full buffer is never solved by dropping events: the producer gets
+//! `Backpressure` (at once, or after `block_timeout` in block mode) and
+//! nothing of its operation is recorded.
+
+use super::chain::SessionChain;
+use super::operation::Operation;
+use super::progress::Progress;
+use super::recorder::{TraceStats, Totals};
+use super::store::TraceStore;
+use crate::config::{Backpressure, Config};
+use crate::error::{Error, ErrorKind, Result};
+use crossbeam_queue::ArrayQueue;
+use parking_lot::Mutex;
+use std::cell::Cell;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle, Thread};
+use std::time::{Duration, Instant};
+
+/// The processor tells waiters after at most this many operations, so a
+/// long queue does not delay the first sessions' waiters.
+const NOTIFY_EVERY: usize = 64;
+
+/// How long the processor sleeps when idle before looking again on its own
+/// (a safety net: pushes wake it).
+const IDLE_PARK: Duration = Duration::from_millis(250);
+
+/// Lifecycle of the pipeline.
+const RUNNING: u8 = 0;
+const DRAINING: u8 = 1;
+const STOPPED: u8 = 2;
+const FAILED: u8 = 3;
+
+/// What the processor and the producers share.
+struct Shared {
+    queue: ArrayQueue<Operation>,
+    capacity: u64,
+    /// Events pushed and not yet stored: the queue depth in events.
+    reserved: AtomicU64,
+    high_water: AtomicU64,
+    backpressure: Backpressure,
+    block_timeout: Duration,
+    shutdown_timeout: Duration,
+    state: AtomicU8,
+    /// Why the processor failed, when it did.
+    failure: Mutex<Option<String>>,
+    processor_parked: AtomicBool,
+    progress: Progress,
+    totals: Arc<Totals>,
+    store: Arc<dyn TraceStore>,
+}
+
+/// The deferred pipeline of one resolver. Dropping it drains and stops the
+/// processor (see [`Pipeline::shutdown`]).
+pub struct Pipeline {
+    shared: Arc<Shared>,
+    processor_thread: Thread,
+    /// Taken by the first shutdown.
+    processor: Mutex<Option<JoinHandle<()>>>,
+}
+
+/// What shutting the pipeline down achieved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShutdownReport {
+    /// Events still unprocessed when the shutdown timeout ran out (lost).
+    pub undrained_events: u64,
+}
+
+impl Pipeline {
+    /// Starts the processor thread. Errors: `Internal` when no thread can be spawned.
+    pub fn start(config: &Config, store: Arc<dyn TraceStore>, totals: Arc<Totals>) -> Result<Pipeline> {
+        let capacity = u64::from(config.buffer_capacity);
+        let shared = Arc::new(Shared {
+            // Every operation has at least one event, so as many slots as
+            // events can never run out before the event budget does.
+            queue: ArrayQueue::new(config.buffer_capacity as usize),
+            capacity,
+            reserved: AtomicU64::new(0),
+            high_water: AtomicU64::new(0),
+            backpressure: config.backpressure,
+            block_timeout: config.block_timeout,
+            shutdown_timeout: config.shutdown_timeout,
+            state: AtomicU8::new(RUNNING),
+            failure: Mutex::new(None),
+            processor_parked: AtomicBool::new(false),
+            progress: Progress::new(),
+            totals,
+            store,
+        });
+        let worker = shared.clone();
+        let handle = thread::Builder::new()
+            .name("cra-trace".into())
+            .spawn(move || worker.run())
+            .map_err(|err| {
+                Error::new(ErrorKind::Internal, format!("cannot start the trace processor: {err}"))
+            })?;
+        Ok(Pipeline {
+            shared,
+            processor_thread: handle.thread().clone(),
+            processor: Mutex::new(Some(handle)),
+        })
+    }
+
+    /// Fails with `Shutdown` once the pipeline no longer takes work.
+    pub fn check_open(&self) -> Result<()> {
+        self.shared.check_state()
+    }
+
+    /// Publishes `operation` whole, or fails with `Backpressure` having
+    /// recorded nothing. Errors: `Backpressure`, `Shutdown`.
+    pub fn push(&self, operation: Operation) -> Result<()> {
+        let shared = &self.shared;
+        shared.check_state()?;
+        let events = operation.event_count();
+        shared.reserve(events)?;
+        // Emitted before published: a waiter that reads `emitted` after
+        // this point waits for these events too.
+        operation.chain.mark_emitted(events);
+        shared.totals.emitted.fetch_add(events, Ordering::SeqCst);
+        if shared.queue.push(operation).is_err() {
+            // Unreachable while slots >= events; never lose an event silently.
+            return Err(Error::new(ErrorKind::Internal, "trace buffer slots ran out"));
+        }
+        // Pairs with the fence in `park`: either we see the processor
+        // parked and wake it, or it sees our operation before it sleeps.
+        fence(Ordering::SeqCst);
+        if shared.processor_parked.load(Ordering::SeqCst) {
+            self.processor_thread.unpark();
+        }
+        Ok(())
+    }
+
+    /// Waits until `chain`'s events emitted before this call are stored.
+    pub fn await_chain(&self, chain: &SessionChain, timeout: Duration) -> Result<()> {
+        let target = chain.emitted();
+        self.shared.wait(timeout, || chain.processed() >= target, "session trace")
+    }
+
+    /// Waits until every event emitted before this call is stored.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        let totals = &self.shared.totals;
+        let target = totals.emitted.load(Ordering::SeqCst);
+        self.shared
+            .wait(timeout, || totals.processed.load(Ordering::SeqCst) >= target, "trace flush")
+    }
+
+    pub fn fill_queue_stats(&self, stats: &mut TraceStats) {
+        let shared = &self.shared;
+        stats.queue_depth = shared.reserved.load(Ordering::SeqCst);
+        stats.queue_capacity = shared.capacity;
+        stats.queue_high_water = shared.high_water.load(Ordering::SeqCst);
+    }
+
+    /// Stops taking work, lets the processor drain the buffer for up to the
+    /// shutdown timeout, and joins it. Events it could not drain are
+    /// reported on stderr and in the returned report. Later calls only
+    /// report again.
+    pub fn shutdown(&self) -> ShutdownReport {
+        let shared = &self.shared;
+        let _ = shared
+            .state
+            .compare_exchange(RUNNING, DRAINING, Ordering::SeqCst, Ordering::SeqCst);
+        let handle = self.processor.lock().take();
+        let first = handle.is_some();
+        if let Some(handle) = handle {
+            self.processor_thread.unpark();
+            // The processor catches its own panics; a join error means the
+            // catch itself failed, and the report below still holds.
+            let _ = handle.join();
+        }
+        // A failed processor stays failed; otherwise the pipeline is now stopped.
+        let _ = shared
+            .state
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |state| (state != FAILED).then_some(STOPPED));
+        shared.progress.notify();
+        let undrained_events = shared.reserved.load(Ordering::SeqCst);
+        if first && undrained_events > 0 {
+            eprintln!(
+                "libcra: trace processor stopped with {undrained_events} event(s) not stored \
+                 (shutdown timeout {} ms); those trace events are lost",
+                shared.shutdown_timeout.as_millis()
+            );
+        }
+        ShutdownReport { undrained_events }
+    }
+}
+
+impl Drop for Pipeline {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+impl Shared {
+    fn check_state(&self) -> Result<()> {
+        match self.state.load(Ordering::SeqCst) {
+            RUNNING => Ok(()),
+            FAILED => Err(Error::new(
+                ErrorKind::Shutdown,
+                format!(
+                    "the trace processor stopped: {}",
+                    self.failure.lock().as_deref().unwrap_or("unknown failure")
+                ),
+            )),
+            _ => Err(Error::new(ErrorKind::Shutdown, "the resolver is shutting down")),
+        }
+    }
+
+    /// Takes room for `events`, waiting in block mode. Counts a refusal as rejected.
+    fn reserve(&self, events: u64) -> Result<()> {
+        if self.try_reserve(events) {
+            return Ok(());
+        }
+        if self.backpressure == Backpressure::Block && events <= self.capacity {
+            let reserved = Cell::new(false);
+            let deadline = Instant::now() + self.block_timeout;
+            self.progress.wait_until(deadline, || {
+                if !reserved.get() && self.try_reserve(events) {
+                    reserved.set(true);
+                }
+                reserved.get() || self.state.load(Ordering::SeqCst) != RUNNING
+            });
+            if reserved.get() {
+                // Room freed by a processor that has stopped does not count.
+                if self.state.load(Ordering::SeqCst) == RUNNING {
+                    return Ok(());
+                }
+                self.release(events);
+            }
+            self.check_state()?;
+        }
+        self.totals.rejected.fetch_add(events, Ordering::SeqCst);
+        Err(Error::new(
+            ErrorKind::Backpressure,
+            format!(
+                "the trace buffer cannot take {events} more event(s) ({} of {} in use); nothing was recorded, retry later",
+                self.reserved.load(Ordering::SeqCst),
+                self.capacity
+            ),
+        ))
+    }
+
+    fn try_reserve(&self, events: u64) -> bool {
+        let mut current = self.reserved.load(Ordering::SeqCst);
+        loop {
+            let wanted = current + events;
+            if wanted > self.capacity {
+                return false;
+            }
+            match self.reserved.compare_exchange_weak(current, wanted, Ordering::SeqCst, Ordering::SeqCst) {
+                Ok(_) => {
+                    self.high_water.fetch_max(wanted, Ordering::SeqCst);
+                    return true;
+                }
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    fn release(&self, events: u64) {
+        self.reserved.fetch_sub(events, Ordering::SeqCst);
+    }
+
+    /// Waits for `done`, failing with `Timeout` or, once the processor has
+    /// stopped without getting there, `Shutdown`.
+    fn wait(&self, timeout: Duration, done: impl Fn() -> bool, what: &str) -> Result<()> {
+        let deadline = Instant::now() + timeout;
+        let stopped = || self.state.load(Ordering::SeqCst) >= STOPPED;
+        self.progress.wait_until(deadline, || done() || stopped());
+        if done() {
+            return Ok(());
+        }
+        if stopped() {
+            self.check_state()?;
+        }
+        Err(Error::new(
+            ErrorKind::Timeout,
+            format!("{what} not ready within {} ms", timeout.as_millis()),
+        ))
+    }
+
+    // ----- the processor thread -----
+
+    fn run(&self) {
+        let mut scratch = Vec::new();
+        let mut drain_deadline: Option<Instant> = None;
+        loop {
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.drain(&mut scratch, drain_deadline)));
+            if let Err(panic) = outcome {
+                self.fail(panic_message(&panic));
+                return;
+            }
+            if self.state.load(Ordering::SeqCst) == DRAINING {
+                let deadline = *drain_deadline.get_or_insert_with(|| Instant::now() + self.shutdown_timeout);
+                if self.queue.is_empty() || Instant::now() >= deadline {
+                    self.state.store(STOPPED, Ordering::SeqCst);
+                    self.progress.notify();
+                    return;
+                }
+                continue;
+            }
+            self.park();
+        }
+    }
+
+    /// Seals and stores queued operations until the queue is empty (or the
+    /// shutdown deadline passes).
+    fn drain(&self, scratch: &mut Vec<super::event::SealedEvent>, deadline: Option<Instant>) {
+        let mut since_notify = 0;
+        while let Some(operation) = self.queue.pop() {
+            let events = operation.chain.seal_into(&operation, &*self.store, scratch);
+            operation.chain.mark_processed(events);
+            self.totals.processed.fetch_add(events, Ordering::SeqCst);
+            drop(operation);
+            self.release(events);
+            since_notify += 1;
+            if since_notify == NOTIFY_EVERY {
+                since_notify = 0;
+                self.progress.notify();
+                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
+                    break;
+                }
+            }
+        }
+        self.progress.notify();
+    }
+
+    /// Sleeps until a producer pushes (or the idle timeout passes).
+    fn park(&self) {
+        self.processor_parked.store(true, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
+        if self.queue.is_empty() && self.state.load(Ordering::SeqCst) == RUNNING {
+            thread::park_timeout(IDLE_PARK);
+        }
+        self.processor_parked.store(false, Ordering::SeqCst);
+    }
+
+    fn fail(&self, reason: String) {
+        eprintln!("libcra: the trace processor panicked and stopped: {reason}");
+        *self.failure.lock() = Some(format!("panicked: {reason}"));
+        self.state.store(FAILED, Ordering::SeqCst);
+        self.progress.notify();
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}

@@ -1,0 +1,151 @@
+//! The recorder: where an operation's events go once the resolver has
+//! decided, in either trace mode, and the sync points that wait for them.
+
+use super::chain::SessionChain;
+use super::event::SealedEvent;
+use super::operation::Operation;
+use super::pipeline::{Pipeline, ShutdownReport};
+use super::store::TraceStore;
+use crate::config::{Config, TraceMode};
+use crate::error::{Error, ErrorKind, Result};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Trace counters, as `cra_stats` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TraceStats {
+    /// Events accepted into the trace.
+    pub events_emitted: u64,
+    /// Events hashed, chained and stored.
+    pub events_processed: u64,
+    /// Events refused by backpressure.
+    pub events_rejected: u64,
+    /// Events waiting in the deferred buffer now.
+    pub queue_depth: u64,
+    /// Events the deferred buffer holds (0 in immediate mode).
+    pub queue_capacity: u64,
+    /// The most events the deferred buffer has held at once.
+    pub queue_high_water: u64,
+}
+
+/// Counters both modes keep.
+#[derive(Debug, Default)]
+pub struct Totals {
+    pub emitted: AtomicU64,
+    pub processed: AtomicU64,
+    pub rejected: AtomicU64,
+}
+
+/// Records operations in the resolver's trace mode.
+pub struct Recorder {
+    /// Set by [`Self::shutdown`]; refuses new work in both modes.
+    closed: AtomicBool,
+    store: Arc<dyn TraceStore>,
+    totals: Arc<Totals>,
+    deferred: Option<Pipeline>,
+}
+
+impl Recorder {
+    pub fn new(config: &Config, store: Arc<dyn TraceStore>) -> Result<Recorder> {
+        let totals = Arc::new(Totals::default());
+        let deferred = match config.trace_mode {
+            TraceMode::Immediate => None,
+            TraceMode::Deferred => Some(Pipeline::start(config, store.clone(), totals.clone())?),
+        };
+        Ok(Recorder {
+            closed: AtomicBool::new(false),
+            store,
+            totals,
+            deferred,
+        })
+    }
+
+    pub fn store(&self) -> &dyn TraceStore {
+        &*self.store
+    }
+
+    /// Fails with `Shutdown` when new work can no longer be recorded.
+    pub fn check_open(&self) -> Result<()> {
+        if self.closed.load(Ordering::SeqCst) {
+            return Err(Error::new(ErrorKind::Shutdown, "the resolver is shutting down"));
+        }
+        match &self.deferred {
+            Some(pipeline) => pipeline.check_open(),
+            None => Ok(()),
+        }
+    }
+
+    /// Records `operation`: seals and stores it now (immediate mode) or
+    /// hands it to the processor (deferred mode).
+    ///
+    /// Call with the session's lock held, so a session's operations reach
+    /// the chain in call order. Errors (deferred mode only): `Backpressure`
+    /// when the buffer cannot take the operation's events (nothing was
+    /// recorded), `Shutdown` when the processor has stopped.
+    pub fn record(&self, operation: Operation) -> Result<()> {
+        match &self.deferred {
+            Some(pipeline) => pipeline.push(operation),
+            None => {
+                self.seal_now(&operation);
+                Ok(())
+            }
+        }
+    }
+
+    fn seal_now(&self, operation: &Operation) {
+        let chain = &operation.chain;
+        let count = operation.event_count();
+        chain.mark_emitted(count);
+        self.totals.emitted.fetch_add(count, Ordering::SeqCst);
+        let mut sealed: Vec<SealedEvent> = Vec::with_capacity(count as usize);
+        chain.seal_into(operation, &*self.store, &mut sealed);
+        chain.mark_processed(count);
+        self.totals.processed.fetch_add(count, Ordering::SeqCst);
+    }
+
+    /// Waits until every event of `chain` emitted before this call is stored.
+    /// Errors: `Timeout`, `Shutdown`.
+    pub fn await_chain(&self, chain: &SessionChain, timeout: Duration) -> Result<()> {
+        match &self.deferred {
+            Some(pipeline) => pipeline.await_chain(chain, timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits until every event emitted before this call is stored.
+    /// Errors: `Timeout`, `Shutdown`.
+    pub fn flush(&self, timeout: Duration) -> Result<()> {
+        match &self.deferred {
+            Some(pipeline) => pipeline.flush(timeout),
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the deferred pipeline, draining it within the shutdown timeout
+    /// (immediate mode has nothing in flight).
+    pub fn shutdown(&self) -> ShutdownReport {
+        self.closed.store(true, Ordering::SeqCst);
+        match &self.deferred {
+            Some(pipeline) => pipeline.shutdown(),
+            None => ShutdownReport {
+                undrained_events: 0,
+            },
+        }
+    }
+
+    pub fn stats(&self) -> TraceStats {
+        // Processed first: it never passes emitted, so the pair stays consistent.
+        let events_processed = self.totals.processed.load(Ordering::SeqCst);
+        let mut stats = TraceStats {
+            events_emitted: self.totals.emitted.load(Ordering::SeqCst),
+            events_processed,
+            events_rejected: self.totals.rejected.load(Ordering::SeqCst),
+            ..TraceStats::default()
+        };
+        if let Some(pipeline) = &self.deferred {
+            pipeline.fill_queue_stats(&mut stats);
+        }
+        stats
+    }
+}

@@ -1,0 +1,160 @@
+//! Shared fixtures of the integration tests: a billing atlas, request
+//! builders, trace parsing, and the independent Python verifier.
+#![allow(dead_code)]
+
+use cra::{Resolver, SessionId};
+use serde_json::{json, Value};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const AGENT: &str = "agent-7";
+
+/// Five actions over four risk tiers; a deny, an approval, two allows and
+/// a rate limit and budget; three context packs; one capability.
+pub fn billing_atlas() -> Value {
+    json!({
+        "atlas_version": "1.0",
+        "atlas_id": "com.example.billing",
+        "version": "1.2.0",
+        "name": "Billing",
+        "description": "Invoices, refunds and reports",
+        "domains": ["billing"],
+        "actions": [
+            {"action_id": "billing.invoice.read", "name": "Read invoice", "description": "Read one invoice",
+             "parameters_schema": {"type": "object", "properties": {"invoice_id": {"type": "string"}}}},
+            {"action_id": "billing.invoice.create", "name": "Create invoice", "description": "Issue an invoice",
+             "risk_tier": "medium"},
+            {"action_id": "billing.refund.issue", "name": "Issue refund", "description": "Refund a payment",
+             "risk_tier": "high", "idempotent": false},
+            {"action_id": "billing.account.delete", "name": "Delete account", "description": "Close an account",
+             "risk_tier": "critical"},
+            {"action_id": "billing.report.export", "name": "Export report", "description": "Monthly report",
+             "idempotent": true}
+        ],
+        "capabilities": [
+            {"capability_id": "invoicing", "name": "Invoicing", "description": "Read and create invoices",
+             "actions": ["billing.invoice.read", "billing.invoice.create"]}
+        ],
+        "policies": [
+            {"policy_id": "no-deletes", "type": "deny", "actions": ["*.delete"],
+             "parameters": {"reason": "Deleting accounts is never automated"}},
+            {"policy_id": "refunds-need-approval", "type": "require_approval",
+             "actions": ["billing.refund.issue"], "conditions": {"risk_tiers": ["high", "critical"]}},
+            {"policy_id": "allow-billing", "type": "allow", "actions": ["billing.*"]},
+            {"policy_id": "export-rate", "type": "rate_limit", "actions": ["billing.report.export"],
+             "parameters": {"max_calls": 2, "window_seconds": 60}},
+            {"policy_id": "invoice-budget", "type": "budget", "actions": ["billing.invoice.create"],
+             "parameters": {"max_calls": 3}}
+        ],
+        "context_packs": [
+            {"pack_id": "billing-basics", "name": "Basics", "priority": 5,
+             "content": "Invoices are immutable once sent."},
+            {"pack_id": "refund-guide", "name": "Refunds", "priority": 10,
+             "content": "Refunds over 100 EUR need a reason.", "conditions": {"keywords": ["REFUND"]}},
+            {"pack_id": "high-risk-checklist", "name": "Checklist", "priority": 20,
+             "content_type": "text/markdown", "content": "- double check\n- ask a human",
+             "conditions": {"risk_tiers": ["high", "critical"]}}
+        ]
+    })
+}
+
+/// A second atlas whose policies reach into the billing atlas's actions.
+pub fn security_atlas() -> Value {
+    json!({
+        "atlas_version": "1.0",
+        "atlas_id": "com.example.security",
+        "version": "0.1.0-beta+7",
+        "name": "Security",
+        "description": "Cross-cutting rules",
+        "actions": [
+            {"action_id": "security.audit.read", "name": "Read audit log", "description": "Read the audit log"}
+        ],
+        "policies": [
+            {"policy_id": "allow-audit", "type": "allow", "actions": ["security.audit.read"]},
+            {"policy_id": "freeze-exports", "type": "deny", "actions": ["billing.report.export"], "priority": 5,
+             "conditions": {"risk_tiers": ["critical"]}}
+        ]
+    })
+}
+
+pub fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// A CARP request with the given goal and risk tier; tweak the rest with `extra`.
+pub fn request(session: SessionId, request_id: &str, goal: &str, risk_tier: &str) -> Value {
+    json!({
+        "carp_version": "1.0",
+        "request_id": request_id,
+        "timestamp": now_rfc3339(),
+        "operation": "resolve",
+        "requester": {"agent_id": AGENT, "session_id": session.to_string(), "parent_session_id": null},
+        "task": {"goal": goal, "risk_tier": risk_tier, "context_hints": [], "required_capabilities": []},
+        "context": {}
+    })
+}
+
+pub fn resolve(resolver: &Resolver, request: &Value) -> cra::Result<Value> {
+    resolver
+        .resolve(&request.to_string())
+        .map(|text| serde_json::from_str(&text).expect("resolution is JSON"))
+}
+
+pub fn loaded_resolver(config: cra::Config) -> Resolver {
+    let resolver = Resolver::new(config).unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    resolver
+}
+
+/// The session's events, parsed.
+pub fn events(resolver: &Resolver, session: SessionId) -> Vec<Value> {
+    let jsonl = resolver
+        .trace_jsonl(session, cra::TraceRead::Wait(std::time::Duration::from_secs(10)))
+        .unwrap();
+    jsonl.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+}
+
+pub fn event_types(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `../shared/tools/trace_verify.py`, beside the repository.
+pub fn verifier_script() -> PathBuf {
+    repo_root().join("../shared/tools/trace_verify.py")
+}
+
+/// A fresh scratch folder for one test.
+pub fn scratch_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("cra-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the independent verifier on `jsonl` (`--multi`): its exit code and output.
+pub fn python_verify(jsonl: &str, name: &str) -> (i32, Value) {
+    let path = scratch_dir(name).join("trace.jsonl");
+    std::fs::write(&path, jsonl).unwrap();
+    run_verifier(&path)
+}
+
+pub fn run_verifier(path: &Path) -> (i32, Value) {
+    let output = Command::new("python3")
+        .arg(verifier_script())
+        .arg("--multi")
+        .arg(path)
+        .output()
+        .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+    (output.status.code().unwrap_or(-1), report)
+}

@@ -1,0 +1,324 @@
+//! Deferred mode: the same decisions and events as immediate mode, plus
+//! backpressure, waiting, shutdown and a failing processor.
+
+mod common;
+
+use common::*;
+use cra::trace::event::{ChainIds, SealedEvent};
+use cra::trace::store::{MemoryStore, TraceStore};
+use cra::{Backpressure, Config, ErrorKind, Resolver, SessionId, TraceRead};
+use parking_lot::{Condvar, Mutex};
+use serde_json::Value;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use uuid::Uuid;
+
+/// A store that lets only a set number of appends through; the rest wait.
+/// It holds the processor back exactly where a slow disk would.
+struct GatedStore {
+    inner: MemoryStore,
+    allowed: Mutex<usize>,
+    opened: Condvar,
+}
+
+impl GatedStore {
+    fn closed() -> Arc<GatedStore> {
+        Arc::new(GatedStore {
+            inner: MemoryStore::new(),
+            allowed: Mutex::new(0),
+            opened: Condvar::new(),
+        })
+    }
+
+    /// Lets `appends` more appends through.
+    fn allow(&self, appends: usize) {
+        *self.allowed.lock() += appends;
+        self.opened.notify_all();
+    }
+
+    fn open(&self) {
+        self.allow(usize::MAX / 2);
+    }
+}
+
+impl TraceStore for GatedStore {
+    fn append(&self, chain: ChainIds, events: &mut Vec<SealedEvent>) {
+        let mut allowed = self.allowed.lock();
+        while *allowed == 0 {
+            self.opened.wait(&mut allowed);
+        }
+        *allowed -= 1;
+        drop(allowed);
+        self.inner.append(chain, events);
+    }
+
+    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(&[SealedEvent])) {
+        self.inner.read(session_id, from, visit)
+    }
+}
+
+fn deferred(capacity: u32) -> Config {
+    Config {
+        buffer_capacity: capacity,
+        ..Config::deferred()
+    }
+}
+
+fn gated_resolver(config: Config) -> (Resolver, Arc<GatedStore>) {
+    let store = GatedStore::closed();
+    let resolver = Resolver::builder(config).store(store.clone()).build().unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    (resolver, store)
+}
+
+const LONG: Duration = Duration::from_secs(20);
+
+/// Events without the members that differ run to run.
+fn comparable(events: &[Value]) -> Vec<(String, Value)> {
+    events
+        .iter()
+        .map(|event| {
+            let mut payload = event["payload"].clone();
+            let object = payload.as_object_mut().unwrap();
+            object.remove("resolution_id");
+            object.remove("duration_ms");
+            (event["event_type"].as_str().unwrap().to_owned(), payload)
+        })
+        .collect()
+}
+
+fn run_scenario(resolver: &Resolver) -> SessionId {
+    let session = resolver.begin_session(AGENT, "Refunds ✓ 𝄞").unwrap();
+    for (n, tier) in ["low", "high", "critical"].iter().enumerate() {
+        resolve(resolver, &request(session, &format!("r{n}"), "Refund invoice 42", tier)).unwrap();
+    }
+    resolver.end_session(session, "done").unwrap();
+    session
+}
+
+#[test]
+fn deferred_mode_records_what_immediate_mode_records() {
+    let immediate = loaded_resolver(Config::default());
+    let deferred = loaded_resolver(Config::deferred());
+    let a = run_scenario(&immediate);
+    let b = run_scenario(&deferred);
+    deferred.await_trace_ready(b, LONG).unwrap();
+    assert!(deferred.is_trace_ready(b).unwrap());
+    let (immediate_events, deferred_events) = (events(&immediate, a), events(&deferred, b));
+    assert_eq!(comparable(&immediate_events), comparable(&deferred_events));
+    assert!(deferred.verify_chain(b).unwrap().failure.is_none());
+    let jsonl = deferred.trace_jsonl(b, TraceRead::Partial).unwrap();
+    assert_eq!(python_verify(&jsonl, "deferred-scenario").0, 0);
+    let stats = deferred.stats().trace;
+    assert_eq!(stats.events_emitted, stats.events_processed);
+    assert_eq!(stats.queue_capacity, 4096);
+    assert_eq!(stats.queue_depth, 0);
+    assert!(stats.queue_high_water >= 1);
+}
+
+#[test]
+fn a_full_buffer_refuses_the_whole_operation_and_records_nothing() {
+    let (resolver, store) = gated_resolver(deferred(16));
+    let session = resolver.begin_session(AGENT, "Backpressure").unwrap();
+    // 1 + 8 events are in flight; the next 8 do not fit in 16.
+    resolve(&resolver, &request(session, "r1", "Export the report", "low")).unwrap();
+    let refused = request(session, "r2", "Export the report", "low");
+    let err = resolver.resolve(&refused.to_string()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backpressure, "{err}");
+    assert!(err.message().contains("nothing was recorded"), "{err}");
+    let stats = resolver.stats().trace;
+    assert_eq!(stats.events_rejected, 8);
+    assert_eq!(stats.events_emitted, 9);
+    assert_eq!(stats.queue_depth, 9);
+    assert_eq!(stats.queue_high_water, 9);
+
+    store.open();
+    resolver.await_trace_ready(session, LONG).unwrap();
+    let report = resolver.verify_chain(session).unwrap();
+    assert!(report.failure.is_none());
+    assert_eq!(report.events, 9, "none of the refused request's events");
+    // The refused request id was not used up: the same request now succeeds.
+    resolve(&resolver, &refused).unwrap();
+    resolver.flush_traces(LONG).unwrap();
+    assert_eq!(resolver.verify_chain(session).unwrap().events, 17);
+}
+
+#[test]
+fn block_policy_waits_for_room_then_succeeds_or_times_out() {
+    let config = Config {
+        backpressure: Backpressure::Block,
+        block_timeout: Duration::from_millis(60),
+        ..deferred(16)
+    };
+    let (resolver, store) = gated_resolver(config);
+    let session = resolver.begin_session(AGENT, "Blocking").unwrap();
+    resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
+
+    let started = Instant::now();
+    let err = resolver.resolve(&request(session, "r2", "Export", "low").to_string()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backpressure);
+    assert!(started.elapsed() >= Duration::from_millis(60), "waited the block timeout");
+
+    let opener = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            store.open();
+        })
+    };
+    // Room frees up while this call waits (20 ms into its 60 ms).
+    resolve(&resolver, &request(session, "r2", "Export", "low")).unwrap();
+    opener.join().unwrap();
+    resolver.flush_traces(LONG).unwrap();
+    assert!(resolver.verify_chain(session).unwrap().failure.is_none());
+}
+
+#[test]
+fn awaiting_times_out_while_held_back_and_returns_once_processed() {
+    let (resolver, store) = gated_resolver(deferred(64));
+    let session = resolver.begin_session(AGENT, "Waiting").unwrap();
+    resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
+    assert!(!resolver.is_trace_ready(session).unwrap());
+
+    let err = resolver.await_trace_ready(session, Duration::from_millis(30)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(resolver.await_trace_ready(session, Duration::ZERO).unwrap_err().kind(), ErrorKind::Timeout);
+    assert_eq!(resolver.flush_traces(Duration::from_millis(5)).unwrap_err().kind(), ErrorKind::Timeout);
+    let err = resolver.trace_jsonl(session, TraceRead::Wait(Duration::from_millis(5))).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(resolver.trace_jsonl(session, TraceRead::Partial).unwrap(), "");
+    let report = resolver.verify_chain(session).unwrap();
+    assert_eq!((report.events, report.pending), (0, 9));
+
+    let started = Instant::now();
+    let opener = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            store.open();
+        })
+    };
+    resolver.await_trace_ready(session, LONG).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(5), "returned promptly");
+    opener.join().unwrap();
+    let report = resolver.verify_chain(session).unwrap();
+    assert_eq!((report.events, report.pending), (9, 0));
+}
+
+#[test]
+fn later_emissions_do_not_extend_a_wait() {
+    let (resolver, store) = gated_resolver(deferred(64));
+    let resolver = Arc::new(resolver);
+    let session = resolver.begin_session(AGENT, "Moving target").unwrap();
+    resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
+    let waiter = {
+        let resolver = resolver.clone();
+        std::thread::spawn(move || resolver.await_trace_ready(session, LONG))
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    // Emitted after the wait began: the waiter must not wait for these.
+    resolve(&resolver, &request(session, "r2", "Export", "low")).unwrap();
+    store.allow(2); // session.started and r1 only
+    waiter.join().unwrap().unwrap();
+    assert!(!resolver.is_trace_ready(session).unwrap(), "r2 is still held back");
+    assert_eq!(resolver.verify_chain(session).unwrap().pending, 8);
+    store.open();
+    resolver.flush_traces(LONG).unwrap();
+}
+
+#[test]
+fn many_threads_await_their_own_sessions() {
+    let resolver = Arc::new(loaded_resolver(deferred(1024)));
+    let threads: Vec<_> = (0..8)
+        .map(|thread| {
+            let resolver = resolver.clone();
+            std::thread::spawn(move || {
+                let session = resolver.begin_session(AGENT, "own").unwrap();
+                for n in 0..20 {
+                    let request = request(session, &format!("t{thread}-{n}"), "Refund", "medium");
+                    loop {
+                        match resolver.resolve(&request.to_string()) {
+                            Err(err) if err.kind() == ErrorKind::Backpressure => std::thread::yield_now(),
+                            other => break other.map(drop).unwrap(),
+                        };
+                    }
+                    resolver.await_trace_ready(session, LONG).unwrap();
+                    assert!(resolver.is_trace_ready(session).unwrap());
+                }
+                assert!(resolver.verify_chain(session).unwrap().failure.is_none());
+            })
+        })
+        .collect();
+    for thread in threads {
+        thread.join().unwrap();
+    }
+}
+
+#[test]
+fn dropping_the_resolver_drains_every_accepted_event() {
+    let store = Arc::new(MemoryStore::new());
+    let resolver = Resolver::builder(deferred(4096)).store(store.clone()).build().unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let session = resolver.begin_session(AGENT, "Queued").unwrap();
+    for n in 0..200 {
+        resolve(&resolver, &request(session, &format!("r{n}"), "Export", "low")).unwrap();
+    }
+    let emitted = resolver.stats().trace.events_emitted;
+    let report = resolver.shutdown();
+    assert_eq!(report.undrained_events, 0);
+    assert_eq!(store.len(session.0) as u64, emitted);
+    assert_eq!(emitted, 1 + 200 * 8);
+}
+
+#[test]
+fn shutdown_reports_what_it_could_not_drain() {
+    let store = GatedStore::closed();
+    let config = Config {
+        shutdown_timeout: Duration::from_millis(50),
+        ..deferred(64)
+    };
+    let resolver = Resolver::builder(config).store(store.clone()).build().unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let session = resolver.begin_session(AGENT, "Stuck").unwrap();
+    resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
+    // Let the first append through only after shutdown has begun, so the
+    // processor is stuck at its deadline with r1 still queued.
+    let opener = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(200));
+            store.allow(1);
+        })
+    };
+    let report = resolver.shutdown();
+    opener.join().unwrap();
+    assert_eq!(report.undrained_events, 8);
+}
+
+/// A store that fails like a bug would.
+struct PanickingStore;
+
+impl TraceStore for PanickingStore {
+    fn append(&self, _: ChainIds, _: &mut Vec<SealedEvent>) {
+        panic!("disk on fire");
+    }
+
+    fn read(&self, _: Uuid, _: usize, _: &mut dyn FnMut(&[SealedEvent])) {}
+}
+
+#[test]
+fn a_panicking_processor_turns_into_shutdown_errors_not_hangs() {
+    let resolver = Resolver::builder(Config::deferred())
+        .store(Arc::new(PanickingStore))
+        .build()
+        .unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let session = resolver.begin_session(AGENT, "Doomed").unwrap();
+    let err = resolver.await_trace_ready(session, LONG).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Shutdown);
+    assert!(err.message().contains("disk on fire"), "{err}");
+    let err = resolver.resolve(&request(session, "r1", "x", "low").to_string()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Shutdown);
+    assert_eq!(resolver.flush_traces(LONG).unwrap_err().kind(), ErrorKind::Shutdown);
+    assert_eq!(resolver.begin_session(AGENT, "x").unwrap_err().kind(), ErrorKind::Shutdown);
+}
