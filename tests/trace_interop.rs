@@ -1,0 +1,357 @@
+//! `cra::verify_jsonl` and the independent `shared/tools/trace_verify.py`
+//! must agree on every trace: valid or not, and if not, the kind of failure.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use cra::trace::canonical_json::canonical_json;
+use cra::trace::hash::{event_hash, hex_lower, HashInput, GENESIS_HASH_HEX};
+use cra::{verify_jsonl, VerifyReport};
+use serde_json::{json, Value};
+
+const VECTOR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/spec/vectors/chain-valid.jsonl"
+);
+const TRACE_VERIFY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/tools/trace_verify.py"
+);
+
+/// What trace_verify.py said: its exit status and its JSON line.
+struct PythonVerdict {
+    status: i32,
+    output: Value,
+}
+
+/// A file in the temp dir, removed when dropped.
+struct TempTrace(PathBuf);
+
+impl TempTrace {
+    fn new(text: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "cra-trace-interop-{}-{}.jsonl",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::write(&path, text).expect("write temp trace");
+        TempTrace(path)
+    }
+}
+
+impl Drop for TempTrace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn python_verify(text: &str) -> PythonVerdict {
+    let file = TempTrace::new(text);
+    let out = Command::new("python3")
+        .arg(TRACE_VERIFY)
+        .arg("--multi")
+        .arg(&file.0)
+        .output()
+        .expect("python3 must be installed to run the interop tests");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let output = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "trace_verify.py printed no JSON: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    PythonVerdict {
+        status: out.status.code().unwrap_or(-1),
+        output,
+    }
+}
+
+/// Both verifiers accept `text`, with the same number of events.
+fn assert_both_valid(text: &str) -> VerifyReport {
+    let ours = verify_jsonl(text);
+    let python = python_verify(text);
+    assert_eq!(ours.failure, None, "we rejected a trace:\n{text}");
+    assert_eq!(
+        python.status, 0,
+        "python rejected: {}\n{text}",
+        python.output
+    );
+    assert_eq!(python.output["events"], json!(ours.events));
+    ours
+}
+
+/// Both verifiers reject `text` with `kind`; a single-session `text` also
+/// gives the same index (trace_verify.py counts within a session).
+fn assert_both_fail(text: &str, kind: &str, single_session: bool) {
+    let ours = verify_jsonl(text);
+    let python = python_verify(text);
+    let failure = ours.failure.expect("we accepted a tampered trace");
+    assert_eq!(python.status, 1, "python: {}", python.output);
+    assert_eq!(failure.kind.as_str(), kind, "ours: {failure:?}");
+    assert_eq!(
+        python.output["kind"],
+        json!(kind),
+        "python: {}",
+        python.output
+    );
+    if single_session {
+        assert_eq!(python.output["index"], json!(failure.index));
+    }
+}
+
+fn vector_lines() -> Vec<String> {
+    std::fs::read_to_string(VECTOR)
+        .expect("the shared spec sits beside the repo")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+fn uuid(kind: u64, n: u64) -> String {
+    format!("01936f2a-7c00-7{kind:03x}-8000-{n:012x}")
+}
+
+/// The hash `event` should carry, computed with the library.
+fn rehash(event: &Value) -> String {
+    let canonical = canonical_json(&event["payload"]).expect("finite payload");
+    let text = |name: &str| event[name].as_str().unwrap_or_default();
+    let input = HashInput {
+        trace_version: text("trace_version"),
+        event_id: text("event_id"),
+        trace_id: text("trace_id"),
+        span_id: text("span_id"),
+        parent_span_id: event["parent_span_id"].as_str(),
+        session_id: text("session_id"),
+        sequence: event["sequence"].as_u64().unwrap_or_default(),
+        timestamp: text("timestamp"),
+        event_type: text("event_type"),
+        canonical_payload: &canonical,
+        previous_event_hash: text("previous_event_hash"),
+    };
+    hex_lower(&event_hash(&input))
+}
+
+/// A valid chain for `session` with the given payloads.
+fn chain(session: u64, payloads: Vec<Value>) -> Vec<Value> {
+    let mut previous_hash = GENESIS_HASH_HEX.to_owned();
+    let mut events = Vec::new();
+    for (sequence, payload) in (0u64..).zip(payloads) {
+        let mut event = json!({
+            "trace_version": "1.0",
+            "event_id": uuid(4, session << 20 | sequence),
+            "trace_id": uuid(2, session),
+            "span_id": uuid(3, session << 20 | sequence),
+            "parent_span_id": (sequence > 0).then(|| uuid(3, session << 20)),
+            "session_id": uuid(1, session),
+            "sequence": sequence,
+            "timestamp": format!("2026-11-28T12:00:00.{sequence:06}Z"),
+            "event_type": "carp.request.received",
+            "payload": payload,
+            "previous_event_hash": previous_hash,
+        });
+        previous_hash = rehash(&event);
+        event["event_hash"] = json!(previous_hash);
+        events.push(event);
+    }
+    events
+}
+
+/// Goals that stress canonical JSON: every escape class, astral characters,
+/// numbers Python prints its own way.
+fn tricky_payloads() -> Vec<Value> {
+    let numbers: Value = serde_json::from_str(
+        r#"{"big":123456789012345678901234567890,"neg_zero":-0,"float_neg_zero":-0.0,
+            "tie":563000000000000.25,"tiny":1e-7,"fixed":0.0001,"huge":1.5e300,
+            "whole":1e15,"sci":1e16,"e_upper":2.5E-3}"#,
+    )
+    .expect("JSON");
+    vec![
+        json!({"agent_id": "agent-7", "goal": "Deploy the billing service"}),
+        json!({"goal": "Déployer — ünïcode ✓ 𝄞 \"quoted\" \\ back\nslash / \t\r\u{8}\u{c}"}),
+        json!({"goal": "\u{0}\u{1}\u{1f}\u{7f}\u{80}\u{ff}\u{2028}\u{feff}\u{ffff}\u{10000}\u{10ffff}"}),
+        json!({"zeta": [1, 2.5, true, null, {"b": 1, "a": [{}]}], "ñ": 1, "n": 1, "😀": "🎉", "": ""}),
+        json!({"numbers": numbers}),
+    ]
+}
+
+/// Lines as serde_json writes them: raw UTF-8, so payloads are re-canonicalized.
+fn plain_lines(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| serde_json::to_string(e).expect("serializable"))
+        .collect()
+}
+
+/// Lines as libcra writes them: the payload in canonical form, hashed as read.
+fn canonical_lines(events: &[Value]) -> Vec<String> {
+    events
+        .iter()
+        .map(|event| {
+            let mut head = event.clone();
+            let payload = head
+                .as_object_mut()
+                .and_then(|members| members.remove("payload"))
+                .expect("payload");
+            let head = serde_json::to_string(&head).expect("serializable");
+            let canonical = canonical_json(&payload).expect("finite payload");
+            format!("{},\"payload\":{canonical}}}", &head[..head.len() - 1])
+        })
+        .collect()
+}
+
+fn edit_member(line: &str, name: &str, value: Value) -> String {
+    let mut event: Value = serde_json::from_str(line).expect("JSON");
+    event[name] = value;
+    serde_json::to_string(&event).expect("serializable")
+}
+
+#[test]
+fn vector_is_valid_for_both() {
+    let report = assert_both_valid(&vector_lines().join("\n"));
+    assert_eq!(report.events, 3);
+}
+
+#[test]
+fn tricky_payloads_hash_alike_in_both() {
+    let events = chain(1, tricky_payloads());
+    assert_both_valid(&plain_lines(&events).join("\n"));
+    assert_both_valid(&(canonical_lines(&events).join("\n") + "\n"));
+}
+
+#[test]
+fn interleaved_sessions_are_valid_for_both() {
+    let chains: Vec<Vec<String>> = (1..=3)
+        .map(|s| canonical_lines(&chain(s, tricky_payloads())))
+        .collect();
+    let mut lines = Vec::new();
+    for i in 0..tricky_payloads().len() {
+        for chain in &chains {
+            lines.push(chain[i].clone());
+        }
+    }
+    assert_eq!(assert_both_valid(&lines.join("\n")).events, 15);
+}
+
+#[test]
+fn line_ending_variants_are_valid_for_both() {
+    let lines = vector_lines();
+    for separator in ["\r\n", "\r", "\n\n \t\n", "\n\u{1f}\u{3000}\n"] {
+        assert_both_valid(&lines.join(separator));
+    }
+}
+
+#[test]
+fn python_int_reading_is_matched() {
+    let mut lines = vector_lines();
+    lines[0] = lines[0].replace("\"sequence\":0", "\"sequence\":-0");
+    assert_both_valid(&lines.join("\n"));
+
+    let mut lines = vector_lines();
+    lines[1] = lines[1].replace("\"sequence\":1", "\"sequence\":99999999999999999999999");
+    assert_both_fail(&lines.join("\n"), "sequence_gap", true);
+}
+
+#[test]
+fn repeated_members_and_escaped_text_are_matched() {
+    let mut lines = vector_lines();
+    lines[0] = lines[0].replacen('{', "{\"sequence\":5,\"payload\":[],", 1);
+    lines[1] = lines[1].replace("\"1.0\"", "\"\\u0031.0\"");
+    assert_both_valid(&lines.join("\n"));
+}
+
+#[test]
+fn payload_edits_are_hash_mismatches_in_both() {
+    let events = chain(2, tricky_payloads());
+    let mut lines = canonical_lines(&events);
+    lines[2] = lines[2].replace("\\u0000", "\\u0001");
+    assert_both_fail(&lines.join("\n"), "hash_mismatch", true);
+
+    let mut lines = plain_lines(&events);
+    lines[1] = lines[1].replace('𝄞', "𝄟");
+    assert_both_fail(&lines.join("\n"), "hash_mismatch", true);
+
+    // Hashes cover values, not spellings: .3 reads as the same double as .25.
+    let mut lines = plain_lines(&events);
+    lines[4] = lines[4].replace("563000000000000.25", "563000000000000.3");
+    assert_both_valid(&lines.join("\n"));
+    lines[4] = lines[4].replace("563000000000000.3", "563000000000000.5");
+    assert_both_fail(&lines.join("\n"), "hash_mismatch", true);
+}
+
+#[test]
+fn removed_and_swapped_events_are_gaps_in_both() {
+    let lines = canonical_lines(&chain(3, tricky_payloads()));
+    let mut removed = lines.clone();
+    removed.remove(2);
+    assert_both_fail(&removed.join("\n"), "sequence_gap", true);
+    let mut swapped = lines.clone();
+    swapped.swap(3, 4);
+    assert_both_fail(&swapped.join("\n"), "sequence_gap", true);
+    let mut sequence = lines;
+    sequence[1] = edit_member(&sequence[1], "sequence", json!(7));
+    assert_both_fail(&sequence.join("\n"), "sequence_gap", true);
+}
+
+#[test]
+fn broken_links_are_chain_broken_in_both() {
+    let lines = vector_lines();
+    let mut relinked = lines.clone();
+    relinked[2] = edit_member(&relinked[2], "previous_event_hash", json!("cd".repeat(32)));
+    assert_both_fail(&relinked.join("\n"), "chain_broken", true);
+
+    // Another session's event moved under this session id, even re-hashed.
+    let mut foreign = chain(8, tricky_payloads()).swap_remove(1);
+    let vector_event: Value = serde_json::from_str(&lines[0]).expect("JSON");
+    foreign["session_id"] = vector_event["session_id"].clone();
+    foreign["event_hash"] = json!(rehash(&foreign));
+    let mut mixed = lines;
+    mixed[1] = serde_json::to_string(&foreign).expect("serializable");
+    assert_both_fail(&mixed.join("\n"), "chain_broken", true);
+}
+
+#[test]
+fn malformed_events_are_malformed_in_both() {
+    let base = &vector_lines()[0];
+    let mut cases: Vec<String> = [
+        ("event_id", json!("01936F2A-7C00-7000-8000-000000000100")),
+        ("parent_span_id", json!(5)),
+        ("sequence", json!(1.0)),
+        ("sequence", json!(true)),
+        ("sequence", json!(-3)),
+        ("timestamp", json!("2026-11-28T12:00:00Z")),
+        ("event_type", json!("")),
+        ("payload", json!(["not", "an", "object"])),
+        ("event_hash", json!("ABCDEF".repeat(10) + "ABCD")),
+    ]
+    .into_iter()
+    .map(|(name, value)| edit_member(base, name, value))
+    .collect();
+    cases.push(base.replace(",\"trace_id\":", ",\"trace_ids\":"));
+    cases.push("[1,2,3]".to_owned());
+    for case in cases {
+        assert_both_fail(&case, "malformed", true);
+    }
+}
+
+#[test]
+fn failure_in_one_session_of_many_is_found_by_both() {
+    let chains: Vec<Vec<String>> = (1..=3)
+        .map(|s| canonical_lines(&chain(s, tricky_payloads())))
+        .collect();
+    let mut lines = Vec::new();
+    for i in 0..tricky_payloads().len() {
+        for chain in &chains {
+            lines.push(chain[i].clone());
+        }
+    }
+    // Line 4 is the second event of the second session.
+    lines[4] = lines[4].replace("D\\u00e9ployer", "Deployer");
+    assert_both_fail(&lines.join("\n"), "hash_mismatch", false);
+    assert_eq!(
+        verify_jsonl(&lines.join("\n")).failure.map(|f| f.index),
+        Some(4)
+    );
+}
