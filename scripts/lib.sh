@@ -1,11 +1,43 @@
-# Helpers shared by the project's scripts (sourced, not run).
+# Helpers shared by the project's scripts (sourced, not run). Each
+# `ensure_*` installs a tool the first time it is missing, so the README's
+# two commands work on a fresh machine.
+
+CBINDGEN_VERSION=0.29.2
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# Checks that the shared specs and tools sit beside the repository.
+# The shared specs and tools sit beside the repository (../shared).
 require_shared() {
   if [ ! -f ../shared/tools/trace_verify.py ]; then
     echo "error: ../shared/tools/trace_verify.py not found beside the repository" >&2
     exit 1
   fi
+}
+
+apt_updated=""
+apt_install() {
+  if [ -z "$apt_updated" ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_cbindgen() {
+  if [ "$(cbindgen --version 2>/dev/null)" != "cbindgen $CBINDGEN_VERSION" ]; then
+    step "installing cbindgen $CBINDGEN_VERSION (cargo install, a few minutes once)"
+    cargo install --quiet --locked --force cbindgen --version "$CBINDGEN_VERSION"
+  fi
+}
+
+ensure_cmake() {
+  command -v cmake >/dev/null || { step "installing cmake"; apt_install cmake; }
+}
+
+ensure_go() {
+  command -v go >/dev/null || { step "installing golang-go"; apt_install golang-go; }
+}
+
+ensure_valgrind() {
+  command -v valgrind >/dev/null || { step "installing valgrind"; apt_install valgrind; }
 }

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+require_shared
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -11,8 +12,12 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
 
+step "include/cra.h matches the source"
+scripts/header.sh --check
+
 step "cargo test"
-cargo test --locked
+# Release: the concurrency and stress tests push hundreds of thousands of events.
+cargo test --locked --release
 
 step "loom model check of the wait protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \

@@ -158,6 +158,10 @@ mod tests {
             ttl_seconds: 0,
             ..Config::default()
         };
-        assert!(config.validate().unwrap_err().message().contains("ttl_seconds"));
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .message()
+            .contains("ttl_seconds"));
     }
 }

@@ -140,6 +140,15 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+/// The message a panic carried, for reporting a caught panic.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|text| (*text).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
 /// The result type of the safe core.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

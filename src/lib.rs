@@ -16,6 +16,7 @@ pub mod ffi;
 pub mod limits;
 pub mod policy;
 pub mod resolver;
+mod sharded;
 pub mod trace;
 
 pub use clock::{Clock, SystemClock};

@@ -21,10 +21,15 @@ fn swarm(resolver: &Arc<Resolver>, sessions: usize, requests: usize) -> (String,
             std::thread::spawn(move || {
                 let mut ids = Vec::new();
                 for s in 0..sessions {
-                    let session = retry(&refused_events, 1, || resolver.begin_session(AGENT, "swarm"));
+                    let session = retry(&refused_events, 1, || {
+                        resolver.begin_session(AGENT, "swarm")
+                    });
                     for n in 0..requests {
-                        let request = request(session, &format!("{thread}-{s}-{n}"), "Export", "low");
-                        retry(&refused_events, 8, || resolver.resolve(&request.to_string()));
+                        let request =
+                            request(session, &format!("{thread}-{s}-{n}"), "Export", "low");
+                        retry(&refused_events, 8, || {
+                            resolver.resolve(&request.to_string())
+                        });
                     }
                     ids.push(session);
                 }
@@ -32,7 +37,10 @@ fn swarm(resolver: &Arc<Resolver>, sessions: usize, requests: usize) -> (String,
             })
         })
         .collect();
-    let sessions: Vec<_> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let sessions: Vec<_> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     resolver.flush_traces(Duration::from_secs(120)).unwrap();
     let mut all = String::new();
     for &session in &sessions {
@@ -86,7 +94,10 @@ fn deferred_mode_loses_nothing_under_backpressure() {
     let stats = resolver.stats().trace;
     assert_eq!(stats.events_emitted, stats.events_processed);
     assert_eq!(stats.events_emitted, (THREADS * 200 * (1 + 50 * 8)) as u64);
-    assert_eq!(stats.events_rejected, refused, "every refusal was reported to a caller");
+    assert_eq!(
+        stats.events_rejected, refused,
+        "every refusal was reported to a caller"
+    );
     assert_eq!(stats.queue_depth, 0);
     assert!(stats.queue_high_water <= 256);
 }

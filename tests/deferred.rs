@@ -66,7 +66,10 @@ fn deferred(capacity: u32) -> Config {
 
 fn gated_resolver(config: Config) -> (Resolver, Arc<GatedStore>) {
     let store = GatedStore::closed();
-    let resolver = Resolver::builder(config).store(store.clone()).build().unwrap();
+    let resolver = Resolver::builder(config)
+        .store(store.clone())
+        .build()
+        .unwrap();
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
     (resolver, store)
 }
@@ -90,7 +93,11 @@ fn comparable(events: &[Value]) -> Vec<(String, Value)> {
 fn run_scenario(resolver: &Resolver) -> SessionId {
     let session = resolver.begin_session(AGENT, "Refunds ✓ 𝄞").unwrap();
     for (n, tier) in ["low", "high", "critical"].iter().enumerate() {
-        resolve(resolver, &request(session, &format!("r{n}"), "Refund invoice 42", tier)).unwrap();
+        resolve(
+            resolver,
+            &request(session, &format!("r{n}"), "Refund invoice 42", tier),
+        )
+        .unwrap();
     }
     resolver.end_session(session, "done").unwrap();
     session
@@ -121,7 +128,11 @@ fn a_full_buffer_refuses_the_whole_operation_and_records_nothing() {
     let (resolver, store) = gated_resolver(deferred(16));
     let session = resolver.begin_session(AGENT, "Backpressure").unwrap();
     // 1 + 8 events are in flight; the next 8 do not fit in 16.
-    resolve(&resolver, &request(session, "r1", "Export the report", "low")).unwrap();
+    resolve(
+        &resolver,
+        &request(session, "r1", "Export the report", "low"),
+    )
+    .unwrap();
     let refused = request(session, "r2", "Export the report", "low");
     let err = resolver.resolve(&refused.to_string()).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backpressure, "{err}");
@@ -155,9 +166,14 @@ fn block_policy_waits_for_room_then_succeeds_or_times_out() {
     resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
 
     let started = Instant::now();
-    let err = resolver.resolve(&request(session, "r2", "Export", "low").to_string()).unwrap_err();
+    let err = resolver
+        .resolve(&request(session, "r2", "Export", "low").to_string())
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Backpressure);
-    assert!(started.elapsed() >= Duration::from_millis(60), "waited the block timeout");
+    assert!(
+        started.elapsed() >= Duration::from_millis(60),
+        "waited the block timeout"
+    );
 
     let opener = {
         let store = store.clone();
@@ -180,13 +196,32 @@ fn awaiting_times_out_while_held_back_and_returns_once_processed() {
     resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
     assert!(!resolver.is_trace_ready(session).unwrap());
 
-    let err = resolver.await_trace_ready(session, Duration::from_millis(30)).unwrap_err();
+    let err = resolver
+        .await_trace_ready(session, Duration::from_millis(30))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert_eq!(resolver.await_trace_ready(session, Duration::ZERO).unwrap_err().kind(), ErrorKind::Timeout);
-    assert_eq!(resolver.flush_traces(Duration::from_millis(5)).unwrap_err().kind(), ErrorKind::Timeout);
-    let err = resolver.trace_jsonl(session, TraceRead::Wait(Duration::from_millis(5))).unwrap_err();
+    assert_eq!(
+        resolver
+            .await_trace_ready(session, Duration::ZERO)
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Timeout
+    );
+    assert_eq!(
+        resolver
+            .flush_traces(Duration::from_millis(5))
+            .unwrap_err()
+            .kind(),
+        ErrorKind::Timeout
+    );
+    let err = resolver
+        .trace_jsonl(session, TraceRead::Wait(Duration::from_millis(5)))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Timeout);
-    assert_eq!(resolver.trace_jsonl(session, TraceRead::Partial).unwrap(), "");
+    assert_eq!(
+        resolver.trace_jsonl(session, TraceRead::Partial).unwrap(),
+        ""
+    );
     let report = resolver.verify_chain(session).unwrap();
     assert_eq!((report.events, report.pending), (0, 9));
 
@@ -199,7 +234,10 @@ fn awaiting_times_out_while_held_back_and_returns_once_processed() {
         })
     };
     resolver.await_trace_ready(session, LONG).unwrap();
-    assert!(started.elapsed() < Duration::from_secs(5), "returned promptly");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "returned promptly"
+    );
     opener.join().unwrap();
     let report = resolver.verify_chain(session).unwrap();
     assert_eq!((report.events, report.pending), (9, 0));
@@ -213,14 +251,26 @@ fn later_emissions_do_not_extend_a_wait() {
     resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
     let waiter = {
         let resolver = resolver.clone();
-        std::thread::spawn(move || resolver.await_trace_ready(session, LONG))
+        std::thread::spawn(move || {
+            let started = Instant::now();
+            resolver
+                .await_trace_ready(session, LONG)
+                .map(|()| started.elapsed())
+        })
     };
     std::thread::sleep(Duration::from_millis(20));
     // Emitted after the wait began: the waiter must not wait for these.
     resolve(&resolver, &request(session, "r2", "Export", "low")).unwrap();
     store.allow(2); // session.started and r1 only
-    waiter.join().unwrap().unwrap();
-    assert!(!resolver.is_trace_ready(session).unwrap(), "r2 is still held back");
+    let waited = waiter.join().unwrap().unwrap();
+    assert!(
+        waited < LONG / 2,
+        "woken when its events were stored, not at the timeout"
+    );
+    assert!(
+        !resolver.is_trace_ready(session).unwrap(),
+        "r2 is still held back"
+    );
     assert_eq!(resolver.verify_chain(session).unwrap().pending, 8);
     store.open();
     resolver.flush_traces(LONG).unwrap();
@@ -238,7 +288,9 @@ fn many_threads_await_their_own_sessions() {
                     let request = request(session, &format!("t{thread}-{n}"), "Refund", "medium");
                     loop {
                         match resolver.resolve(&request.to_string()) {
-                            Err(err) if err.kind() == ErrorKind::Backpressure => std::thread::yield_now(),
+                            Err(err) if err.kind() == ErrorKind::Backpressure => {
+                                std::thread::yield_now()
+                            }
                             other => break other.map(drop).unwrap(),
                         };
                     }
@@ -257,11 +309,18 @@ fn many_threads_await_their_own_sessions() {
 #[test]
 fn dropping_the_resolver_drains_every_accepted_event() {
     let store = Arc::new(MemoryStore::new());
-    let resolver = Resolver::builder(deferred(4096)).store(store.clone()).build().unwrap();
+    let resolver = Resolver::builder(deferred(4096))
+        .store(store.clone())
+        .build()
+        .unwrap();
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
     let session = resolver.begin_session(AGENT, "Queued").unwrap();
     for n in 0..200 {
-        resolve(&resolver, &request(session, &format!("r{n}"), "Export", "low")).unwrap();
+        resolve(
+            &resolver,
+            &request(session, &format!("r{n}"), "Export", "low"),
+        )
+        .unwrap();
     }
     let emitted = resolver.stats().trace.events_emitted;
     let report = resolver.shutdown();
@@ -277,7 +336,10 @@ fn shutdown_reports_what_it_could_not_drain() {
         shutdown_timeout: Duration::from_millis(50),
         ..deferred(64)
     };
-    let resolver = Resolver::builder(config).store(store.clone()).build().unwrap();
+    let resolver = Resolver::builder(config)
+        .store(store.clone())
+        .build()
+        .unwrap();
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
     let session = resolver.begin_session(AGENT, "Stuck").unwrap();
     resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
@@ -317,8 +379,36 @@ fn a_panicking_processor_turns_into_shutdown_errors_not_hangs() {
     let err = resolver.await_trace_ready(session, LONG).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Shutdown);
     assert!(err.message().contains("disk on fire"), "{err}");
-    let err = resolver.resolve(&request(session, "r1", "x", "low").to_string()).unwrap_err();
+    let err = resolver
+        .resolve(&request(session, "r1", "x", "low").to_string())
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Shutdown);
-    assert_eq!(resolver.flush_traces(LONG).unwrap_err().kind(), ErrorKind::Shutdown);
-    assert_eq!(resolver.begin_session(AGENT, "x").unwrap_err().kind(), ErrorKind::Shutdown);
+    assert_eq!(
+        resolver.flush_traces(LONG).unwrap_err().kind(),
+        ErrorKind::Shutdown
+    );
+    assert_eq!(
+        resolver.begin_session(AGENT, "x").unwrap_err().kind(),
+        ErrorKind::Shutdown
+    );
+}
+
+#[test]
+fn a_held_processor_stores_nothing_until_released() {
+    let resolver = loaded_resolver(deferred(16));
+    resolver.hold_trace_processor(true);
+    let session = resolver.begin_session(AGENT, "Held").unwrap();
+    resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
+    let err = resolver
+        .resolve(&request(session, "r2", "Export", "low").to_string())
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Backpressure);
+    let err = resolver
+        .await_trace_ready(session, Duration::from_millis(20))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout);
+    assert_eq!(resolver.stats().trace.events_processed, 0);
+    resolver.hold_trace_processor(false);
+    resolver.await_trace_ready(session, LONG).unwrap();
+    assert_eq!(resolver.stats().trace.events_processed, 9);
 }

@@ -16,23 +16,40 @@ fn ids(list: &Value, member: &str) -> Vec<String> {
 }
 
 fn payload_keys(event: &Value) -> Vec<String> {
-    event["payload"].as_object().unwrap().keys().cloned().collect()
+    event["payload"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect()
 }
 
 #[test]
 fn low_risk_request_is_partial_with_the_delete_denied() {
     let resolver = loaded_resolver(Config::default());
     let session = resolver.begin_session(AGENT, "Monthly close").unwrap();
-    let resolution = resolve(&resolver, &request(session, "r1", "Export the monthly report", "low")).unwrap();
+    let resolution = resolve(
+        &resolver,
+        &request(session, "r1", "Export the monthly report", "low"),
+    )
+    .unwrap();
 
     assert_eq!(resolution["carp_version"], "1.0");
     assert_eq!(resolution["request_id"], "r1");
     assert_eq!(resolution["decision"]["type"], "partial");
-    assert_eq!(resolution["decision"]["reason"], "Some actions are denied by policy");
+    assert_eq!(
+        resolution["decision"]["reason"],
+        "Some actions are denied by policy"
+    );
     assert_eq!(resolution["decision"]["approval_id"], Value::Null);
     assert_eq!(
         ids(&resolution["allowed_actions"], "action_id"),
-        ["billing.invoice.read", "billing.invoice.create", "billing.refund.issue", "billing.report.export"]
+        [
+            "billing.invoice.read",
+            "billing.invoice.create",
+            "billing.refund.issue",
+            "billing.report.export"
+        ]
     );
     let denied = &resolution["denied_actions"][0];
     assert_eq!(
@@ -41,27 +58,43 @@ fn low_risk_request_is_partial_with_the_delete_denied() {
                 "policy_id": "no-deletes"})
     );
     let read = &resolution["allowed_actions"][0];
-    assert_eq!(read["parameters_schema"]["properties"]["invoice_id"]["type"], "string");
+    assert_eq!(
+        read["parameters_schema"]["properties"]["invoice_id"]["type"],
+        "string"
+    );
     assert_eq!(read["returns_schema"], Value::Null);
     assert_eq!(read["risk_tier"], "low");
     assert_eq!(read["requires_confirmation"], false);
     assert_eq!(resolution["allowed_actions"][3]["idempotent"], true);
     // Only the unconditional pack applies to this goal and tier.
-    assert_eq!(ids(&resolution["context_blocks"], "block_id"), ["billing-basics"]);
+    assert_eq!(
+        ids(&resolution["context_blocks"], "block_id"),
+        ["billing-basics"]
+    );
     let block = &resolution["context_blocks"][0];
     assert_eq!(block["source"], "com.example.billing");
     assert_eq!(block["content_type"], "text/plain");
     assert_eq!(block["token_estimate"], 9); // 33 characters / 4, rounded up
-    // Constraints: one per limit policy on an allowed action.
-    assert_eq!(ids(&resolution["constraints"], "constraint_id"), ["invoice-budget", "export-rate"]);
+                                            // Constraints: one per limit policy on an allowed action.
+    assert_eq!(
+        ids(&resolution["constraints"], "constraint_id"),
+        ["invoice-budget", "export-rate"]
+    );
     assert_eq!(resolution["constraints"][1]["type"], "rate_limit");
-    assert_eq!(resolution["constraints"][1]["parameters"], json!({"max_calls": 2, "window_seconds": 60}));
+    assert_eq!(
+        resolution["constraints"][1]["parameters"],
+        json!({"max_calls": 2, "window_seconds": 60})
+    );
     assert_eq!(resolution["ttl_seconds"], 3600);
 
     let events = events(&resolver, session);
     assert_eq!(resolution["trace_id"], events[0]["trace_id"]);
-    let issued = cra::trace::timestamp::parse_rfc3339(resolution["timestamp"].as_str().unwrap()).unwrap();
-    let expires = cra::trace::timestamp::parse_rfc3339(resolution["decision"]["expires_at"].as_str().unwrap()).unwrap();
+    let issued =
+        cra::trace::timestamp::parse_rfc3339(resolution["timestamp"].as_str().unwrap()).unwrap();
+    let expires = cra::trace::timestamp::parse_rfc3339(
+        resolution["decision"]["expires_at"].as_str().unwrap(),
+    )
+    .unwrap();
     assert_eq!(expires - issued, 3600 * 1_000_000);
 }
 
@@ -69,7 +102,11 @@ fn low_risk_request_is_partial_with_the_delete_denied() {
 fn high_risk_refund_requires_approval_with_ranked_context() {
     let resolver = loaded_resolver(Config::default());
     let session = resolver.begin_session(AGENT, "Refunds").unwrap();
-    let resolution = resolve(&resolver, &request(session, "r1", "Refund invoice 42", "high")).unwrap();
+    let resolution = resolve(
+        &resolver,
+        &request(session, "r1", "Refund invoice 42", "high"),
+    )
+    .unwrap();
     assert_eq!(resolution["decision"]["type"], "requires_approval");
     let approval_id = resolution["decision"]["approval_id"].as_str().unwrap();
     assert!(cra::trace::ids::parse_uuid(approval_id).is_some());
@@ -102,16 +139,26 @@ fn capabilities_and_atlas_ids_narrow_what_is_considered() {
         ids(&resolution["allowed_actions"], "action_id"),
         ["billing.invoice.read", "billing.invoice.create"]
     );
-    assert_eq!(ids(&resolution["constraints"], "constraint_id"), ["invoice-budget"]);
+    assert_eq!(
+        ids(&resolution["constraints"], "constraint_id"),
+        ["invoice-budget"]
+    );
 
     let mut only_security = request(session, "r2", "Read the audit log", "low");
     only_security["atlas_ids"] = json!(["com.example.security"]);
     let resolution = resolve(&resolver, &only_security).unwrap();
-    assert_eq!(ids(&resolution["allowed_actions"], "action_id"), ["security.audit.read"]);
+    assert_eq!(
+        ids(&resolution["allowed_actions"], "action_id"),
+        ["security.audit.read"]
+    );
     assert_eq!(resolution["context_blocks"], json!([]));
 
     // A policy of one atlas governs the actions of another.
-    let critical = resolve(&resolver, &request(session, "r3", "Export everything", "critical")).unwrap();
+    let critical = resolve(
+        &resolver,
+        &request(session, "r3", "Export everything", "critical"),
+    )
+    .unwrap();
     let export = critical["denied_actions"]
         .as_array()
         .unwrap()
@@ -126,8 +173,14 @@ fn capabilities_and_atlas_ids_narrow_what_is_considered() {
         .iter()
         .filter(|e| e["event_type"] == "carp.request.received")
         .collect();
-    assert_eq!(received[0]["payload"]["atlas_ids"], json!(["com.example.billing", "com.example.security"]));
-    assert_eq!(received[1]["payload"]["atlas_ids"], json!(["com.example.security"]));
+    assert_eq!(
+        received[0]["payload"]["atlas_ids"],
+        json!(["com.example.billing", "com.example.security"])
+    );
+    assert_eq!(
+        received[1]["payload"]["atlas_ids"],
+        json!(["com.example.security"])
+    );
 }
 
 #[test]
@@ -137,7 +190,11 @@ fn nothing_allowed_is_deny() {
     atlas["policies"] = json!([]);
     resolver.load_atlas(&atlas.to_string()).unwrap();
     let session = resolver.begin_session(AGENT, "Anything").unwrap();
-    let resolution = resolve(&resolver, &request(session, "r1", "Read the audit log", "low")).unwrap();
+    let resolution = resolve(
+        &resolver,
+        &request(session, "r1", "Read the audit log", "low"),
+    )
+    .unwrap();
     assert_eq!(resolution["decision"]["type"], "deny");
     assert!(resolution["decision"]["reason"].is_string());
     assert_eq!(
@@ -151,7 +208,11 @@ fn nothing_allowed_is_deny() {
 fn a_session_records_exactly_the_events_of_trace_md() {
     let resolver = loaded_resolver(Config::default());
     let session = resolver.begin_session(AGENT, "Refunds").unwrap();
-    let resolution = resolve(&resolver, &request(session, "r1", "Refund invoice 42", "high")).unwrap();
+    let resolution = resolve(
+        &resolver,
+        &request(session, "r1", "Refund invoice 42", "high"),
+    )
+    .unwrap();
     resolver.end_session(session, "done").unwrap();
     let events = events(&resolver, session);
 
@@ -179,7 +240,10 @@ fn a_session_records_exactly_the_events_of_trace_md() {
     }
     assert_eq!(events[11]["parent_span_id"], root);
 
-    assert_eq!(events[0]["payload"], json!({"agent_id": AGENT, "goal": "Refunds"}));
+    assert_eq!(
+        events[0]["payload"],
+        json!({"agent_id": AGENT, "goal": "Refunds"})
+    );
     assert_eq!(
         events[1]["payload"],
         json!({"request_id": "r1", "operation": "resolve", "goal": "Refund invoice 42",
@@ -218,7 +282,10 @@ fn a_session_records_exactly_the_events_of_trace_md() {
     let report = resolver.verify_chain(session).unwrap();
     assert!(report.failure.is_none());
     assert_eq!(report.events, 12);
-    assert_eq!(report.head_hash.as_deref(), events[11]["event_hash"].as_str());
+    assert_eq!(
+        report.head_hash.as_deref(),
+        events[11]["event_hash"].as_str()
+    );
 }
 
 #[test]
@@ -233,22 +300,51 @@ fn rejected_requests_record_nothing_and_name_the_rule() {
         assert_eq!(err.kind(), kind, "{err}");
         assert!(err.message().contains(message), "{err} lacks {message}");
     };
-    check(request(session, "r1", "Again", "low"), ErrorKind::Conflict, "/request_id: request 'r1' was already used");
+    check(
+        request(session, "r1", "Again", "low"),
+        ErrorKind::Conflict,
+        "/request_id: request 'r1' was already used",
+    );
     let mut stranger = request(session, "r2", "Refund", "low");
     stranger["requester"]["agent_id"] = json!("agent-9");
-    check(stranger, ErrorKind::Permission, "/requester/agent_id: agent 'agent-9' does not own session");
+    check(
+        stranger,
+        ErrorKind::Permission,
+        "/requester/agent_id: agent 'agent-9' does not own session",
+    );
     let mut unknown_atlas = request(session, "r3", "Refund", "low");
     unknown_atlas["atlas_ids"] = json!(["com.example.billing", "com.example.nope"]);
-    check(unknown_atlas, ErrorKind::NotFound, "/atlas_ids/1: atlas 'com.example.nope' is not loaded");
+    check(
+        unknown_atlas,
+        ErrorKind::NotFound,
+        "/atlas_ids/1: atlas 'com.example.nope' is not loaded",
+    );
     let mut unknown_capability = request(session, "r4", "Refund", "low");
     unknown_capability["task"]["required_capabilities"] = json!(["teleport"]);
-    check(unknown_capability, ErrorKind::NotFound, "/task/required_capabilities/0: capability 'teleport'");
-    let unknown_session = request(SessionId::parse("01936f2a-7c00-7000-8000-000000000001").unwrap(), "r5", "x", "low");
-    check(unknown_session, ErrorKind::NotFound, "/requester/session_id: session");
+    check(
+        unknown_capability,
+        ErrorKind::NotFound,
+        "/task/required_capabilities/0: capability 'teleport'",
+    );
+    let unknown_session = request(
+        SessionId::parse("01936f2a-7c00-7000-8000-000000000001").unwrap(),
+        "r5",
+        "x",
+        "low",
+    );
+    check(
+        unknown_session,
+        ErrorKind::NotFound,
+        "/requester/session_id: session",
+    );
     let mut skewed = request(session, "r6", "Refund", "low");
     skewed["timestamp"] = json!("2001-01-01T00:00:00Z");
     check(skewed, ErrorKind::InvalidRequest, "/timestamp:");
-    check(json!({"carp_version": "1.0"}), ErrorKind::InvalidRequest, "missing member");
+    check(
+        json!({"carp_version": "1.0"}),
+        ErrorKind::InvalidRequest,
+        "missing member",
+    );
     let err = resolver.resolve("{\"carp_version\": NaN}").unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidJson);
 
@@ -264,10 +360,18 @@ fn ended_sessions_refuse_new_work_but_keep_their_trace() {
     assert_eq!(resolver.stats().sessions_active, 1);
     resolver.end_session(session, "finished").unwrap();
     assert_eq!(resolver.stats().sessions_active, 0);
-    let err = resolver.resolve(&request(session, "r1", "More", "low").to_string()).unwrap_err();
+    let err = resolver
+        .resolve(&request(session, "r1", "More", "low").to_string())
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::SessionEnded);
-    assert_eq!(resolver.end_session(session, "again").unwrap_err().kind(), ErrorKind::SessionEnded);
-    assert_eq!(event_types(&events(&resolver, session)), ["session.started", "session.ended"]);
+    assert_eq!(
+        resolver.end_session(session, "again").unwrap_err().kind(),
+        ErrorKind::SessionEnded
+    );
+    assert_eq!(
+        event_types(&events(&resolver, session)),
+        ["session.started", "session.ended"]
+    );
 }
 
 #[test]
@@ -277,12 +381,24 @@ fn unloading_removes_everything_the_atlas_brought() {
     resolver.unload_atlas("com.example.billing").unwrap();
     let session = resolver.begin_session(AGENT, "After unload").unwrap();
     let resolution = resolve(&resolver, &request(session, "r1", "Refund invoice", "high")).unwrap();
-    assert_eq!(ids(&resolution["allowed_actions"], "action_id"), ["security.audit.read"]);
+    assert_eq!(
+        ids(&resolution["allowed_actions"], "action_id"),
+        ["security.audit.read"]
+    );
     assert_eq!(resolution["context_blocks"], json!([]));
     let mut capability = request(session, "r2", "Invoices", "low");
     capability["task"]["required_capabilities"] = json!(["invoicing"]);
-    assert_eq!(resolve(&resolver, &capability).unwrap_err().kind(), ErrorKind::NotFound);
-    assert_eq!(resolver.unload_atlas("com.example.billing").unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        resolve(&resolver, &capability).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
+    assert_eq!(
+        resolver
+            .unload_atlas("com.example.billing")
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
     // The ids are free again.
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
 }
@@ -290,9 +406,15 @@ fn unloading_removes_everything_the_atlas_brought() {
 #[test]
 fn atlas_and_action_ids_are_unique_across_atlases() {
     let resolver = loaded_resolver(Config::default());
-    let err = resolver.load_atlas(&billing_atlas().to_string()).unwrap_err();
+    let err = resolver
+        .load_atlas(&billing_atlas().to_string())
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
-    assert!(err.message().contains("atlas 'com.example.billing' is already loaded"), "{err}");
+    assert!(
+        err.message()
+            .contains("atlas 'com.example.billing' is already loaded"),
+        "{err}"
+    );
 
     let mut thief = security_atlas();
     thief["actions"][0]["action_id"] = json!("billing.refund.issue");
@@ -307,17 +429,29 @@ fn atlas_and_action_ids_are_unique_across_atlases() {
     let session = resolver.begin_session(AGENT, "Check").unwrap();
     let mut only_security = request(session, "r1", "x", "low");
     only_security["atlas_ids"] = json!(["com.example.security"]);
-    assert_eq!(resolve(&resolver, &only_security).unwrap_err().kind(), ErrorKind::NotFound);
+    assert_eq!(
+        resolve(&resolver, &only_security).unwrap_err().kind(),
+        ErrorKind::NotFound
+    );
 }
 
 #[test]
 fn bad_session_arguments_are_refused() {
     let resolver = loaded_resolver(Config::default());
-    assert_eq!(resolver.begin_session("", "goal").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        resolver.begin_session("", "goal").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     let long = "a".repeat(cra::limits::MAX_ID_LEN + 1);
-    assert_eq!(resolver.begin_session(&long, "goal").unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        resolver.begin_session(&long, "goal").unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     let goal = "g".repeat(cra::limits::MAX_TEXT_LEN + 1);
-    assert_eq!(resolver.begin_session(AGENT, &goal).unwrap_err().kind(), ErrorKind::InvalidArgument);
+    assert_eq!(
+        resolver.begin_session(AGENT, &goal).unwrap_err().kind(),
+        ErrorKind::InvalidArgument
+    );
     assert_eq!(resolver.stats().sessions_active, 0);
     assert_eq!(resolver.stats().trace.events_emitted, 0);
 }

@@ -163,11 +163,13 @@ impl Catalog {
 
     fn index_atlas(&mut self, atlas: AtlasIndex, entry: &AtlasEntry) {
         let manifest = &entry.manifest;
-        self.atlas_by_id.insert(manifest.atlas_id.as_str().into(), atlas);
+        self.atlas_by_id
+            .insert(manifest.atlas_id.as_str().into(), atlas);
         let first_action = self.actions.len() as ActionIndex;
         for (position, action) in manifest.actions.iter().enumerate() {
             let index = self.actions.len() as ActionIndex;
-            self.action_by_id.insert(action.action_id.as_str().into(), index);
+            self.action_by_id
+                .insert(action.action_id.as_str().into(), index);
             self.actions.push(slot(atlas, position));
         }
         for capability in &manifest.capabilities {
@@ -177,7 +179,11 @@ impl Catalog {
                 .or_default();
             for action_id in &capability.actions {
                 // Validation guarantees the action is in this atlas.
-                if let Some(position) = manifest.actions.iter().position(|a| &a.action_id == action_id) {
+                if let Some(position) = manifest
+                    .actions
+                    .iter()
+                    .position(|a| &a.action_id == action_id)
+                {
                     members.push(first_action + position as ActionIndex);
                 }
             }
@@ -195,7 +201,8 @@ impl Catalog {
             .policies
             .iter()
             .map(|&slot| {
-                let spec = &self.atlases[slot.atlas as usize].manifest.policies[slot.position as usize];
+                let spec =
+                    &self.atlases[slot.atlas as usize].manifest.policies[slot.position as usize];
                 PolicyRule {
                     kind: spec.kind,
                     patterns: &spec.patterns,
@@ -242,7 +249,9 @@ impl Catalog {
     }
 
     pub fn capability_actions(&self, capability_id: &str) -> Option<&[ActionIndex]> {
-        self.actions_by_capability.get(capability_id).map(Vec::as_slice)
+        self.actions_by_capability
+            .get(capability_id)
+            .map(Vec::as_slice)
     }
 
     fn atlas_of_action(&self, action: ActionIndex) -> &AtlasEntry {
@@ -345,13 +354,27 @@ fn action_fragments(action: &super::manifest::ActionSpec) -> ActionFragments {
         out.push_str(",\"description\":");
         write_json_string(&mut out, &action.description);
         out.push_str(",\"parameters_schema\":");
-        out.push_str(action.parameters_schema.as_deref().map_or("null", |raw| raw.get()));
+        out.push_str(
+            action
+                .parameters_schema
+                .as_deref()
+                .map_or("null", |raw| raw.get()),
+        );
         out.push_str(",\"returns_schema\":");
-        out.push_str(action.returns_schema.as_deref().map_or("null", |raw| raw.get()));
+        out.push_str(
+            action
+                .returns_schema
+                .as_deref()
+                .map_or("null", |raw| raw.get()),
+        );
         out.push_str(",\"risk_tier\":\"");
         out.push_str(action.risk_tier.as_str());
         out.push_str("\",\"requires_confirmation\":");
-        out.push_str(if requires_confirmation { "true" } else { "false" });
+        out.push_str(if requires_confirmation {
+            "true"
+        } else {
+            "false"
+        });
         out.push_str(",\"idempotent\":");
         out.push_str(if action.idempotent { "true" } else { "false" });
         out.push('}');
@@ -375,7 +398,10 @@ pub mod reasons {
 
 fn policy_fragments(policy: &super::manifest::PolicySpec) -> PolicyFragments {
     let reason = match policy.kind {
-        PolicyKind::Deny => policy.reason.as_deref().unwrap_or(reasons::DENIED_BY_POLICY),
+        PolicyKind::Deny => policy
+            .reason
+            .as_deref()
+            .unwrap_or(reasons::DENIED_BY_POLICY),
         PolicyKind::RateLimit { .. } => reasons::RATE_LIMIT_EXCEEDED,
         PolicyKind::Budget { .. } => reasons::BUDGET_EXHAUSTED,
         // Approval and allow policies never deny.
@@ -454,8 +480,14 @@ pub fn pack_selected(
 ) -> bool {
     let conditions = &pack.conditions;
     let keywords_hold = conditions.keywords.is_empty()
-        || conditions.keywords.iter().any(|k| goal_lowercase.contains(k.as_str()));
+        || conditions
+            .keywords
+            .iter()
+            .any(|k| goal_lowercase.contains(k.as_str()));
     let hints_hold = conditions.context_hints.is_empty()
-        || conditions.context_hints.iter().any(|h| context_hints.contains(&h.as_str()));
+        || conditions
+            .context_hints
+            .iter()
+            .any(|h| context_hints.contains(&h.as_str()));
     keywords_hold && hints_hold && conditions.risk_tiers.contains(tier)
 }

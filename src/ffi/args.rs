@@ -35,7 +35,9 @@ pub(crate) unsafe fn text<'a>(pointer: *const c_char, name: &str, limit: usize) 
     let mut len = 0;
     while *start.add(len) != 0 {
         if len == limit {
-            return Err(invalid(format!("{name} is longer than the limit of {limit} bytes")));
+            return Err(invalid(format!(
+                "{name} is longer than the limit of {limit} bytes"
+            )));
         }
         len += 1;
     }

@@ -3,17 +3,23 @@
 
 use super::error::cra_error;
 use super::status::{cra_status, CRA_OK};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{panic_message, Error, ErrorKind, Result};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::ptr;
 
 /// Runs `body`, turning its error (or a panic) into a status code and, when
 /// `err` is not NULL, a new `cra_error` in `*err` (NULL on success).
-pub(crate) unsafe fn call(err: *mut *mut cra_error, body: impl FnOnce() -> Result<()>) -> cra_status {
+pub(crate) unsafe fn call(
+    err: *mut *mut cra_error,
+    body: impl FnOnce() -> Result<()>,
+) -> cra_status {
     let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|panic| {
         Err(Error::new(
             ErrorKind::Internal,
-            format!("libcra panicked (a bug; please report it): {}", panic_text(&*panic)),
+            format!(
+                "libcra panicked (a bug; please report it): {}",
+                panic_message(&*panic)
+            ),
         ))
     });
     report(err, result)
@@ -35,12 +41,4 @@ pub(crate) unsafe fn report(err: *mut *mut cra_error, result: Result<()>) -> cra
             error.kind().code()
         }
     }
-}
-
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "no message".to_owned())
 }

@@ -42,7 +42,11 @@ pub unsafe extern "C" fn cra_resolver_new(
 ) -> cra_status {
     call(err, || {
         let out = args::out(out, "out")?;
-        let config = cfg.as_ref().copied().unwrap_or_else(cra_config::defaults).to_config()?;
+        let config = cfg
+            .as_ref()
+            .copied()
+            .unwrap_or_else(cra_config::defaults)
+            .to_config()?;
         let inner = Resolver::new(config)?;
         *out = Box::into_raw(Box::new(cra_resolver { inner }));
         Ok(())
@@ -146,7 +150,8 @@ pub unsafe extern "C" fn cra_session_begin(
         let goal = args::text(goal, "goal", MAX_TEXT_LEN)?;
         let out = args::out(out_session_id, "out_session_id")?;
         let id = resolver.begin_session(agent_id, goal)?.to_string();
-        let target = std::slice::from_raw_parts_mut((out as *mut c_char).cast::<u8>(), CRA_ID_BUF_LEN);
+        let target =
+            std::slice::from_raw_parts_mut((out as *mut c_char).cast::<u8>(), CRA_ID_BUF_LEN);
         target[..id.len()].copy_from_slice(id.as_bytes());
         target[id.len()] = 0;
         Ok(())

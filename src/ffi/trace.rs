@@ -156,7 +156,9 @@ pub unsafe extern "C" fn cra_get_trace(
             other => {
                 return Err(Error::new(
                     ErrorKind::InvalidArgument,
-                    format!("flags {other} is neither CRA_TRACE_WAIT (0) nor CRA_TRACE_PARTIAL (1)"),
+                    format!(
+                        "flags {other} is neither CRA_TRACE_WAIT (0) nor CRA_TRACE_PARTIAL (1)"
+                    ),
                 ))
             }
         };
@@ -253,11 +255,13 @@ fn report_of(verified: &VerifyReport) -> cra_verify_report {
     cra_verify_report {
         events: verified.events,
         pending: verified.pending,
-        first_bad_index: verified
+        first_bad_index: verified.failure.as_ref().map_or(-1, |failure| {
+            i64::try_from(failure.index).unwrap_or(i64::MAX)
+        }),
+        failure: verified
             .failure
             .as_ref()
-            .map_or(-1, |failure| i64::try_from(failure.index).unwrap_or(i64::MAX)),
-        failure: verified.failure.as_ref().map_or(0, |failure| failure.kind as u32),
+            .map_or(0, |failure| failure.kind as u32),
         head_hash,
     }
 }
@@ -284,6 +288,25 @@ pub unsafe extern "C" fn cra_stats_get(
             queue_high_water: stats.trace.queue_high_water,
             sessions_active: stats.sessions_active,
         };
+        Ok(())
+    })
+}
+
+/// Test support for host programs and bindings: while `hold` is true, the
+/// deferred trace processor stores nothing, so events queue up, sync points
+/// time out and a small buffer fills deterministically; `hold` false lets it
+/// go on (so does `cra_resolver_free`). No effect in immediate mode. Not
+/// part of ABI.md's list: never needed in production.
+///
+/// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL).
+#[no_mangle]
+pub unsafe extern "C" fn cra_test_hold_processor(
+    r: *mut cra_resolver,
+    hold: bool,
+    err: *mut *mut cra_error,
+) -> cra_status {
+    call(err, || {
+        args::resolver(r)?.hold_trace_processor(hold);
         Ok(())
     })
 }

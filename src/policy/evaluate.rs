@@ -84,7 +84,11 @@ impl ActionPlan {
             .collect();
         applicable.sort_by_key(|&index| {
             let rule = &rules[index as usize];
-            (rule.kind.evaluation_rank(), std::cmp::Reverse(rule.priority), index)
+            (
+                rule.kind.evaluation_rank(),
+                std::cmp::Reverse(rule.priority),
+                index,
+            )
         });
         let first_of = |kind_rank: u8| {
             applicable
@@ -145,7 +149,10 @@ impl ActionPlan {
 }
 
 fn is_limit(kind: PolicyKind) -> bool {
-    matches!(kind, PolicyKind::RateLimit { .. } | PolicyKind::Budget { .. })
+    matches!(
+        kind,
+        PolicyKind::RateLimit { .. } | PolicyKind::Budget { .. }
+    )
 }
 
 #[cfg(test)]
@@ -187,12 +194,18 @@ mod tests {
         assert_eq!(plan.evaluate(|_| false), policy(4, Verdict::Deny));
 
         let plan = ActionPlan::compile("billing.refund", RiskTier::Low, &rules[..4]);
-        assert_eq!(plan.evaluate(|_| true), policy(3, Verdict::RequiresApproval));
+        assert_eq!(
+            plan.evaluate(|_| true),
+            policy(3, Verdict::RequiresApproval)
+        );
 
         let plan = ActionPlan::compile("billing.refund", RiskTier::Low, &rules[..3]);
         assert_eq!(plan.limits(), &[2, 1]);
         assert_eq!(plan.evaluate(|_| true), policy(2, Verdict::RateLimited));
-        assert_eq!(plan.evaluate(|index| index == 1), policy(1, Verdict::RateLimited));
+        assert_eq!(
+            plan.evaluate(|index| index == 1),
+            policy(1, Verdict::RateLimited)
+        );
         assert_eq!(plan.evaluate(|_| false), policy(0, Verdict::Allow));
     }
 
@@ -241,9 +254,21 @@ mod tests {
         let rules_for = |pattern: Pattern| vec![pattern];
         let cases = [
             (Pattern::Any, "x.y", true),
-            (Pattern::Exact("billing.refund".into()), "billing.refund", true),
-            (Pattern::Exact("billing.refund".into()), "billing.refunds", false),
-            (Pattern::Prefix("billing.".into()), "billing.invoice.create", true),
+            (
+                Pattern::Exact("billing.refund".into()),
+                "billing.refund",
+                true,
+            ),
+            (
+                Pattern::Exact("billing.refund".into()),
+                "billing.refunds",
+                false,
+            ),
+            (
+                Pattern::Prefix("billing.".into()),
+                "billing.invoice.create",
+                true,
+            ),
             (Pattern::Prefix("billing.".into()), "billingx.create", false),
             (Pattern::Suffix(".delete".into()), "files.delete", true),
             (Pattern::Suffix(".delete".into()), "files.undelete", false),

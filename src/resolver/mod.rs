@@ -135,7 +135,10 @@ impl Resolver {
     /// Errors: as [`Self::load_atlas`], plus `Io` when a file cannot be read.
     pub fn load_atlas_file(&self, path: &Path) -> Result<String> {
         let bytes = std::fs::read(path).map_err(|err| {
-            Error::new(ErrorKind::Io, format!("cannot read atlas file '{}': {err}", path.display()))
+            Error::new(
+                ErrorKind::Io,
+                format!("cannot read atlas file '{}': {err}", path.display()),
+            )
         })?;
         let json = String::from_utf8(bytes).map_err(|err| {
             Error::new(
@@ -222,7 +225,8 @@ impl Resolver {
             at: now,
             events: OperationEvents::SessionEnded {
                 reason: reason.into(),
-                duration_ms: u64::try_from(now.saturating_sub(session.started_at) / 1000).unwrap_or(0),
+                duration_ms: u64::try_from(now.saturating_sub(session.started_at) / 1000)
+                    .unwrap_or(0),
             },
         })?;
         state.ended = true;
@@ -243,10 +247,9 @@ impl Resolver {
         let now = self.now();
         let request = parse_request(request_json, now, self.config.clock_skew_seconds)?;
         self.recorder.check_open()?;
-        let session = self
-            .sessions
-            .get(request.session_id)
-            .map_err(|err| Error::at(ErrorKind::NotFound, "/requester/session_id", err.message()))?;
+        let session = self.sessions.get(request.session_id).map_err(|err| {
+            Error::at(ErrorKind::NotFound, "/requester/session_id", err.message())
+        })?;
         let catalog = self.catalog();
         let scope = Scope::of(&catalog, &request)?;
         let mut state = session.lock();
@@ -258,13 +261,17 @@ impl Resolver {
             return Err(Error::at(
                 ErrorKind::Conflict,
                 "/request_id",
-                format!("request '{}' was already used in this session", request.request_id),
+                format!(
+                    "request '{}' was already used in this session",
+                    request.request_id
+                ),
             ));
         }
         let decision = Decision::make(&catalog, &scope, &request, &state.usage, now);
         let ids = ResolutionIds {
             resolution_id: new_v7(now),
-            approval_id: (decision.decision_type == DecisionType::RequiresApproval).then(|| new_v7(now)),
+            approval_id: (decision.decision_type == DecisionType::RequiresApproval)
+                .then(|| new_v7(now)),
             trace_id: session.chain.ids().trace_id,
             issued_at: now,
             ttl_seconds: self.config.ttl_seconds,
@@ -327,7 +334,9 @@ impl Resolver {
         let ids = session.chain.ids();
         self.recorder
             .store()
-            .read(ids.session_id, 0, &mut |events| write_jsonl(&mut jsonl, ids, events));
+            .read(ids.session_id, 0, &mut |events| {
+                write_jsonl(&mut jsonl, ids, events)
+            });
         Ok(jsonl)
     }
 
@@ -341,7 +350,9 @@ impl Resolver {
         let ids = chain.ids();
         self.recorder
             .store()
-            .read(ids.session_id, 0, &mut |events| report = verify_stored(ids, events));
+            .read(ids.session_id, 0, &mut |events| {
+                report = verify_stored(ids, events)
+            });
         report.pending = emitted.saturating_sub(chain.processed());
         Ok(report)
     }
@@ -353,6 +364,14 @@ impl Resolver {
     /// reports again.
     pub fn shutdown(&self) -> ShutdownReport {
         self.recorder.shutdown()
+    }
+
+    /// Test support for hosts and bindings: while held, the deferred trace
+    /// processor stores nothing, so events queue up, sync points time out
+    /// and a small buffer fills. Releasing (or shutting down) lets it go
+    /// on. No effect in immediate mode. Not for production use.
+    pub fn hold_trace_processor(&self, hold: bool) {
+        self.recorder.hold_processor(hold);
     }
 
     pub fn stats(&self) -> Stats {
@@ -392,12 +411,18 @@ fn ended(session_id: SessionId) -> Error {
 
 fn check_argument(name: &str, value: &str, limit: usize, may_be_empty: bool) -> Result<()> {
     if !may_be_empty && value.is_empty() {
-        return Err(Error::new(ErrorKind::InvalidArgument, format!("{name} must not be empty")));
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!("{name} must not be empty"),
+        ));
     }
     if value.len() > limit {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
-            format!("{name} is {} bytes, more than the limit of {limit}", value.len()),
+            format!(
+                "{name} is {} bytes, more than the limit of {limit}",
+                value.len()
+            ),
         ));
     }
     Ok(())

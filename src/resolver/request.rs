@@ -81,7 +81,10 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     if json.len() > MAX_REQUEST_LEN {
         return Err(Error::new(
             ErrorKind::InvalidArgument,
-            format!("request is {} bytes, more than the limit of {MAX_REQUEST_LEN}", json.len()),
+            format!(
+                "request is {} bytes, more than the limit of {MAX_REQUEST_LEN}",
+                json.len()
+            ),
         ));
     }
     let wire = deserialize(json)?;
@@ -90,22 +93,34 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     check_timestamp(&wire.timestamp, now, clock_skew_seconds)?;
     expect_text("/operation", &wire.operation, "resolve")?;
     check_id("/requester/agent_id", &wire.requester.agent_id)?;
-    let session_id = SessionId::parse(&wire.requester.session_id)
-        .map_err(|err| Error::at(ErrorKind::InvalidRequest, "/requester/session_id", err.message()))?;
+    let session_id = SessionId::parse(&wire.requester.session_id).map_err(|err| {
+        Error::at(
+            ErrorKind::InvalidRequest,
+            "/requester/session_id",
+            err.message(),
+        )
+    })?;
     check_goal(&wire.task.goal)?;
     let risk_tier = match &wire.task.risk_tier {
         None => RiskTier::Low,
         Some(tier) => RiskTier::parse(tier).ok_or_else(|| {
             invalid(
                 "/task/risk_tier",
-                format!("'{}' is not one of low, medium, high, critical", truncated(tier)),
+                format!(
+                    "'{}' is not one of low, medium, high, critical",
+                    truncated(tier)
+                ),
             )
         })?,
     };
     let context_hints = wire.task.context_hints.unwrap_or_default();
     check_each("/task/context_hints", &context_hints, MAX_TEXT_LEN)?;
     let required_capabilities = wire.task.required_capabilities.unwrap_or_default();
-    check_each("/task/required_capabilities", &required_capabilities, MAX_ID_LEN)?;
+    check_each(
+        "/task/required_capabilities",
+        &required_capabilities,
+        MAX_ID_LEN,
+    )?;
     if let Some(atlas_ids) = &wire.atlas_ids {
         check_each("/atlas_ids", atlas_ids, MAX_ID_LEN)?;
     }
@@ -139,7 +154,10 @@ fn deserialize(json: &str) -> Result<Wire<'_>> {
 }
 
 fn not_json(err: &serde_json::Error) -> Error {
-    Error::new(ErrorKind::InvalidJson, format!("request is not valid JSON: {err}"))
+    Error::new(
+        ErrorKind::InvalidJson,
+        format!("request is not valid JSON: {err}"),
+    )
 }
 
 /// serde's path (`task.goal`, `atlas_ids[1]`) as a JSON pointer (`/task/goal`).
@@ -302,33 +320,57 @@ mod tests {
         value["task"].as_object_mut().unwrap().remove("goal");
         assert_eq!(
             error_of(&value),
-            (ErrorKind::InvalidRequest, "/task: missing member `goal`".into())
+            (
+                ErrorKind::InvalidRequest,
+                "/task: missing member `goal`".into()
+            )
         );
 
         let mut value = request();
         value["task"]["goal"] = json!(5);
         let (kind, message) = error_of(&value);
         assert_eq!(kind, ErrorKind::InvalidRequest);
-        assert!(message.starts_with("/task/goal: invalid type: integer `5`"), "{message}");
+        assert!(
+            message.starts_with("/task/goal: invalid type: integer `5`"),
+            "{message}"
+        );
 
         let mut value = request();
         value["atlas_ids"] = json!(["a.b", 7]);
         let (_, message) = error_of(&value);
-        assert!(message.starts_with("/atlas_ids/1: invalid type"), "{message}");
+        assert!(
+            message.starts_with("/atlas_ids/1: invalid type"),
+            "{message}"
+        );
     }
 
     #[test]
     fn each_rule_of_a_request_on_its_own() {
         let cases: Vec<(&str, serde_json::Value, &str)> = vec![
-            ("/carp_version", json!("2.0"), "/carp_version: must be \"1.0\", not '2.0'"),
+            (
+                "/carp_version",
+                json!("2.0"),
+                "/carp_version: must be \"1.0\", not '2.0'",
+            ),
             ("/request_id", json!(""), "/request_id: must not be empty"),
-            ("/operation", json!("execute"), "/operation: must be \"resolve\", not 'execute'"),
-            ("/timestamp", json!("noon"), "/timestamp: 'noon' is not an RFC 3339 timestamp"),
+            (
+                "/operation",
+                json!("execute"),
+                "/operation: must be \"resolve\", not 'execute'",
+            ),
+            (
+                "/timestamp",
+                json!("noon"),
+                "/timestamp: 'noon' is not an RFC 3339 timestamp",
+            ),
         ];
         for (member, bad, expected) in cases {
             let mut value = request();
             *value.pointer_mut(member).unwrap() = bad;
-            assert_eq!(error_of(&value), (ErrorKind::InvalidRequest, expected.into()));
+            assert_eq!(
+                error_of(&value),
+                (ErrorKind::InvalidRequest, expected.into())
+            );
         }
         let mut value = request();
         value["task"]["goal"] = json!("   ");
@@ -345,7 +387,9 @@ mod tests {
 
         let mut value = request();
         value["requester"]["session_id"] = json!("nope");
-        assert!(error_of(&value).1.starts_with("/requester/session_id: 'nope' is not a session id"));
+        assert!(error_of(&value)
+            .1
+            .starts_with("/requester/session_id: 'nope' is not a session id"));
     }
 
     #[test]
@@ -372,12 +416,18 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidJson, "{text}: {err}");
         }
         // Valid JSON of the wrong shape is a request error, not a JSON error.
-        assert_eq!(parse_request("[1]", NOW, 300).unwrap_err().kind(), ErrorKind::InvalidRequest);
+        assert_eq!(
+            parse_request("[1]", NOW, 300).unwrap_err().kind(),
+            ErrorKind::InvalidRequest
+        );
     }
 
     #[test]
     fn oversized_documents_are_refused_before_parsing() {
         let text = " ".repeat(MAX_REQUEST_LEN + 1);
-        assert_eq!(parse_request(&text, NOW, 300).unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            parse_request(&text, NOW, 300).unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
     }
 }

@@ -72,7 +72,8 @@ impl Scope {
             None => None,
             Some(ids) => Some(atlas_indexes(catalog, ids)?),
         };
-        let in_scope = |atlas: AtlasIndex| atlases.as_ref().is_none_or(|list| list.contains(&atlas));
+        let in_scope =
+            |atlas: AtlasIndex| atlases.as_ref().is_none_or(|list| list.contains(&atlas));
         let mut actions: Vec<ActionIndex> = if request.required_capabilities.is_empty() {
             (0..catalog.action_count() as ActionIndex).collect()
         } else {
@@ -160,7 +161,10 @@ impl Decision {
                 (action, plan.evaluate(is_exhausted))
             })
             .collect();
-        let allowed_count = evaluations.iter().filter(|(_, e)| e.verdict.is_allowed()).count() as u32;
+        let allowed_count = evaluations
+            .iter()
+            .filter(|(_, e)| e.verdict.is_allowed())
+            .count() as u32;
         let denied_count = evaluations.len() as u32 - allowed_count;
         let needs_approval = evaluations
             .iter()
@@ -241,9 +245,18 @@ pub fn write_resolution(
     out.push_str(",\"expires_at\":\"");
     push_timestamp(out, ids.issued_at + i64::from(ids.ttl_seconds) * 1_000_000);
     out.push_str("\"},\"context_blocks\":[");
-    push_joined(out, decision.blocks.iter().map(|&pack| &*catalog.pack(pack).1.block_json));
+    push_joined(
+        out,
+        decision
+            .blocks
+            .iter()
+            .map(|&pack| &*catalog.pack(pack).1.block_json),
+    );
     out.push_str("],\"allowed_actions\":[");
-    let allowed = decision.evaluations.iter().filter(|(_, e)| e.verdict.is_allowed());
+    let allowed = decision
+        .evaluations
+        .iter()
+        .filter(|(_, e)| e.verdict.is_allowed());
     push_joined(
         out,
         allowed.map(|(action, evaluation)| {
@@ -253,7 +266,11 @@ pub fn write_resolution(
     );
     out.push_str("],\"denied_actions\":[");
     let mut first = true;
-    for (action, evaluation) in decision.evaluations.iter().filter(|(_, e)| !e.verdict.is_allowed()) {
+    for (action, evaluation) in decision
+        .evaluations
+        .iter()
+        .filter(|(_, e)| !e.verdict.is_allowed())
+    {
         if !std::mem::take(&mut first) {
             out.push(',');
         }

@@ -4,9 +4,10 @@
 use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::usage::Usage;
+use crate::sharded::ShardedMap;
 use crate::trace::chain::SessionChain;
 use parking_lot::{Mutex, MutexGuard};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -25,7 +26,10 @@ impl SessionId {
             .ok_or_else(|| {
                 Error::new(
                     ErrorKind::InvalidArgument,
-                    format!("'{}' is not a session id (a lowercase hyphenated UUID)", truncated(text)),
+                    format!(
+                        "'{}' is not a session id (a lowercase hyphenated UUID)",
+                        truncated(text)
+                    ),
                 )
             })
     }
@@ -84,38 +88,29 @@ impl Session {
     }
 }
 
-/// Shards keep sessions of different threads off each other's locks.
-const SHARDS: usize = 64;
-
 /// Every session of a resolver, found by id without a global lock.
+#[derive(Default)]
 pub struct SessionTable {
-    shards: Box<[Mutex<HashMap<SessionId, Arc<Session>>>]>,
+    sessions: ShardedMap<Arc<Session>>,
     active: AtomicU64,
 }
 
 impl SessionTable {
     pub fn new() -> SessionTable {
-        SessionTable {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-            active: AtomicU64::new(0),
-        }
-    }
-
-    fn shard(&self, id: SessionId) -> &Mutex<HashMap<SessionId, Arc<Session>>> {
-        // The last bytes of a UUIDv7 are random.
-        &self.shards[id.0.as_bytes()[15] as usize % SHARDS]
+        SessionTable::default()
     }
 
     pub fn insert(&self, session: Arc<Session>) {
         self.active.fetch_add(1, Ordering::Relaxed);
-        self.shard(session.id()).lock().insert(session.id(), session);
+        let id = session.id().0;
+        self.sessions.shard(&id).insert(id, session);
     }
 
     /// The session `id`. Errors: `NotFound`.
     pub fn get(&self, id: SessionId) -> Result<Arc<Session>> {
-        self.shard(id)
-            .lock()
-            .get(&id)
+        self.sessions
+            .shard(&id.0)
+            .get(&id.0)
             .cloned()
             .ok_or_else(|| Error::new(ErrorKind::NotFound, format!("session '{id}' not found")))
     }
@@ -127,12 +122,6 @@ impl SessionTable {
 
     pub fn active(&self) -> u64 {
         self.active.load(Ordering::Relaxed)
-    }
-}
-
-impl Default for SessionTable {
-    fn default() -> SessionTable {
-        SessionTable::new()
     }
 }
 

@@ -46,7 +46,10 @@ mod tests {
         assert_ne!(first, second);
         assert_eq!(first.get_version_num(), 7);
         let (secs, nanos) = first.get_timestamp().unwrap().to_unix();
-        assert_eq!(secs * 1000 + u64::from(nanos) / 1_000_000, 1_795_867_200_123);
+        assert_eq!(
+            secs * 1000 + u64::from(nanos) / 1_000_000,
+            1_795_867_200_123
+        );
     }
 
     #[test]

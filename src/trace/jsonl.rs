@@ -38,7 +38,9 @@ impl EventTexts {
         write_hex_lower(&mut texts.event_hash, &event.event_hash);
         match previous {
             Some(previous) => write_hex_lower(&mut texts.previous_hash, &previous.event_hash),
-            None => texts.previous_hash.copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
+            None => texts
+                .previous_hash
+                .copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
         }
         texts
     }

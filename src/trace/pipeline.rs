@@ -15,22 +15,18 @@
 use super::chain::SessionChain;
 use super::operation::Operation;
 use super::progress::Progress;
-use super::recorder::{TraceStats, Totals};
+use super::recorder::{Totals, TraceStats};
 use super::store::TraceStore;
 use crate::config::{Backpressure, Config};
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{panic_message, Error, ErrorKind, Result};
 use crossbeam_queue::ArrayQueue;
 use parking_lot::Mutex;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
-
-/// The processor tells waiters after at most this many operations, so a
-/// long queue does not delay the first sessions' waiters.
-const NOTIFY_EVERY: usize = 64;
 
 /// How long the processor sleeps when idle before looking again on its own
 /// (a safety net: pushes wake it).
@@ -53,9 +49,13 @@ struct Shared {
     block_timeout: Duration,
     shutdown_timeout: Duration,
     state: AtomicU8,
+    /// When shutdown began: the drain deadline is this plus `shutdown_timeout`.
+    shutdown_started: OnceLock<Instant>,
     /// Why the processor failed, when it did.
     failure: Mutex<Option<String>>,
     processor_parked: AtomicBool,
+    /// Test support: while set, the processor stores nothing.
+    held: AtomicBool,
     progress: Progress,
     totals: Arc<Totals>,
     store: Arc<dyn TraceStore>,
@@ -79,7 +79,11 @@ pub struct ShutdownReport {
 
 impl Pipeline {
     /// Starts the processor thread. Errors: `Internal` when no thread can be spawned.
-    pub fn start(config: &Config, store: Arc<dyn TraceStore>, totals: Arc<Totals>) -> Result<Pipeline> {
+    pub fn start(
+        config: &Config,
+        store: Arc<dyn TraceStore>,
+        totals: Arc<Totals>,
+    ) -> Result<Pipeline> {
         let capacity = u64::from(config.buffer_capacity);
         let shared = Arc::new(Shared {
             // Every operation has at least one event, so as many slots as
@@ -92,8 +96,10 @@ impl Pipeline {
             block_timeout: config.block_timeout,
             shutdown_timeout: config.shutdown_timeout,
             state: AtomicU8::new(RUNNING),
+            shutdown_started: OnceLock::new(),
             failure: Mutex::new(None),
             processor_parked: AtomicBool::new(false),
+            held: AtomicBool::new(false),
             progress: Progress::new(),
             totals,
             store,
@@ -103,7 +109,10 @@ impl Pipeline {
             .name("cra-trace".into())
             .spawn(move || worker.run())
             .map_err(|err| {
-                Error::new(ErrorKind::Internal, format!("cannot start the trace processor: {err}"))
+                Error::new(
+                    ErrorKind::Internal,
+                    format!("cannot start the trace processor: {err}"),
+                )
             })?;
         Ok(Pipeline {
             shared,
@@ -130,7 +139,10 @@ impl Pipeline {
         shared.totals.emitted.fetch_add(events, Ordering::SeqCst);
         if shared.queue.push(operation).is_err() {
             // Unreachable while slots >= events; never lose an event silently.
-            return Err(Error::new(ErrorKind::Internal, "trace buffer slots ran out"));
+            return Err(Error::new(
+                ErrorKind::Internal,
+                "trace buffer slots ran out",
+            ));
         }
         // Pairs with the fence in `park`: either we see the processor
         // parked and wake it, or it sees our operation before it sleeps.
@@ -144,15 +156,29 @@ impl Pipeline {
     /// Waits until `chain`'s events emitted before this call are stored.
     pub fn await_chain(&self, chain: &SessionChain, timeout: Duration) -> Result<()> {
         let target = chain.emitted();
-        self.shared.wait(timeout, || chain.processed() >= target, "session trace")
+        self.shared
+            .wait(timeout, || chain.processed() >= target, "session trace")
     }
 
     /// Waits until every event emitted before this call is stored.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
         let totals = &self.shared.totals;
         let target = totals.emitted.load(Ordering::SeqCst);
-        self.shared
-            .wait(timeout, || totals.processed.load(Ordering::SeqCst) >= target, "trace flush")
+        self.shared.wait(
+            timeout,
+            || totals.processed.load(Ordering::SeqCst) >= target,
+            "trace flush",
+        )
+    }
+
+    /// Test support: holds the processor back (nothing is stored, events
+    /// queue up and backpressure applies) or lets it go on. Shutdown lets
+    /// it go on.
+    pub fn hold_processor(&self, hold: bool) {
+        self.shared.held.store(hold, Ordering::SeqCst);
+        if !hold {
+            self.processor_thread.unpark();
+        }
     }
 
     pub fn fill_queue_stats(&self, stats: &mut TraceStats) {
@@ -168,9 +194,12 @@ impl Pipeline {
     /// report again.
     pub fn shutdown(&self) -> ShutdownReport {
         let shared = &self.shared;
-        let _ = shared
-            .state
-            .compare_exchange(RUNNING, DRAINING, Ordering::SeqCst, Ordering::SeqCst);
+        shared.shutdown_started.get_or_init(Instant::now);
+        shared.held.store(false, Ordering::SeqCst);
+        let _ =
+            shared
+                .state
+                .compare_exchange(RUNNING, DRAINING, Ordering::SeqCst, Ordering::SeqCst);
         let handle = self.processor.lock().take();
         let first = handle.is_some();
         if let Some(handle) = handle {
@@ -182,7 +211,9 @@ impl Pipeline {
         // A failed processor stays failed; otherwise the pipeline is now stopped.
         let _ = shared
             .state
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |state| (state != FAILED).then_some(STOPPED));
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |state| {
+                (state != FAILED).then_some(STOPPED)
+            });
         shared.progress.notify();
         let undrained_events = shared.reserved.load(Ordering::SeqCst);
         if first && undrained_events > 0 {
@@ -213,7 +244,10 @@ impl Shared {
                     self.failure.lock().as_deref().unwrap_or("unknown failure")
                 ),
             )),
-            _ => Err(Error::new(ErrorKind::Shutdown, "the resolver is shutting down")),
+            _ => Err(Error::new(
+                ErrorKind::Shutdown,
+                "the resolver is shutting down",
+            )),
         }
     }
 
@@ -258,7 +292,12 @@ impl Shared {
             if wanted > self.capacity {
                 return false;
             }
-            match self.reserved.compare_exchange_weak(current, wanted, Ordering::SeqCst, Ordering::SeqCst) {
+            match self.reserved.compare_exchange_weak(
+                current,
+                wanted,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
                 Ok(_) => {
                     self.high_water.fetch_max(wanted, Ordering::SeqCst);
                     return true;
@@ -294,53 +333,60 @@ impl Shared {
 
     fn run(&self) {
         let mut scratch = Vec::new();
-        let mut drain_deadline: Option<Instant> = None;
         loop {
-            let outcome = catch_unwind(AssertUnwindSafe(|| self.drain(&mut scratch, drain_deadline)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.drain(&mut scratch)));
             if let Err(panic) = outcome {
-                self.fail(panic_message(&panic));
+                self.fail(panic_message(&*panic));
                 return;
             }
-            if self.state.load(Ordering::SeqCst) == DRAINING {
-                let deadline = *drain_deadline.get_or_insert_with(|| Instant::now() + self.shutdown_timeout);
-                if self.queue.is_empty() || Instant::now() >= deadline {
-                    self.state.store(STOPPED, Ordering::SeqCst);
-                    self.progress.notify();
-                    return;
-                }
-                continue;
+            if self.state.load(Ordering::SeqCst) == DRAINING
+                && (self.queue.is_empty() || self.drain_expired())
+            {
+                self.state.store(STOPPED, Ordering::SeqCst);
+                self.progress.notify();
+                return;
             }
             self.park();
         }
     }
 
-    /// Seals and stores queued operations until the queue is empty (or the
-    /// shutdown deadline passes).
-    fn drain(&self, scratch: &mut Vec<super::event::SealedEvent>, deadline: Option<Instant>) {
-        let mut since_notify = 0;
-        while let Some(operation) = self.queue.pop() {
+    /// Whether shutdown began longer than the shutdown timeout ago.
+    fn drain_expired(&self) -> bool {
+        self.shutdown_started
+            .get()
+            .is_some_and(|started| started.elapsed() >= self.shutdown_timeout)
+    }
+
+    /// Seals and stores queued operations until the queue is empty or the
+    /// shutdown timeout runs out. (A store call itself is never
+    /// interrupted: a store that blocks forever blocks shutdown.)
+    fn drain(&self, scratch: &mut Vec<super::event::SealedEvent>) {
+        while let Some(operation) = self.next_operation() {
             let events = operation.chain.seal_into(&operation, &*self.store, scratch);
             operation.chain.mark_processed(events);
             self.totals.processed.fetch_add(events, Ordering::SeqCst);
             drop(operation);
             self.release(events);
-            since_notify += 1;
-            if since_notify == NOTIFY_EVERY {
-                since_notify = 0;
-                self.progress.notify();
-                if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
-                    break;
-                }
-            }
+            // One atomic load when nobody waits; waiters learn of each
+            // operation at once, even if the next store call is slow.
+            self.progress.notify();
         }
-        self.progress.notify();
+    }
+
+    fn next_operation(&self) -> Option<Operation> {
+        let shutting_down = self.state.load(Ordering::Relaxed) != RUNNING;
+        if (shutting_down && self.drain_expired()) || self.held.load(Ordering::Relaxed) {
+            return None;
+        }
+        self.queue.pop()
     }
 
     /// Sleeps until a producer pushes (or the idle timeout passes).
     fn park(&self) {
         self.processor_parked.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        if self.queue.is_empty() && self.state.load(Ordering::SeqCst) == RUNNING {
+        let idle = self.queue.is_empty() || self.held.load(Ordering::SeqCst);
+        if idle && self.state.load(Ordering::SeqCst) == RUNNING {
             thread::park_timeout(IDLE_PARK);
         }
         self.processor_parked.store(false, Ordering::SeqCst);
@@ -352,12 +398,4 @@ impl Shared {
         self.state.store(FAILED, Ordering::SeqCst);
         self.progress.notify();
     }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    panic
-        .downcast_ref::<&str>()
-        .map(|text| (*text).to_owned())
-        .or_else(|| panic.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".to_owned())
 }

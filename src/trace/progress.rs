@@ -70,11 +70,17 @@ impl Progress {
 
     fn guard(&self) -> MutexGuard<'_, ()> {
         // The lock guards no data, so a poisoned lock is as good as any.
-        self.lock.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.lock
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     #[cfg(not(loom))]
-    fn sleep<'a>(&self, guard: MutexGuard<'a, ()>, timeout: std::time::Duration) -> MutexGuard<'a, ()> {
+    fn sleep<'a>(
+        &self,
+        guard: MutexGuard<'a, ()>,
+        timeout: std::time::Duration,
+    ) -> MutexGuard<'a, ()> {
         match self.changed.wait_timeout(guard, timeout) {
             Ok((guard, _)) => guard,
             Err(poisoned) => poisoned.into_inner().0,
@@ -84,7 +90,11 @@ impl Progress {
     /// loom does not model time: it sleeps until notified, so a lost
     /// wake-up shows up as a deadlock in the model.
     #[cfg(loom)]
-    fn sleep<'a>(&self, guard: MutexGuard<'a, ()>, _timeout: std::time::Duration) -> MutexGuard<'a, ()> {
+    fn sleep<'a>(
+        &self,
+        guard: MutexGuard<'a, ()>,
+        _timeout: std::time::Duration,
+    ) -> MutexGuard<'a, ()> {
         self.changed.wait(guard).unwrap()
     }
 }

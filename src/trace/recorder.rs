@@ -68,7 +68,10 @@ impl Recorder {
     /// Fails with `Shutdown` when new work can no longer be recorded.
     pub fn check_open(&self) -> Result<()> {
         if self.closed.load(Ordering::SeqCst) {
-            return Err(Error::new(ErrorKind::Shutdown, "the resolver is shutting down"));
+            return Err(Error::new(
+                ErrorKind::Shutdown,
+                "the resolver is shutting down",
+            ));
         }
         match &self.deferred {
             Some(pipeline) => pipeline.check_open(),
@@ -131,6 +134,13 @@ impl Recorder {
             None => ShutdownReport {
                 undrained_events: 0,
             },
+        }
+    }
+
+    /// Test support: see [`Pipeline::hold_processor`]. No effect in immediate mode.
+    pub fn hold_processor(&self, hold: bool) {
+        if let Some(pipeline) = &self.deferred {
+            pipeline.hold_processor(hold);
         }
     }
 

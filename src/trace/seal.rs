@@ -146,7 +146,7 @@ impl<'a> Sealer<'a> {
             event_id: uuid_text(&event_id, &mut event_text),
             trace_id: ascii(&self.trace_id),
             span_id: uuid_text(&span, &mut span_text),
-            parent_span_id: parent.as_ref().map(|id| &*uuid_text(id, &mut parent_text)),
+            parent_span_id: parent.as_ref().map(|id| uuid_text(id, &mut parent_text)),
             session_id: ascii(&self.session_id),
             sequence: self.tail.next_sequence,
             timestamp: ascii(&self.timestamp),

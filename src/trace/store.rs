@@ -6,8 +6,7 @@
 //! added without touching the pipeline.
 
 use super::event::{ChainIds, SealedEvent};
-use parking_lot::Mutex;
-use std::collections::HashMap;
+use crate::sharded::ShardedMap;
 use uuid::Uuid;
 
 /// Append-only storage of sealed events, per session.
@@ -24,57 +23,42 @@ pub trait TraceStore: Send + Sync + 'static {
     fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(&[SealedEvent]));
 }
 
-/// Shards keep sessions on different threads off each other's locks.
-const SHARDS: usize = 64;
-
 /// The default store: every session's events in memory.
+#[derive(Default)]
 pub struct MemoryStore {
-    shards: Box<[Mutex<HashMap<Uuid, Vec<SealedEvent>>>]>,
+    sessions: ShardedMap<Vec<SealedEvent>>,
 }
 
 impl MemoryStore {
     pub fn new() -> MemoryStore {
-        MemoryStore {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
-        }
-    }
-
-    fn shard(&self, session_id: &Uuid) -> &Mutex<HashMap<Uuid, Vec<SealedEvent>>> {
-        // UUIDv7's last bytes are random, so they spread sessions evenly.
-        &self.shards[session_id.as_bytes()[15] as usize % SHARDS]
+        MemoryStore::default()
     }
 
     /// Number of events stored for `session_id`.
     pub fn len(&self, session_id: Uuid) -> usize {
-        self.shard(&session_id)
-            .lock()
+        self.sessions
+            .shard(&session_id)
             .get(&session_id)
             .map_or(0, Vec::len)
     }
 
     /// Number of events stored for every session together.
     pub fn total_len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| shard.lock().values().map(Vec::len).sum::<usize>())
-            .sum()
-    }
-}
-
-impl Default for MemoryStore {
-    fn default() -> MemoryStore {
-        MemoryStore::new()
+        let mut total = 0;
+        self.sessions
+            .for_each_shard(|shard| total += shard.values().map(Vec::len).sum::<usize>());
+        total
     }
 }
 
 impl TraceStore for MemoryStore {
     fn append(&self, chain: ChainIds, events: &mut Vec<SealedEvent>) {
-        let mut shard = self.shard(&chain.session_id).lock();
+        let mut shard = self.sessions.shard(&chain.session_id);
         shard.entry(chain.session_id).or_default().append(events);
     }
 
     fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(&[SealedEvent])) {
-        let shard = self.shard(&session_id).lock();
+        let shard = self.sessions.shard(&session_id);
         if let Some(events) = shard.get(&session_id) {
             visit(events.get(from..).unwrap_or_default());
         }

@@ -72,7 +72,10 @@ mod tests {
         let noon = 1_795_867_200_000_000;
         assert_eq!(parse_rfc3339("2026-11-28T12:00:00Z"), Some(noon));
         assert_eq!(parse_rfc3339("2026-11-28T13:00:00+01:00"), Some(noon));
-        assert_eq!(parse_rfc3339("2026-11-28T12:00:00.000250Z"), Some(noon + 250));
+        assert_eq!(
+            parse_rfc3339("2026-11-28T12:00:00.000250Z"),
+            Some(noon + 250)
+        );
         assert_eq!(parse_rfc3339("2026-11-28 12:00:00"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
     }

@@ -111,9 +111,15 @@ pub fn loaded_resolver(config: cra::Config) -> Resolver {
 /// The session's events, parsed.
 pub fn events(resolver: &Resolver, session: SessionId) -> Vec<Value> {
     let jsonl = resolver
-        .trace_jsonl(session, cra::TraceRead::Wait(std::time::Duration::from_secs(10)))
+        .trace_jsonl(
+            session,
+            cra::TraceRead::Wait(std::time::Duration::from_secs(10)),
+        )
         .unwrap();
-    jsonl.lines().map(|line| serde_json::from_str(line).unwrap()).collect()
+    jsonl
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
 }
 
 pub fn event_types(events: &[Value]) -> Vec<String> {
