@@ -491,3 +491,121 @@ pub fn pack_selected(
             .any(|h| context_hints.contains(&h.as_str()));
     keywords_hold && hints_hold && conditions.risk_tiers.contains(tier)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atlas::validate::{parse_manifest, Origin};
+    use crate::policy::evaluate::{Decider, Verdict};
+    use serde_json::json;
+
+    fn manifest(atlas_id: &str, actions: &[&str], policies: serde_json::Value) -> Manifest {
+        let actions: Vec<_> = actions
+            .iter()
+            .map(|id| json!({"action_id": id, "name": id, "description": "d"}))
+            .collect();
+        let text = json!({
+            "atlas_version": "1.0", "atlas_id": atlas_id, "version": "1.0.0", "name": "n",
+            "description": "d", "actions": actions, "policies": policies,
+            "capabilities": [{"capability_id": "shared", "name": "n", "description": "d",
+                              "actions": [actions[0]["action_id"]]}]
+        });
+        parse_manifest(&text.to_string(), Origin::Text).unwrap()
+    }
+
+    #[test]
+    fn policies_of_one_atlas_govern_actions_of_another_and_leave_with_it() {
+        let billing = manifest(
+            "com.example.billing",
+            &["billing.read", "billing.delete"],
+            json!([
+                {"policy_id": "allow-billing", "type": "allow", "actions": ["billing.*"]}
+            ]),
+        );
+        let security = manifest(
+            "com.example.security",
+            &["audit.read"],
+            json!([
+                {"policy_id": "no-deletes", "type": "deny", "actions": ["*.delete"]}
+            ]),
+        );
+        let catalog = Catalog::new().with_atlas(billing).unwrap();
+        let delete = catalog.action_index("billing.delete").unwrap();
+        let allowed = catalog.plan(delete, RiskTier::Low).evaluate(|_| false);
+        assert_eq!(allowed.verdict, Verdict::Allow);
+
+        let both = catalog.with_atlas(security).unwrap();
+        let denied = both.plan(delete, RiskTier::Low).evaluate(|_| false);
+        assert_eq!(denied.verdict, Verdict::Deny);
+        let Decider::Policy(policy) = denied.decider else {
+            panic!("a policy decides")
+        };
+        assert_eq!(&*both.policy_fragments(policy).id_json, "\"no-deletes\"");
+        assert_eq!(
+            both.all_atlas_ids_json(),
+            r#"["com.example.billing","com.example.security"]"#
+        );
+
+        let without = both.without_atlas("com.example.security").unwrap();
+        assert_eq!(
+            without
+                .plan(delete, RiskTier::Low)
+                .evaluate(|_| false)
+                .verdict,
+            Verdict::Allow
+        );
+        assert_eq!(without.action_index("audit.read"), None);
+        // The original catalogs are untouched: snapshots in use stay valid.
+        assert_eq!(catalog.atlas_count(), 1);
+        assert_eq!(both.atlas_count(), 2);
+    }
+
+    #[test]
+    fn indexes_follow_load_order_and_capabilities_unite_across_atlases() {
+        let catalog = Catalog::new()
+            .with_atlas(manifest("com.example.a", &["a.one", "a.two"], json!([])))
+            .unwrap()
+            .with_atlas(manifest("com.example.b", &["b.one"], json!([])))
+            .unwrap();
+        assert_eq!(catalog.actions_of(0), 0..2);
+        assert_eq!(catalog.actions_of(1), 2..3);
+        assert_eq!(catalog.action_id(2), "b.one");
+        assert_eq!(catalog.capability_actions("shared"), Some(&[0, 2][..]));
+        assert_eq!(catalog.capability_actions("missing"), None);
+        // Unloading the first atlas shifts the indexes of the second.
+        let rest = catalog.without_atlas("com.example.a").unwrap();
+        assert_eq!(rest.action_index("b.one"), Some(0));
+        assert_eq!(rest.capability_actions("shared"), Some(&[0][..]));
+        // Each load gets a new serial, so usage keys never collide.
+        assert_ne!(catalog.atlas(0).serial, catalog.atlas(1).serial);
+    }
+
+    #[test]
+    fn fragments_are_valid_json_with_the_members_of_carp_md() {
+        let catalog = Catalog::new()
+            .with_atlas(manifest(
+                "com.example.a",
+                &["a.one"],
+                json!([
+                    {"policy_id": "rate", "type": "rate_limit", "actions": ["*"],
+                     "parameters": {"max_calls": 3, "window_seconds": 9}}
+                ]),
+            ))
+            .unwrap();
+        let allowed: serde_json::Value =
+            serde_json::from_str(&catalog.action_fragments(0).allowed_json[1]).unwrap();
+        assert_eq!(allowed["requires_confirmation"], true);
+        assert_eq!(allowed["parameters_schema"], serde_json::Value::Null);
+        let constraint = catalog
+            .policy_fragments(0)
+            .constraint_json
+            .as_deref()
+            .unwrap();
+        let constraint: serde_json::Value = serde_json::from_str(constraint).unwrap();
+        assert_eq!(
+            constraint,
+            json!({"constraint_id": "rate", "type": "rate_limit",
+                   "parameters": {"max_calls": 3, "window_seconds": 9}})
+        );
+    }
+}
