@@ -137,20 +137,23 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
 }
 
 fn deserialize(json: &str) -> Result<Wire<'_>> {
+    // Most requests are well formed: parse without path tracking, and only
+    // parse again with it to explain a failure.
+    serde_json::from_str(json).map_err(|_| explain_failure(json))
+}
+
+/// Why `json` is not a valid request, with the JSON pointer of the problem.
+fn explain_failure(json: &str) -> Error {
+    // Syntax wins over shape: a shape error can come before a syntax error
+    // later in the text, and "not JSON" must be reported as such.
+    if let Err(syntax) = serde_json::from_str::<IgnoredAny>(json) {
+        return not_json(&syntax);
+    }
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    let wire: Wire<'_> = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let pointer = json_pointer(err.path());
-        let inner = err.into_inner();
-        // A shape error can come before a syntax error later in the text;
-        // syntax wins, so "not JSON" is always reported as such.
-        match serde_json::from_str::<IgnoredAny>(json) {
-            Err(syntax) if !syntax.is_data() => not_json(&syntax),
-            _ if inner.is_data() => invalid(&pointer, without_position(&inner)),
-            _ => not_json(&inner),
-        }
-    })?;
-    deserializer.end().map_err(|err| not_json(&err))?;
-    Ok(wire)
+    match serde_path_to_error::deserialize::<_, Wire<'_>>(&mut deserializer) {
+        Err(err) => invalid(&json_pointer(err.path()), without_position(err.inner())),
+        Ok(_) => Error::new(ErrorKind::Internal, "request failed to parse only once"),
+    }
 }
 
 fn not_json(err: &serde_json::Error) -> Error {

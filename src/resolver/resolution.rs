@@ -184,7 +184,16 @@ fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec
     if scope.packs.is_empty() {
         return Vec::new();
     }
-    let goal = request.goal.to_lowercase();
+    // Lowercasing allocates: only pay for it when a pack has keywords.
+    let any_keywords = scope
+        .packs
+        .iter()
+        .any(|&p| !catalog.pack(p).0.conditions.keywords.is_empty());
+    let goal = if any_keywords {
+        request.goal.to_lowercase()
+    } else {
+        String::new()
+    };
     let hints: Vec<&str> = request.context_hints.iter().map(|hint| &**hint).collect();
     let mut blocks: Vec<PackIndex> = scope
         .packs
@@ -215,6 +224,7 @@ pub fn write_resolution(
     decision: &Decision,
     ids: &ResolutionIds,
 ) {
+    out.reserve(resolution_size_hint(catalog, decision));
     let mut uuid = [0u8; UUID_TEXT_LEN];
     out.push_str("{\"carp_version\":\"1.0\",\"resolution_id\":\"");
     out.push_str(uuid_text(&ids.resolution_id, &mut uuid));
@@ -289,6 +299,21 @@ pub fn write_resolution(
     out.push_str(",\"trace_id\":\"");
     out.push_str(uuid_text(&ids.trace_id, &mut uuid));
     out.push_str("\"}");
+}
+
+/// About the length of the resolution, so it is written without regrowing.
+fn resolution_size_hint(catalog: &Catalog, decision: &Decision) -> usize {
+    let actions: usize = decision
+        .evaluations
+        .iter()
+        .map(|(action, _)| catalog.action_fragments(*action).allowed_json[0].len())
+        .sum();
+    let blocks: usize = decision
+        .blocks
+        .iter()
+        .map(|&pack| catalog.pack(pack).1.block_json.len())
+        .sum();
+    512 + actions + blocks + 128 * decision.constraints.len()
 }
 
 fn write_denied(out: &mut String, catalog: &Catalog, action: ActionIndex, evaluation: &Evaluation) {
