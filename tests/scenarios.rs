@@ -144,6 +144,12 @@ fn capabilities_and_atlas_ids_narrow_what_is_considered() {
         ["invoice-budget"]
     );
 
+    // An empty list, as in CARP.md's request template, names no atlas: all count.
+    let mut empty_list = request(session, "r0", "Create an invoice", "low");
+    empty_list["atlas_ids"] = json!([]);
+    let resolution = resolve(&resolver, &empty_list).unwrap();
+    assert_eq!(resolution["allowed_actions"].as_array().unwrap().len(), 5);
+
     let mut only_security = request(session, "r2", "Read the audit log", "low");
     only_security["atlas_ids"] = json!(["com.example.security"]);
     let resolution = resolve(&resolver, &only_security).unwrap();
@@ -173,12 +179,11 @@ fn capabilities_and_atlas_ids_narrow_what_is_considered() {
         .iter()
         .filter(|e| e["event_type"] == "carp.request.received")
         .collect();
+    let all = json!(["com.example.billing", "com.example.security"]);
+    assert_eq!(received[0]["payload"]["atlas_ids"], all);
+    assert_eq!(received[1]["payload"]["atlas_ids"], all);
     assert_eq!(
-        received[0]["payload"]["atlas_ids"],
-        json!(["com.example.billing", "com.example.security"])
-    );
-    assert_eq!(
-        received[1]["payload"]["atlas_ids"],
+        received[2]["payload"]["atlas_ids"],
         json!(["com.example.security"])
     );
 }

@@ -244,9 +244,9 @@ impl Resolver {
     /// the session), `SessionEnded`, `Conflict` (request id reused in the
     /// session), `Backpressure`, `Shutdown`. A failed request records nothing.
     pub fn resolve(&self, request_json: &str) -> Result<String> {
+        self.recorder.check_open()?;
         let now = self.now();
         let request = parse_request(request_json, now, self.config.clock_skew_seconds)?;
-        self.recorder.check_open()?;
         let session = self.sessions.get(request.session_id).map_err(|err| {
             Error::at(ErrorKind::NotFound, "/requester/session_id", err.message())
         })?;

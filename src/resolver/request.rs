@@ -22,7 +22,8 @@ pub struct Request<'a> {
     pub risk_tier: RiskTier,
     pub context_hints: Vec<Cow<'a, str>>,
     pub required_capabilities: Vec<Cow<'a, str>>,
-    /// `None` when the request does not name atlases (all are considered).
+    /// `None` when the request names no atlases (absent, null or `[]`, as
+    /// in CARP.md's request template): every atlas is considered.
     pub atlas_ids: Option<Vec<Cow<'a, str>>>,
 }
 
@@ -132,7 +133,7 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
         risk_tier,
         context_hints,
         required_capabilities,
-        atlas_ids: wire.atlas_ids,
+        atlas_ids: wire.atlas_ids.filter(|ids| !ids.is_empty()),
     })
 }
 

@@ -8,19 +8,22 @@
 //!
 //! Why no wake-up is lost: a waiter registers (`waiters += 1`) and re-checks
 //! its condition while holding the lock; the processor publishes progress,
-//! then reads `waiters`. Both are sequentially consistent, so either the
-//! processor sees the waiter (and takes the lock, which it can only get once
-//! the waiter sleeps, so the notification reaches it) or the waiter's
-//! re-check sees the progress. `loom_tests` below checks every interleaving.
+//! then reads `waiters`. A sequentially consistent fence sits between the
+//! write and the read on both sides (the store-buffer pattern), so either
+//! the processor sees the waiter (and takes the lock, which it can only get
+//! once the waiter sleeps, so the notification reaches it) or the waiter's
+//! re-check sees the progress. `loom_tests` below checks every interleaving;
+//! without the fences it reports a lost wake-up (loom models SeqCst
+//! accesses as AcqRel; the fences make the protocol correct in either model).
 
 #[cfg(loom)]
 use loom::sync::{
-    atomic::{AtomicUsize, Ordering},
+    atomic::{fence, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 #[cfg(not(loom))]
 use std::sync::{
-    atomic::{AtomicUsize, Ordering},
+    atomic::{fence, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
 use std::time::Instant;
@@ -39,6 +42,10 @@ impl Progress {
 
     /// Wakes every waiter; call after publishing progress.
     pub fn notify(&self) {
+        // Pairs with the fence in `wait_until`: the progress published
+        // before this point and a waiter's registration cannot both be
+        // missed by the other side.
+        fence(Ordering::SeqCst);
         if self.waiters.load(Ordering::SeqCst) > 0 {
             drop(self.guard());
             self.changed.notify_all();
@@ -54,6 +61,7 @@ impl Progress {
         }
         let mut guard = self.guard();
         self.waiters.fetch_add(1, Ordering::SeqCst);
+        fence(Ordering::SeqCst);
         let reached = loop {
             if done() {
                 break true;
