@@ -1,0 +1,3 @@
+module github.com/cra/libcra-go
+
+go 1.19

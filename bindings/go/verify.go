@@ -1,0 +1,129 @@
+package cra
+
+// #include <cra.h>
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"unsafe"
+)
+
+// ChainFailure names the first problem a chain verification found
+// (cra_verify_report.failure); the names are TRACE.md's.
+type ChainFailure uint32
+
+// The verification outcomes of TRACE.md ("Verifying a chain").
+const (
+	ChainValid           ChainFailure = C.CRA_CHAIN_VALID            // no failure
+	ChainMalformed       ChainFailure = C.CRA_CHAIN_MALFORMED        // an event lacks a member or has a wrong type
+	ChainSequenceGap     ChainFailure = C.CRA_CHAIN_SEQUENCE_GAP     // a sequence number is not the previous plus 1 (or the first is not 0)
+	ChainBroken          ChainFailure = C.CRA_CHAIN_BROKEN           // previous_event_hash is not the previous event's hash
+	ChainHashMismatch    ChainFailure = C.CRA_CHAIN_HASH_MISMATCH    // the recomputed hash differs from event_hash
+	ChainSessionMismatch ChainFailure = C.CRA_CHAIN_SESSION_MISMATCH // an event belongs to another session than the one before it
+)
+
+// String returns TRACE.md's name of the failure ("valid",
+// "hash_mismatch", ...), or "ChainFailure(n)".
+func (f ChainFailure) String() string {
+	switch f {
+	case ChainValid:
+		return "valid"
+	case ChainMalformed:
+		return "malformed"
+	case ChainSequenceGap:
+		return "sequence_gap"
+	case ChainBroken:
+		return "chain_broken"
+	case ChainHashMismatch:
+		return "hash_mismatch"
+	case ChainSessionMismatch:
+		return "session_mismatch"
+	}
+	return fmt.Sprintf("ChainFailure(%d)", uint32(f))
+}
+
+// VerifyReport is the outcome of VerifyChain or VerifyJSONL; it mirrors
+// struct cra_verify_report.
+type VerifyReport struct {
+	// Events is how many events were checked.
+	Events uint64
+	// Pending counts events emitted but not yet stored (deferred mode,
+	// VerifyChain only); they are not checked.
+	Pending uint64
+	// FirstBadIndex is the 0-based index of the first bad event (for
+	// VerifyJSONL, among the non-empty lines); -1 when valid.
+	FirstBadIndex int64
+	// Failure says what was wrong with that event; ChainValid when valid.
+	Failure ChainFailure
+	// HeadHash is the event_hash of the last valid event, "" if none.
+	// Keep it elsewhere to detect later truncation of the trace.
+	HeadHash string
+}
+
+// Valid reports whether the verified chain (or every chain) is valid.
+func (v VerifyReport) Valid() bool {
+	return v.Failure == ChainValid
+}
+
+func reportFromC(c *C.cra_verify_report) VerifyReport {
+	head := unsafe.Slice((*byte)(unsafe.Pointer(&c.head_hash[0])), len(c.head_hash))
+	n := 0
+	for n < len(head) && head[n] != 0 {
+		n++
+	}
+	return VerifyReport{
+		Events:        uint64(c.events),
+		Pending:       uint64(c.pending),
+		FirstBadIndex: int64(c.first_bad_index),
+		Failure:       ChainFailure(c.failure),
+		HeadHash:      string(head[:n]),
+	}
+}
+
+// VerifyChain verifies the stored events of session id. It returns the
+// report in every case where verification ran; when the chain is broken
+// the error matches ErrChainInvalid and its message says where and why.
+//
+// Errors: ErrChainInvalid (with the report); ErrNotFound;
+// ErrInvalidArgument (malformed id); ErrShutdown.
+func (r *Resolver) VerifyChain(id string) (VerifyReport, error) {
+	const op = "cra_verify_chain"
+	cid, err := cString(op, "session_id", id)
+	if err != nil {
+		return VerifyReport{FirstBadIndex: -1}, err
+	}
+	defer freeCString(cid)
+	report := VerifyReport{FirstBadIndex: -1}
+	err = r.use(op, func(h *C.cra_resolver) error {
+		var out C.cra_verify_report
+		var cerr *C.cra_error
+		status := C.cra_verify_chain(h, cid, &out, &cerr)
+		if status == C.CRA_OK || status == C.CRA_ERR_CHAIN_INVALID {
+			report = reportFromC(&out)
+		}
+		return takeError(op, status, cerr)
+	})
+	return report, err
+}
+
+// VerifyJSONL verifies TRACE/1.0 JSON Lines holding the events of one or
+// more sessions, each session's chain on its own; it needs no resolver.
+// It returns the report in every case where verification ran; when a
+// chain is broken the error matches ErrChainInvalid.
+//
+// Errors: ErrChainInvalid (with the report); ErrInvalidArgument (not
+// UTF-8 — the message gives the byte offset —, over 1 GiB).
+func VerifyJSONL(jsonl []byte) (VerifyReport, error) {
+	const op = "cra_verify_jsonl"
+	report := VerifyReport{FirstBadIndex: -1}
+	p, n := bytesArg(jsonl)
+	var out C.cra_verify_report
+	var cerr *C.cra_error
+	status := C.cra_verify_jsonl(p, n, &out, &cerr)
+	runtime.KeepAlive(jsonl)
+	if status == C.CRA_OK || status == C.CRA_ERR_CHAIN_INVALID {
+		report = reportFromC(&out)
+	}
+	return report, takeError(op, status, cerr)
+}
