@@ -22,3 +22,6 @@ cargo test --locked --release
 step "loom model check of the wait protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
   cargo test --locked --release --lib trace::progress
+
+step "Go binding"
+scripts/test-go.sh
