@@ -16,3 +16,4 @@ pub mod seal;
 pub mod store;
 pub mod timestamp;
 pub mod verify;
+pub mod verify_jsonl;
