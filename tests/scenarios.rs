@@ -460,3 +460,16 @@ fn bad_session_arguments_are_refused() {
     assert_eq!(resolver.stats().sessions_active, 0);
     assert_eq!(resolver.stats().trace.events_emitted, 0);
 }
+
+#[test]
+fn resolving_with_no_atlas_loaded_is_a_valid_deny() {
+    let resolver = cra::Resolver::new(Config::default()).unwrap();
+    let session = resolver.begin_session(AGENT, "Nothing loaded").unwrap();
+    let resolution = resolve(&resolver, &request(session, "r1", "Anything", "low")).unwrap();
+    assert_eq!(resolution["decision"]["type"], "deny");
+    let events = events(&resolver, session);
+    assert_eq!(events[1]["payload"]["atlas_ids"], json!([]));
+    let jsonl = resolver.trace_jsonl(session, cra::TraceRead::Partial).unwrap();
+    assert!(cra::verify_jsonl(&jsonl).failure.is_none());
+    assert_eq!(python_verify(&jsonl, "no-atlas").0, 0);
+}

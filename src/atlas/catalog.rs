@@ -89,8 +89,9 @@ pub struct Catalog {
 }
 
 impl Catalog {
+    /// The catalog of a resolver with no atlas loaded.
     pub fn new() -> Catalog {
-        Catalog::default()
+        Catalog::compile(Vec::new(), 0)
     }
 
     /// A catalog with `manifest` added after the loaded atlases.
