@@ -1,0 +1,87 @@
+// Compiled with `tsc --noEmit` by `npm test`: proves index.d.ts describes
+// the API a TypeScript host uses. Never run.
+import {
+  Resolver,
+  CraError,
+  CRA_ERR_BACKPRESSURE,
+  CRA_ERR_TIMEOUT,
+  Status,
+  statusName,
+  verifyJsonl,
+  abiVersion,
+  version,
+  defaultConfig,
+  loadLibrary,
+  setMaxConcurrentWaits,
+  getMaxConcurrentWaits,
+  DEFAULT_LIBRARY_PATH,
+  DEFAULT_TIMEOUT_MS,
+  TraceMode,
+  type CarpRequest,
+  type Resolution,
+  type TraceEvent,
+  type VerifyReport,
+  type Stats,
+  type ResolverConfig,
+  type StatusName,
+} from '@cra/libcra';
+
+const config: ResolverConfig = { traceMode: 'deferred', bufferCapacity: 1024, backpressure: 'block' };
+const numeric: ResolverConfig = { traceMode: TraceMode.deferred, shutdownTimeoutMs: 1000 };
+const lib: { readonly path: string } = loadLibrary({ path: DEFAULT_LIBRARY_PATH });
+const abi: number = abiVersion();
+const ver: string = version();
+const defaults = defaultConfig();
+const mode: 'immediate' | 'deferred' = defaults.traceMode;
+setMaxConcurrentWaits(getMaxConcurrentWaits() + 1);
+
+async function main(): Promise<void> {
+  const resolver = new Resolver(config);
+  try {
+    resolver.loadAtlasFile('test/fixtures/billing.atlas.json');
+    resolver.loadAtlasFile(new URL('file:///tmp/atlas.json'));
+    resolver.loadAtlas(new Uint8Array([123, 125]));
+    const sessionId: string = resolver.beginSession('agent-7', 'Refund the duplicate charge');
+    const request: CarpRequest = {
+      carp_version: '1.0',
+      request_id: 'req-1',
+      timestamp: new Date().toISOString(),
+      operation: 'resolve',
+      requester: { agent_id: 'agent-7', session_id: sessionId },
+      task: { goal: 'Refund the duplicate charge', risk_tier: 'high' },
+    };
+    const resolution: Resolution = resolver.resolve(request);
+    const decision: 'allow' | 'deny' | 'partial' | 'requires_approval' = resolution.decision.type;
+    const text: string = resolver.resolveRaw(JSON.stringify(request));
+    const ready: boolean = resolver.isTraceReady(sessionId);
+    await resolver.awaitTraceReady(sessionId, { timeoutMs: DEFAULT_TIMEOUT_MS });
+    await resolver.flushTraces({ timeoutMs: 1000 });
+    await resolver.flushTraces();
+    const events: TraceEvent[] = await resolver.getTrace(sessionId, { partial: true });
+    const jsonl: string = await resolver.getTraceJsonl(sessionId, { timeoutMs: 100 });
+    const report: VerifyReport = resolver.verifyChain(sessionId);
+    const again: VerifyReport = verifyJsonl(jsonl);
+    const failure: string | null = again.failure;
+    const stats: Stats = resolver.stats();
+    resolver.endSession(sessionId, 'done');
+    resolver._holdProcessorForTest(false);
+    const closed: boolean = resolver.closed;
+    void [decision, text, ready, events, report, failure, stats, closed];
+  } catch (error) {
+    if (error instanceof CraError) {
+      const code: number = error.code;
+      const name: string = error.status;
+      if (code === CRA_ERR_BACKPRESSURE || code === CRA_ERR_TIMEOUT || code === Status.CRA_ERR_IO) {
+        void name;
+      }
+    }
+    throw error;
+  } finally {
+    resolver.close();
+  }
+}
+
+const known: StatusName = statusName(9);
+const err = new CraError(13, 'closed');
+const isError: Error = err;
+void [config, numeric, lib, abi, ver, mode, known, isError, main];

@@ -1,0 +1,238 @@
+/**
+ * Finding, loading and declaring libcra: the only module that talks to
+ * koffi about types and symbols. Everything else imports {@link native}.
+ *
+ * The library is loaded lazily, on the first call that needs it, so that
+ * importing the package never fails just because libcra is not built yet.
+ *
+ * @module
+ */
+import koffi from 'koffi';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The ABI version this binding is written against (`CRA_ABI_VERSION`). */
+export const ABI_VERSION = 1;
+
+/**
+ * The repository build: `<repo>/target/release/libcra.so`, that is
+ * `../../target/release/libcra.so` relative to this package.
+ */
+export const DEFAULT_LIBRARY_PATH = fileURLToPath(
+  new URL('../../../target/release/libcra.so', import.meta.url),
+);
+
+/**
+ * Stack size koffi gives each asynchronous call. koffi runs the C function
+ * of an async call on a stack it allocates itself (128 KiB by default, and
+ * without a guard page), not on the worker thread's own stack. The waiting
+ * functions run Rust code (condition variables, JSON Lines formatting) on
+ * that stack; 1 MiB leaves a wide margin, and the memory is only committed
+ * when touched. koffi only accepts this setting before its first library
+ * is loaded, hence here, right before `koffi.load`.
+ */
+const ASYNC_STACK_SIZE = 1024 * 1024;
+
+/** @type {Native | null} */
+let loaded = null;
+
+/**
+ * Loads libcra, once per process. Later calls return the same library;
+ * asking for a different path after it is loaded throws.
+ *
+ * The path is, in order: `options.path`, the `CRA_LIBRARY_PATH`
+ * environment variable, then {@link DEFAULT_LIBRARY_PATH}.
+ *
+ * @param {{ path?: string }} [options]
+ * @returns {Native} the declared functions and types
+ */
+export function loadLibrary(options = {}) {
+  const wanted = options.path ?? process.env.CRA_LIBRARY_PATH ?? DEFAULT_LIBRARY_PATH;
+  if (loaded) {
+    if (options.path !== undefined && options.path !== loaded.path) {
+      throw new Error(
+        `libcra is already loaded from ${loaded.path}; cannot load ${options.path} as well`,
+      );
+    }
+    return loaded;
+  }
+  if (!existsSync(wanted)) {
+    throw new Error(
+      `libcra not found at ${wanted}: build it with ./scripts/build-lib.sh ` +
+        'or point CRA_LIBRARY_PATH at libcra.so',
+    );
+  }
+  raiseAsyncStack();
+  const handle = koffi.load(wanted);
+  const native = declare(handle, wanted);
+  const abi = native.cra_abi_version();
+  if (abi !== ABI_VERSION) {
+    handle.unload();
+    throw new Error(
+      `${wanted} implements libcra ABI ${abi}; this binding needs ABI ${ABI_VERSION}`,
+    );
+  }
+  loaded = native;
+  return loaded;
+}
+
+/**
+ * The loaded library, loading it with the default path on first use.
+ * @returns {Native}
+ */
+export function native() {
+  return loaded ?? loadLibrary();
+}
+
+function raiseAsyncStack() {
+  if (koffi.config().async_stack_size >= ASYNC_STACK_SIZE) return;
+  try {
+    koffi.config({ async_stack_size: ASYNC_STACK_SIZE });
+  } catch (error) {
+    // Another module loaded a library through koffi first, which freezes
+    // koffi's settings. libcra's waits are shallow and usually fit, so warn
+    // rather than refuse to work.
+    process.emitWarning(
+      `@cra/libcra could not raise koffi's async stack to ${ASYNC_STACK_SIZE} bytes ` +
+        `(${error.message}); waiting calls run on ${koffi.config().async_stack_size} bytes`,
+      { code: 'CRA_KOFFI_CONFIG' },
+    );
+  }
+}
+
+/**
+ * The declarations of include/cra.h. Types are anonymous koffi types (not
+ * registered by name), so two copies of this package in one process do
+ * not clash in koffi's global type registry.
+ *
+ * Two kinds of out-parameters are used on purpose:
+ * - `cra_error **` and `cra_buf *` are plain pointers: callers pass native
+ *   memory from `koffi.alloc` (see memory.js), which stays valid across an
+ *   asynchronous call until its callback has read and freed it;
+ * - small out-values of synchronous calls (resolver handle, bool, report,
+ *   stats, config) use koffi's `out()` marshalling into JS objects/arrays.
+ *
+ * @param {ReturnType<typeof koffi.load>} lib
+ * @param {string} path
+ */
+function declare(lib, path) {
+  const voidPtr = koffi.pointer(koffi.types.void);
+  const resolverPtr = koffi.pointer(koffi.opaque());
+  const errorPtr = koffi.pointer(koffi.opaque());
+  const errorOut = koffi.pointer(errorPtr); // cra_error ** (native memory)
+  const buf = koffi.struct({ data: voidPtr, len: 'size_t' });
+  const bufPtr = koffi.pointer(buf); // cra_buf * (native memory)
+  const config = koffi.struct({
+    struct_size: 'uint32_t',
+    trace_mode: 'uint32_t',
+    buffer_capacity: 'uint32_t',
+    backpressure: 'uint32_t',
+    block_timeout_ms: 'uint32_t',
+    ttl_seconds: 'uint32_t',
+    clock_skew_seconds: 'uint32_t',
+    shutdown_timeout_ms: 'uint32_t',
+  });
+  const report = koffi.struct({
+    events: 'uint64_t',
+    pending: 'uint64_t',
+    first_bad_index: 'int64_t',
+    failure: 'uint32_t',
+    head_hash: koffi.array('char', 65, 'String'),
+  });
+  const stats = koffi.struct({
+    events_emitted: 'uint64_t',
+    events_processed: 'uint64_t',
+    events_rejected: 'uint64_t',
+    queue_depth: 'uint64_t',
+    queue_capacity: 'uint64_t',
+    queue_high_water: 'uint64_t',
+    sessions_active: 'uint64_t',
+  });
+  const str = 'const char *';
+  const bytes = voidPtr; // (const char *ptr, size_t len) JSON inputs: Buffers
+  const status = 'int32_t';
+  const fn = (name, result, params) => lib.func(name, result, params);
+
+  return {
+    path,
+    types: { errorPtr, buf, config, report, stats },
+
+    cra_abi_version: fn('cra_abi_version', 'uint32_t', []),
+    cra_version: fn('cra_version', str, []),
+    cra_status_name: fn('cra_status_name', str, [status]),
+
+    cra_error_message: fn('cra_error_message', str, [errorPtr]),
+    cra_error_code: fn('cra_error_code', status, [errorPtr]),
+    cra_error_free: fn('cra_error_free', 'void', [errorPtr]),
+    cra_buf_free: fn('cra_buf_free', 'void', [bufPtr]),
+
+    cra_config_init: fn('cra_config_init', 'void', [koffi.out(koffi.pointer(config))]),
+    cra_resolver_new: fn('cra_resolver_new', status, [
+      koffi.pointer(config),
+      koffi.out(koffi.pointer(resolverPtr)),
+      errorOut,
+    ]),
+    cra_resolver_free: fn('cra_resolver_free', 'void', [resolverPtr]),
+
+    cra_load_atlas: fn('cra_load_atlas', status, [resolverPtr, bytes, 'size_t', errorOut]),
+    cra_load_atlas_file: fn('cra_load_atlas_file', status, [resolverPtr, str, errorOut]),
+    cra_unload_atlas: fn('cra_unload_atlas', status, [resolverPtr, str, errorOut]),
+
+    cra_session_begin: fn('cra_session_begin', status, [
+      resolverPtr,
+      str,
+      str,
+      koffi.pointer('char'), // char out_session_id[37]: a Buffer
+      errorOut,
+    ]),
+    cra_session_end: fn('cra_session_end', status, [resolverPtr, str, str, errorOut]),
+
+    cra_resolve: fn('cra_resolve', status, [resolverPtr, bytes, 'size_t', bufPtr, errorOut]),
+
+    cra_is_trace_ready: fn('cra_is_trace_ready', status, [
+      resolverPtr,
+      str,
+      koffi.out(koffi.pointer('bool')),
+      errorOut,
+    ]),
+    cra_await_trace_ready: fn('cra_await_trace_ready', status, [
+      resolverPtr,
+      str,
+      'uint32_t',
+      errorOut,
+    ]),
+    cra_flush_traces: fn('cra_flush_traces', status, [resolverPtr, 'uint32_t', errorOut]),
+    cra_get_trace: fn('cra_get_trace', status, [
+      resolverPtr,
+      str,
+      'uint32_t',
+      'uint32_t',
+      bufPtr,
+      errorOut,
+    ]),
+    cra_verify_chain: fn('cra_verify_chain', status, [
+      resolverPtr,
+      str,
+      koffi.out(koffi.pointer(report)),
+      errorOut,
+    ]),
+    cra_verify_jsonl: fn('cra_verify_jsonl', status, [
+      bytes,
+      'size_t',
+      koffi.out(koffi.pointer(report)),
+      errorOut,
+    ]),
+    cra_stats_get: fn('cra_stats_get', status, [
+      resolverPtr,
+      koffi.out(koffi.pointer(stats)),
+      errorOut,
+    ]),
+    cra_test_hold_processor: fn('cra_test_hold_processor', status, [
+      resolverPtr,
+      'bool',
+      errorOut,
+    ]),
+  };
+}
+
+/** @typedef {ReturnType<typeof declare>} Native */

@@ -1,0 +1,403 @@
+/**
+ * `Resolver`: one `cra_resolver *` with its atlases, sessions and traces.
+ * @module
+ */
+import { fileURLToPath } from 'node:url';
+import { callAsync, callSync, whenWaitSlotFree } from './calls.js';
+import { toNativeConfig } from './config.js';
+import { CRA_ERR_SHUTDOWN, CraError } from './errors.js';
+import { loadLibrary, native } from './lib.js';
+import { allocBuf, freeBuf, readBuf } from './memory.js';
+import { toCString, toSized, toTimeoutMs } from './text.js';
+import { runVerification } from './verify.js';
+
+/** Timeout of the waiting calls when none is given, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 5000;
+
+const CRA_TRACE_WAIT = 0;
+const CRA_TRACE_PARTIAL = 1;
+const CRA_ID_BUF_LEN = 37;
+
+/**
+ * The native handle and its lifetime, kept apart from the Resolver object
+ * so the FinalizationRegistry can free it without keeping the Resolver
+ * alive. `cra_resolver_free` must be the last call on the handle, so it
+ * waits for asynchronous calls still running on worker threads.
+ */
+class NativeResolver {
+  /** @param {bigint} ptr */
+  constructor(ptr) {
+    this.ptr = ptr;
+    this.closed = false;
+    this.freed = false;
+    this.held = false;
+    this.inFlight = 0;
+  }
+
+  /**
+   * The pointer for a call, or a CraError CRA_ERR_SHUTDOWN once closed.
+   * @param {string} operation method name, for the message
+   */
+  use(operation) {
+    if (this.closed) {
+      throw new CraError(
+        CRA_ERR_SHUTDOWN,
+        `Resolver.${operation}: the resolver is closed (close() was called)`,
+      );
+    }
+    return this.ptr;
+  }
+
+  /** Marks an asynchronous call as running on a worker thread. */
+  enter(/** @type {string} */ operation) {
+    const ptr = this.use(operation);
+    this.inFlight += 1;
+    return ptr;
+  }
+
+  /** Marks it as returned; frees the handle if close() is waiting for it. */
+  leave() {
+    this.inFlight -= 1;
+    if (this.closed && this.inFlight === 0) this.free();
+  }
+
+  /** Refuses new calls; frees now, or when the last running wait returns. */
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.held) {
+      // Let waits blocked on a held processor finish before their timeout.
+      // Best effort (err NULL): this may run inside a GC finalizer.
+      this.held = false;
+      native().cra_test_hold_processor(this.ptr, false, null);
+    }
+    if (this.inFlight === 0) this.free();
+  }
+
+  free() {
+    if (this.freed) return;
+    this.freed = true;
+    native().cra_resolver_free(this.ptr);
+  }
+}
+
+/** Frees resolvers that were garbage-collected without close(). */
+const finalizer = new FinalizationRegistry((/** @type {NativeResolver} */ handle) => {
+  handle.close();
+});
+
+/**
+ * A libcra resolver: loads atlases, runs sessions, resolves CARP/1.0
+ * requests and keeps each session's TRACE/1.0 hash chain.
+ *
+ * Every method is synchronous except the waiting ones (`awaitTraceReady`,
+ * `flushTraces`, `getTrace`, `getTraceJsonl`), which return Promises and
+ * wait on a libuv worker thread so the event loop keeps running.
+ * Failures throw (or reject with) a {@link CraError}.
+ *
+ * Call {@link Resolver#close} when done; a resolver that is garbage
+ * collected unclosed is freed by a FinalizationRegistry, as a safety net
+ * only (when that happens is up to the GC).
+ */
+export class Resolver {
+  /** @type {NativeResolver} */
+  #handle;
+
+  /**
+   * Creates a resolver (`cra_resolver_new`); in deferred mode this starts
+   * the background trace processor.
+   *
+   * @param {import('../index.js').ResolverConfig} [config] cra_config
+   *   fields in camelCase (defaults from `cra_config_init`), plus
+   *   `libraryPath` to choose libcra.so (see `loadLibrary`)
+   * @throws {CraError} CRA_ERR_INVALID_ARGUMENT for an out-of-range setting
+   */
+  constructor(config = {}) {
+    if (config && typeof config === 'object' && config.libraryPath !== undefined) {
+      loadLibrary({ path: config.libraryPath });
+    }
+    const raw = toNativeConfig(config);
+    /** @type {[bigint | null]} */
+    const out = [null];
+    callSync(native().cra_resolver_new, [raw, out]);
+    this.#handle = new NativeResolver(/** @type {bigint} */ (out[0]));
+    finalizer.register(this, this.#handle, this.#handle);
+  }
+
+  /** Whether {@link Resolver#close} has been called. */
+  get closed() {
+    return this.#handle.closed;
+  }
+
+  /**
+   * Stops the resolver and frees it (`cra_resolver_free`): the deferred
+   * buffer is drained for up to `shutdownTimeoutMs`, which blocks the
+   * calling thread for that long at most. Calling it again does nothing.
+   * Afterwards every method throws CraError CRA_ERR_SHUTDOWN. Waits
+   * still running finish first (the free happens when the last returns).
+   */
+  close() {
+    finalizer.unregister(this.#handle);
+    this.#handle.close();
+  }
+
+  /**
+   * Loads an Atlas/1.0 manifest (inline context only).
+   * @param {string | Uint8Array} json the manifest's JSON text
+   * @throws {CraError} CRA_ERR_INVALID_JSON, CRA_ERR_INVALID_ATLAS, CRA_ERR_CONFLICT, ...
+   */
+  loadAtlas(json) {
+    callSync(native().cra_load_atlas, [this.#handle.use('loadAtlas'), ...toSized(json, 'json')]);
+  }
+
+  /**
+   * Loads an Atlas/1.0 manifest from a file; context pack `files` are read
+   * relative to its folder.
+   * @param {string | URL} path
+   * @throws {CraError} as loadAtlas, plus CRA_ERR_IO
+   */
+  loadAtlasFile(path) {
+    callSync(native().cra_load_atlas_file, [
+      this.#handle.use('loadAtlasFile'),
+      toCString(path instanceof URL ? fileURLToPath(path) : path, 'path'),
+    ]);
+  }
+
+  /**
+   * Unloads an atlas with its actions, policies and context packs.
+   * @param {string} atlasId
+   * @throws {CraError} CRA_ERR_NOT_FOUND
+   */
+  unloadAtlas(atlasId) {
+    callSync(native().cra_unload_atlas, [
+      this.#handle.use('unloadAtlas'),
+      toCString(atlasId, 'atlasId'),
+    ]);
+  }
+
+  /**
+   * Begins a session and records its `session.started` event.
+   * @param {string} agentId
+   * @param {string} goal
+   * @returns {string} the new session id (36 characters)
+   * @throws {CraError} CRA_ERR_INVALID_ARGUMENT, CRA_ERR_BACKPRESSURE (deferred mode)
+   */
+  beginSession(agentId, goal) {
+    const out = Buffer.alloc(CRA_ID_BUF_LEN);
+    callSync(native().cra_session_begin, [
+      this.#handle.use('beginSession'),
+      toCString(agentId, 'agentId'),
+      toCString(goal, 'goal'),
+      out,
+    ]);
+    const end = out.indexOf(0);
+    return out.toString('latin1', 0, end < 0 ? out.length : end);
+  }
+
+  /**
+   * Ends a session and records `session.ended`; its trace stays readable.
+   * @param {string} sessionId
+   * @param {string} reason
+   * @throws {CraError} CRA_ERR_NOT_FOUND, CRA_ERR_SESSION_ENDED, CRA_ERR_BACKPRESSURE
+   */
+  endSession(sessionId, reason) {
+    callSync(native().cra_session_end, [
+      this.#handle.use('endSession'),
+      toCString(sessionId, 'sessionId'),
+      toCString(reason, 'reason'),
+    ]);
+  }
+
+  /**
+   * Resolves a CARP/1.0 request and returns the resolution JSON text.
+   * @param {object | string | Uint8Array} request a request object (sent
+   *   as `JSON.stringify(request)`) or its JSON text
+   * @returns {string}
+   * @throws {CraError} CRA_ERR_INVALID_JSON, CRA_ERR_INVALID_REQUEST,
+   *   CRA_ERR_NOT_FOUND, CRA_ERR_PERMISSION, CRA_ERR_SESSION_ENDED,
+   *   CRA_ERR_CONFLICT, CRA_ERR_BACKPRESSURE, ...
+   */
+  resolveRaw(request) {
+    const text =
+      typeof request === 'string' || request instanceof Uint8Array
+        ? request
+        : typeof request === 'object' && request !== null
+          ? JSON.stringify(request)
+          : request;
+    const sized = toSized(text, 'request');
+    const buf = allocBuf();
+    try {
+      callSync(native().cra_resolve, [this.#handle.use('resolve'), ...sized, buf]);
+      return readBuf(buf);
+    } finally {
+      freeBuf(buf);
+    }
+  }
+
+  /**
+   * Resolves a CARP/1.0 request.
+   * @param {object | string | Uint8Array} request
+   * @returns {import('../index.js').Resolution} the parsed resolution
+   */
+  resolve(request) {
+    return JSON.parse(this.resolveRaw(request));
+  }
+
+  /**
+   * Whether every event of the session emitted so far is stored (always
+   * true in immediate mode). Never waits.
+   * @param {string} sessionId
+   * @returns {boolean}
+   */
+  isTraceReady(sessionId) {
+    /** @type {[boolean]} */
+    const out = [false];
+    callSync(native().cra_is_trace_ready, [
+      this.#handle.use('isTraceReady'),
+      toCString(sessionId, 'sessionId'),
+      out,
+    ]);
+    return Boolean(out[0]);
+  }
+
+  /**
+   * Waits, off the main thread, until every event of the session emitted
+   * before this call is stored.
+   * @param {string} sessionId
+   * @param {{ timeoutMs?: number }} [options] default 5000; 0 checks once
+   * @returns {Promise<void>} rejects with CraError CRA_ERR_TIMEOUT, CRA_ERR_NOT_FOUND, ...
+   */
+  async awaitTraceReady(sessionId, { timeoutMs } = {}) {
+    const id = toCString(sessionId, 'sessionId');
+    const timeout = toTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
+    await this.#wait('awaitTraceReady', native().cra_await_trace_ready, [id, timeout]);
+  }
+
+  /**
+   * Waits, off the main thread, until every event of every session
+   * emitted before this call is stored.
+   * @param {{ timeoutMs?: number }} [options] default 5000
+   * @returns {Promise<void>} rejects with CraError CRA_ERR_TIMEOUT, ...
+   */
+  async flushTraces({ timeoutMs } = {}) {
+    const timeout = toTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
+    await this.#wait('flushTraces', native().cra_flush_traces, [timeout]);
+  }
+
+  /**
+   * The session's trace as TRACE/1.0 JSON Lines, byte for byte as libcra
+   * wrote it (what verifiers and archives want).
+   * @param {string} sessionId
+   * @param {{ partial?: boolean, timeoutMs?: number }} [options]
+   *   `partial: true` returns the events stored so far at once; otherwise
+   *   waits (off the main thread) up to `timeoutMs` (default 5000) for the
+   *   session to be ready
+   * @returns {Promise<string>} rejects with CraError CRA_ERR_TIMEOUT (waiting), CRA_ERR_NOT_FOUND, ...
+   */
+  async getTraceJsonl(sessionId, { partial = false, timeoutMs } = {}) {
+    const id = toCString(sessionId, 'sessionId');
+    const timeout = toTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
+    if (partial) {
+      const buf = allocBuf();
+      try {
+        const ptr = this.#handle.use('getTraceJsonl');
+        callSync(native().cra_get_trace, [ptr, id, CRA_TRACE_PARTIAL, 0, buf]);
+        return readBuf(buf);
+      } finally {
+        freeBuf(buf);
+      }
+    }
+    return this.#wait('getTraceJsonl', native().cra_get_trace, [id, CRA_TRACE_WAIT, timeout], {
+      withBuf: true,
+    });
+  }
+
+  /**
+   * The session's trace as event objects (one per JSON Lines line). Note
+   * that JSON.parse rounds integers beyond 2^53: verify and archive the
+   * text from {@link Resolver#getTraceJsonl}, not re-serialized events.
+   * @param {string} sessionId
+   * @param {{ partial?: boolean, timeoutMs?: number }} [options] as getTraceJsonl
+   * @returns {Promise<import('../index.js').TraceEvent[]>}
+   */
+  async getTrace(sessionId, options = {}) {
+    const jsonl = await this.getTraceJsonl(sessionId, options);
+    return jsonl
+      .split('\n')
+      .filter((line) => line.length > 0)
+      .map((line) => JSON.parse(line));
+  }
+
+  /**
+   * Verifies the session's stored chain. A broken chain is reported
+   * (`valid: false`), not thrown.
+   * @param {string} sessionId
+   * @returns {import('../index.js').VerifyReport}
+   * @throws {CraError} CRA_ERR_NOT_FOUND, CRA_ERR_INVALID_ARGUMENT
+   */
+  verifyChain(sessionId) {
+    return runVerification(native().cra_verify_chain, [
+      this.#handle.use('verifyChain'),
+      toCString(sessionId, 'sessionId'),
+    ]);
+  }
+
+  /**
+   * The resolver's counters.
+   * @returns {import('../index.js').Stats}
+   */
+  stats() {
+    /** @type {Record<string, number | bigint>} */
+    const raw = {};
+    callSync(native().cra_stats_get, [this.#handle.use('stats'), raw]);
+    return {
+      eventsEmitted: Number(raw.events_emitted),
+      eventsProcessed: Number(raw.events_processed),
+      eventsRejected: Number(raw.events_rejected),
+      queueDepth: Number(raw.queue_depth),
+      queueCapacity: Number(raw.queue_capacity),
+      queueHighWater: Number(raw.queue_high_water),
+      sessionsActive: Number(raw.sessions_active),
+    };
+  }
+
+  /**
+   * Test support (`cra_test_hold_processor`): while held, the deferred
+   * trace processor stores nothing, so events queue up, waits time out and
+   * a small buffer fills deterministically. No effect in immediate mode.
+   * close() releases a hold. Never needed in production.
+   * @param {boolean} hold
+   */
+  _holdProcessorForTest(hold) {
+    const ptr = this.#handle.use('_holdProcessorForTest');
+    callSync(native().cra_test_hold_processor, [ptr, Boolean(hold)]);
+    this.#handle.held = Boolean(hold);
+  }
+
+  /**
+   * Runs a waiting libcra call on a worker thread once a wait slot is
+   * free. The `cra_buf` (when asked for) is native memory that lives until
+   * the call has returned; the handle is not freed while the call runs.
+   *
+   * @param {string} operation
+   * @param {any} fn
+   * @param {unknown[]} args the arguments after the resolver
+   * @param {{ withBuf?: boolean }} [options]
+   * @returns {Promise<any>} the text of the buffer, when withBuf
+   */
+  #wait(operation, fn, args, { withBuf = false } = {}) {
+    const handle = this.#handle;
+    handle.use(operation); // fail at once when already closed
+    return whenWaitSlotFree(async () => {
+      const ptr = handle.enter(operation); // closed while queued: CRA_ERR_SHUTDOWN
+      const buf = withBuf ? allocBuf() : null;
+      try {
+        await callAsync(fn, buf ? [ptr, ...args, buf] : [ptr, ...args]);
+        return buf ? readBuf(buf) : undefined;
+      } finally {
+        if (buf) freeBuf(buf);
+        handle.leave();
+      }
+    });
+  }
+}
