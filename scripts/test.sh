@@ -25,3 +25,6 @@ RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
 
 step "Go binding"
 scripts/test-go.sh
+
+step "Node binding"
+scripts/test-node.sh

@@ -189,11 +189,6 @@ describe('quickstart (immediate mode)', () => {
 
 test(
   'a resolve before any atlas was ever loaded writes valid JSON Lines',
-  {
-    todo:
-      'libcra bug: a fresh Catalog has all_atlas_ids_json "" (not "[]"), so ' +
-      'carp.request.received is written as "atlas_ids":, (src/atlas/catalog.rs)',
-  },
   async () => {
     const resolver = new Resolver();
     try {
