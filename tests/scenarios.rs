@@ -469,7 +469,67 @@ fn resolving_with_no_atlas_loaded_is_a_valid_deny() {
     assert_eq!(resolution["decision"]["type"], "deny");
     let events = events(&resolver, session);
     assert_eq!(events[1]["payload"]["atlas_ids"], json!([]));
-    let jsonl = resolver.trace_jsonl(session, cra::TraceRead::Partial).unwrap();
+    let jsonl = resolver
+        .trace_jsonl(session, cra::TraceRead::Partial)
+        .unwrap();
     assert!(cra::verify_jsonl(&jsonl).failure.is_none());
     assert_eq!(python_verify(&jsonl, "no-atlas").0, 0);
+}
+
+#[test]
+fn hostile_documents_get_typed_errors_and_change_nothing() {
+    let resolver = loaded_resolver(Config::default());
+    let session = resolver.begin_session(AGENT, "Hostile").unwrap();
+    let before = resolver.verify_chain(session).unwrap().events;
+
+    // Deep nesting is well-formed JSON but no request; an atlas check
+    // stops at serde_json's nesting limit.
+    let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
+    let err = resolver.resolve(&deep).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidRequest, "{err}");
+    let mut nested_goal = request(session, "r0", "x", "low");
+    nested_goal["task"]["goal"] = json!([[[[[[[[1]]]]]]]]);
+    let err = resolver.resolve(&nested_goal.to_string()).unwrap_err();
+    assert!(
+        err.message()
+            .starts_with("/task/goal: invalid type: sequence"),
+        "{err}"
+    );
+    assert_eq!(
+        resolver.load_atlas(&deep).unwrap_err().kind(),
+        ErrorKind::InvalidJson
+    );
+
+    let mut huge = request(session, "r1", "x", "low");
+    huge["task"]["goal"] = json!("g".repeat(10 * 1024 * 1024));
+    let err = resolver.resolve(&huge.to_string()).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument, "{err}");
+
+    let mut big_number = billing_atlas();
+    big_number["atlas_id"] = json!("com.example.other");
+    big_number["actions"] = json!([]);
+    big_number["capabilities"] = json!([]);
+    big_number["policies"] = json!([{"policy_id": "p", "type": "allow", "actions": ["*"]}]);
+    let text = big_number.to_string().replace(
+        "\"type\":\"allow\"",
+        "\"type\":\"allow\",\"priority\":123456789012345678901234567890",
+    );
+    let err = resolver.load_atlas(&text).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidAtlas);
+    assert!(err.message().starts_with("/policies/0/priority:"), "{err}");
+
+    let dir = scratch_dir("bad-files");
+    let not_utf8 = dir.join("atlas.json");
+    std::fs::write(&not_utf8, b"{\"atlas_version\": \"1.0\xff\"}").unwrap();
+    let err = resolver.load_atlas_file(&not_utf8).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidJson);
+    assert!(err.message().contains("not UTF-8"), "{err}");
+    let err = resolver
+        .load_atlas_file(&dir.join("missing.json"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Io);
+    assert!(err.message().contains("missing.json"), "{err}");
+
+    assert_eq!(resolver.verify_chain(session).unwrap().events, before);
+    resolve(&resolver, &request(session, "r1", "Still works", "low")).unwrap();
 }
