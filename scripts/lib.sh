@@ -14,13 +14,17 @@ require_shared() {
   fi
 }
 
+# Another apt/dpkg run may hold the lock (a shared machine, an image's
+# background update): wait for it instead of failing.
+APT_WAIT=(-o DPkg::Lock::Timeout=600)
+
 apt_updated=""
 apt_install() {
   if [ -z "$apt_updated" ]; then
-    apt-get update -qq
+    apt-get "${APT_WAIT[@]}" update -qq
     apt_updated=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get "${APT_WAIT[@]}" install -y -qq "$@" >/dev/null
 }
 
 ensure_cbindgen() {

@@ -28,3 +28,6 @@ scripts/test-go.sh
 
 step "Node binding"
 scripts/test-node.sh
+
+step "C and C++ hosts: CMake build, CTest, ASan+UBSan, valgrind"
+scripts/test-c.sh
