@@ -1,6 +1,7 @@
 //! Checking the arguments a host passes: pointers, lengths and UTF-8.
 //! Every failure here is `CRA_ERR_INVALID_ARGUMENT` naming the parameter.
 
+use super::config::cra_config;
 use super::resolver::cra_resolver;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resolver::{Resolver, SessionId};
@@ -76,4 +77,21 @@ pub(crate) unsafe fn session_id(pointer: *const c_char, name: &str) -> Result<Se
     // Room for a little more than an id, so a wrong id is quoted in full.
     let text = text(pointer, name, 128)?;
     SessionId::parse(text).map_err(|err| invalid(format!("{name}: {}", err.message())))
+}
+
+/// The config behind `cfg` (NULL: the defaults). `struct_size` is read
+/// first, so a struct smaller than this version's is refused without being
+/// read past its end.
+pub(crate) unsafe fn config(cfg: *const cra_config) -> Result<cra_config> {
+    if cfg.is_null() {
+        return Ok(cra_config::defaults());
+    }
+    let struct_size = std::ptr::addr_of!((*cfg).struct_size).read();
+    if (struct_size as usize) < std::mem::size_of::<cra_config>() {
+        return Err(invalid(format!(
+            "config struct_size {struct_size} is smaller than sizeof(cra_config) = {}; call cra_config_init",
+            std::mem::size_of::<cra_config>()
+        )));
+    }
+    Ok(*cfg)
 }

@@ -53,14 +53,9 @@ impl cra_config {
         }
     }
 
-    /// The core's config, with every field checked.
+    /// The core's config, with every field checked (`struct_size` was
+    /// checked before the struct was read).
     pub(crate) fn to_config(self) -> Result<Config> {
-        if self.struct_size < CONFIG_SIZE {
-            return Err(invalid(format!(
-                "config struct_size {} is smaller than sizeof(cra_config) = {CONFIG_SIZE}; call cra_config_init",
-                self.struct_size
-            )));
-        }
         let trace_mode = match self.trace_mode {
             CRA_TRACE_IMMEDIATE => TraceMode::Immediate,
             CRA_TRACE_DEFERRED => TraceMode::Deferred,

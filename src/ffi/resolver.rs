@@ -42,11 +42,7 @@ pub unsafe extern "C" fn cra_resolver_new(
 ) -> cra_status {
     call(err, || {
         let out = args::out(out, "out")?;
-        let config = cfg
-            .as_ref()
-            .copied()
-            .unwrap_or_else(cra_config::defaults)
-            .to_config()?;
+        let config = args::config(cfg)?.to_config()?;
         let inner = Resolver::new(config)?;
         *out = Box::into_raw(Box::new(cra_resolver { inner }));
         Ok(())

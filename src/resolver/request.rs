@@ -8,9 +8,12 @@ use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
 use crate::trace::timestamp::parse_rfc3339;
-use serde::de::IgnoredAny;
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
 
 /// A request that passed every rule of its own; texts borrow from the input.
 #[derive(Debug)]
@@ -27,6 +30,32 @@ pub struct Request<'a> {
     pub atlas_ids: Option<Vec<Cow<'a, str>>>,
 }
 
+/// A JSON object holding a `T`. serde's derived structs also accept their
+/// members as an array in order; CARP requests are objects, nothing else.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = T;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(MapAccessDeserializer::new(map))
+            }
+        }
+
+        deserializer
+            .deserialize_map(ObjectVisitor(PhantomData))
+            .map(Object)
+    }
+}
+
 /// The wire shape. Unknown members are ignored so newer hosts can add some.
 #[derive(Deserialize)]
 struct Wire<'a> {
@@ -39,9 +68,9 @@ struct Wire<'a> {
     #[serde(borrow)]
     operation: Cow<'a, str>,
     #[serde(borrow)]
-    requester: WireRequester<'a>,
+    requester: Object<WireRequester<'a>>,
     #[serde(borrow)]
-    task: WireTask<'a>,
+    task: Object<WireTask<'a>>,
     #[serde(borrow, default)]
     atlas_ids: Option<Vec<Cow<'a, str>>>,
     #[serde(default)]
@@ -88,21 +117,22 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
             ),
         ));
     }
-    let wire = deserialize(json)?;
+    let Object(wire) = deserialize(json)?;
+    let (Object(requester), Object(task)) = (wire.requester, wire.task);
     expect_text("/carp_version", &wire.carp_version, "1.0")?;
     check_id("/request_id", &wire.request_id)?;
     check_timestamp(&wire.timestamp, now, clock_skew_seconds)?;
     expect_text("/operation", &wire.operation, "resolve")?;
-    check_id("/requester/agent_id", &wire.requester.agent_id)?;
-    let session_id = SessionId::parse(&wire.requester.session_id).map_err(|err| {
+    check_id("/requester/agent_id", &requester.agent_id)?;
+    let session_id = SessionId::parse(&requester.session_id).map_err(|err| {
         Error::at(
             ErrorKind::InvalidRequest,
             "/requester/session_id",
             err.message(),
         )
     })?;
-    check_goal(&wire.task.goal)?;
-    let risk_tier = match &wire.task.risk_tier {
+    check_goal(&task.goal)?;
+    let risk_tier = match &task.risk_tier {
         None => RiskTier::Low,
         Some(tier) => RiskTier::parse(tier).ok_or_else(|| {
             invalid(
@@ -114,9 +144,9 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
             )
         })?,
     };
-    let context_hints = wire.task.context_hints.unwrap_or_default();
+    let context_hints = task.context_hints.unwrap_or_default();
     check_each("/task/context_hints", &context_hints, MAX_TEXT_LEN)?;
-    let required_capabilities = wire.task.required_capabilities.unwrap_or_default();
+    let required_capabilities = task.required_capabilities.unwrap_or_default();
     check_each(
         "/task/required_capabilities",
         &required_capabilities,
@@ -127,9 +157,9 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     }
     Ok(Request {
         request_id: wire.request_id,
-        agent_id: wire.requester.agent_id,
+        agent_id: requester.agent_id,
         session_id,
-        goal: wire.task.goal,
+        goal: task.goal,
         risk_tier,
         context_hints,
         required_capabilities,
@@ -137,7 +167,7 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     })
 }
 
-fn deserialize(json: &str) -> Result<Wire<'_>> {
+fn deserialize(json: &str) -> Result<Object<Wire<'_>>> {
     // Most requests are well formed: parse without path tracking, and only
     // parse again with it to explain a failure.
     serde_json::from_str(json).map_err(|_| explain_failure(json))
@@ -151,7 +181,7 @@ fn explain_failure(json: &str) -> Error {
         return not_json(&syntax);
     }
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    match serde_path_to_error::deserialize::<_, Wire<'_>>(&mut deserializer) {
+    match serde_path_to_error::deserialize::<_, Object<Wire<'_>>>(&mut deserializer) {
         Err(err) => invalid(&json_pointer(err.path()), without_position(err.inner())),
         Ok(_) => Error::new(ErrorKind::Internal, "request failed to parse only once"),
     }
