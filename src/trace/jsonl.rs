@@ -109,25 +109,14 @@ pub fn write_jsonl(out: &mut String, ids: ChainIds, events: &[SealedEvent]) {
 pub fn verify_stored(ids: ChainIds, events: &[SealedEvent]) -> VerifyReport {
     let mut verifier = ChainVerifier::new();
     let mut failure = None;
-    let mut position = 0u64;
     for_each_view(ids, events, |view| {
         if failure.is_none() {
-            if let Err((kind, detail)) = verifier.check(&view) {
-                failure = Some(ChainFailure {
-                    kind,
-                    index: position,
-                    detail,
-                });
+            if let Err(found) = verifier.check(&view) {
+                failure = Some(ChainFailure::at(view.sequence, found));
             }
         }
-        position += 1;
     });
-    VerifyReport {
-        events: verifier.events(),
-        pending: 0,
-        failure,
-        head_hash: verifier.head_hash().map(str::to_owned),
-    }
+    verifier.report(failure)
 }
 
 /// One event as a line, members in the order of TRACE.md's table.

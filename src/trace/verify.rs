@@ -52,6 +52,17 @@ pub struct ChainFailure {
     pub detail: String,
 }
 
+impl ChainFailure {
+    /// The failure `(kind, detail)` of the event at `index`.
+    pub fn at(index: u64, (kind, detail): CheckFailure) -> ChainFailure {
+        ChainFailure {
+            kind,
+            index,
+            detail,
+        }
+    }
+}
+
 /// The outcome of a verification.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct VerifyReport {
@@ -140,6 +151,16 @@ impl ChainVerifier {
     }
 
     /// `event_hash` of the last accepted event.
+    /// The report of a check of one chain that stopped at `failure`.
+    pub fn report(&self, failure: Option<ChainFailure>) -> VerifyReport {
+        VerifyReport {
+            events: self.events(),
+            pending: 0,
+            failure,
+            head_hash: self.head_hash().map(str::to_owned),
+        }
+    }
+
     pub fn head_hash(&self) -> Option<&str> {
         let last = self.last.as_ref()?;
         std::str::from_utf8(&last.event_hash).ok()
@@ -308,21 +329,12 @@ pub fn verify_events<'a>(events: impl Iterator<Item = EventView<'a>>) -> VerifyR
     let mut verifier = ChainVerifier::new();
     let mut failure = None;
     for (index, event) in events.enumerate() {
-        if let Err((kind, detail)) = verifier.check(&event) {
-            failure = Some(ChainFailure {
-                kind,
-                index: index as u64,
-                detail,
-            });
+        if let Err(found) = verifier.check(&event) {
+            failure = Some(ChainFailure::at(index as u64, found));
             break;
         }
     }
-    VerifyReport {
-        events: verifier.events(),
-        pending: 0,
-        failure,
-        head_hash: verifier.head_hash().map(str::to_owned),
-    }
+    verifier.report(failure)
 }
 
 #[cfg(test)]

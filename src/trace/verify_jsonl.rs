@@ -89,12 +89,8 @@ impl JsonlRun {
         }
     }
 
-    fn fail(&mut self, (kind, detail): CheckFailure) {
-        self.failure = Some(ChainFailure {
-            kind,
-            index: self.lines,
-            detail,
-        });
+    fn fail(&mut self, failure: CheckFailure) {
+        self.failure = Some(ChainFailure::at(self.lines, failure));
     }
 
     fn finish(self) -> VerifyReport {
