@@ -7,6 +7,7 @@ use super::ids::{uuid_text, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
 use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
 use super::verify::{ChainFailure, ChainVerifier, EventView, VerifyReport};
+use crate::clock::UnixMicros;
 
 /// The texts of one stored event, formatted on the stack.
 struct EventTexts {
@@ -19,12 +20,16 @@ struct EventTexts {
 }
 
 impl EventTexts {
-    fn new(event: &SealedEvent, previous: Option<&SealedEvent>) -> EventTexts {
+    fn new(
+        event: &SealedEvent,
+        previous: Option<&SealedEvent>,
+        timestamp: [u8; TIMESTAMP_LEN],
+    ) -> EventTexts {
         let mut texts = EventTexts {
             event_id: [0; UUID_TEXT_LEN],
             span_id: [0; UUID_TEXT_LEN],
             parent_span_id: None,
-            timestamp: format_timestamp(event.timestamp),
+            timestamp,
             event_hash: [0; 64],
             previous_hash: [0; 64],
         };
@@ -91,8 +96,18 @@ impl ChainTexts {
 fn for_each_view(ids: ChainIds, events: &[SealedEvent], mut visit: impl FnMut(EventView<'_>)) {
     let chain = ChainTexts::new(ids);
     let mut previous = None;
+    // The events of one operation share their time: format it once.
+    let mut timestamp: Option<(UnixMicros, [u8; TIMESTAMP_LEN])> = None;
     for (sequence, event) in events.iter().enumerate() {
-        let texts = EventTexts::new(event, previous);
+        let text = match timestamp {
+            Some((micros, text)) if micros == event.timestamp => text,
+            _ => {
+                let text = format_timestamp(event.timestamp);
+                timestamp = Some((event.timestamp, text));
+                text
+            }
+        };
+        let texts = EventTexts::new(event, previous, text);
         visit(texts.view(&chain, sequence as u64, event));
         previous = Some(event);
     }
