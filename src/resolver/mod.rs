@@ -277,7 +277,8 @@ impl Resolver {
             ttl_seconds: self.config.ttl_seconds,
         };
         let request_id_json = json_string(&request.request_id);
-        let mut resolution = String::with_capacity(1024);
+        // write_resolution reserves what it needs in one go.
+        let mut resolution = String::new();
         write_resolution(&mut resolution, &catalog, &request_id_json, &decision, &ids);
         self.recorder.record(Operation {
             chain: session.chain.clone(),

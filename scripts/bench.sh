@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Runs every benchmark and writes bench/results.json and bench/results.md:
+#   1. cargo bench: the Rust API (criterion; benches/*.rs), the SHA-256
+#      floor, and resident memory per stored event;
+#   2. the C bench host (examples/bench.c) against target/release/libcra.so:
+#      per-call latencies with tails, throughputs, the producer swarm;
+#   3. scripts/bench_report.py merges both with the run's facts.
+# About 7 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
+# check that it works (its figures are flagged and not for comparison).
+# Benchmark on a quiet machine: the load average at the start and the end
+# is recorded with the results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+quick=false
+[ "${1:-}" = "--quick" ] && quick=true
+out=target/bench
+mkdir -p "$out" bench
+
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+
+step "building libcra and the C bench host"
+./scripts/build-lib.sh
+"${CC:-cc}" -std=c11 -O2 -Wall -Wextra -Iinclude examples/bench.c -o "$out/cra_bench" \
+  -Ltarget/release -lcra -Wl,-rpath,"$PWD/target/release" -lpthread
+cargo bench --locked --bench '*' --no-run --quiet
+
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+load_start=$(load)
+step "run started $started, load average $load_start"
+
+step "cargo bench (Rust API, criterion)"
+rm -rf target/criterion # only this run's estimates are merged
+if $quick; then export CRA_BENCH_SECONDS=0.3; fi
+CRA_BENCH_OUT_DIR="$out" cargo bench --locked --bench '*' 2>&1 | tee "$out/cargo-bench.log"
+
+step "C ABI bench host (examples/bench.c)"
+host_args=(--data bench/data --out "$out/c.json")
+if $quick; then host_args+=(--quick); fi
+"$out/cra_bench" "${host_args[@]}"
+
+load_end=$(load)
+cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
+sha_ni=$(grep -qw sha_ni /proc/cpuinfo && echo true || echo false)
+cat > "$out/run.json" <<JSON
+{"started_utc": "$started", "load_start": "$load_start", "load_end": "$load_end",
+ "quick": $quick, "commit": "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo -dirty)",
+ "machine": {"cpu": "$cpu", "cores": $(nproc), "sha_ni": $sha_ni, "kernel": "$(uname -r)"}}
+JSON
+
+step "bench/results.json and bench/results.md"
+python3 scripts/bench_report.py --criterion target/criterion --memory "$out/memory.json" \
+  --c "$out/c.json" --run "$out/run.json" --out-json bench/results.json --out-md bench/results.md
