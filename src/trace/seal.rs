@@ -8,7 +8,7 @@ use super::hash::{event_hash, write_hex_lower, HashInput};
 use super::ids::{new_v7, uuid_text, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
-use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
+use super::timestamp::{push_timestamp, TIMESTAMP_LEN};
 use crate::atlas::catalog::json_string;
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Decider;
@@ -98,9 +98,11 @@ struct Sealer<'a> {
     at: UnixMicros,
     tail: &'a mut ChainTail,
     out: &'a mut Vec<SealedEvent>,
-    session_id: [u8; UUID_TEXT_LEN],
-    trace_id: [u8; UUID_TEXT_LEN],
-    timestamp: [u8; TIMESTAMP_LEN],
+    // Strings, not stack buffers: they are read once per event, and a str
+    // needs no UTF-8 check on each read.
+    session_id: String,
+    trace_id: String,
+    timestamp: String,
 }
 
 impl<'a> Sealer<'a> {
@@ -110,17 +112,15 @@ impl<'a> Sealer<'a> {
         tail: &'a mut ChainTail,
         out: &'a mut Vec<SealedEvent>,
     ) -> Sealer<'a> {
-        let mut session_id = [0u8; UUID_TEXT_LEN];
-        let mut trace_id = [0u8; UUID_TEXT_LEN];
-        uuid_text(&ids.session_id, &mut session_id);
-        uuid_text(&ids.trace_id, &mut trace_id);
+        let mut timestamp = String::with_capacity(TIMESTAMP_LEN);
+        push_timestamp(&mut timestamp, at);
         Sealer {
             at,
             tail,
             out,
-            session_id,
-            trace_id,
-            timestamp: format_timestamp(at),
+            session_id: ids.session_id.hyphenated().to_string(),
+            trace_id: ids.trace_id.hyphenated().to_string(),
+            timestamp,
         }
     }
 
@@ -144,12 +144,12 @@ impl<'a> Sealer<'a> {
         let hash = event_hash(&HashInput {
             trace_version: TRACE_VERSION,
             event_id: uuid_text(&event_id, &mut event_text),
-            trace_id: ascii(&self.trace_id),
+            trace_id: &self.trace_id,
             span_id: uuid_text(&span, &mut span_text),
             parent_span_id: parent.as_ref().map(|id| uuid_text(id, &mut parent_text)),
-            session_id: ascii(&self.session_id),
+            session_id: &self.session_id,
             sequence: self.tail.next_sequence,
-            timestamp: ascii(&self.timestamp),
+            timestamp: &self.timestamp,
             event_type: event_type.as_str(),
             canonical_payload: &payload,
             previous_event_hash: ascii(&previous),
