@@ -28,6 +28,10 @@ use std::sync::{Arc, OnceLock};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
+/// The processor tells waiters after at most this many operations (and
+/// whenever it has caught up).
+const NOTIFY_EVERY: u32 = 64;
+
 /// How long the processor sleeps when idle before looking again on its own
 /// (a safety net: pushes wake it).
 const IDLE_PARK: Duration = Duration::from_millis(250);
@@ -361,14 +365,23 @@ impl Shared {
     /// shutdown timeout runs out. (A store call itself is never
     /// interrupted: a store that blocks forever blocks shutdown.)
     fn drain(&self, scratch: &mut Vec<super::event::SealedEvent>) {
+        let mut unannounced = 0;
         while let Some(operation) = self.next_operation() {
             let events = operation.chain.seal_into(&operation, &*self.store, scratch);
             operation.chain.mark_processed(events);
             self.totals.processed.fetch_add(events, Ordering::SeqCst);
             drop(operation);
             self.release(events);
-            // One atomic load when nobody waits; waiters learn of each
-            // operation at once, even if the next store call is slow.
+            // Waking waiters costs a system call and a thundering herd, so
+            // it is batched; waiters re-check on their own every millisecond
+            // (see `Progress`), which bounds what a batch can delay.
+            unannounced += 1;
+            if unannounced == NOTIFY_EVERY || self.queue.is_empty() {
+                unannounced = 0;
+                self.progress.notify();
+            }
+        }
+        if unannounced > 0 {
             self.progress.notify();
         }
     }

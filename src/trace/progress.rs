@@ -4,7 +4,10 @@
 //! condition variable; the processor announces progress after it has
 //! published it (raised a `processed` counter, freed buffer room). The
 //! processor only touches the lock when someone is waiting, so an idle
-//! pipeline pays one atomic load per batch.
+//! pipeline pays one atomic load per batch. The processor announces in
+//! batches (every 64 operations, and whenever it catches up); a waiter also
+//! re-checks every millisecond, so a batch — or a slow store call between
+//! two announcements — delays it by at most that.
 //!
 //! Why no wake-up is lost: a waiter registers (`waiters += 1`) and re-checks
 //! its condition while holding the lock; the processor publishes progress,
@@ -27,6 +30,12 @@ use std::sync::{
     Condvar, Mutex, MutexGuard,
 };
 use std::time::Instant;
+
+/// A waiter re-checks its condition at least this often, so a notification
+/// the processor batches (or that a slow store call delays) costs a waiter
+/// at most this much latency, never a missed wake-up.
+#[cfg(not(loom))]
+const RECHECK: std::time::Duration = std::time::Duration::from_millis(1);
 
 #[derive(Debug, Default)]
 pub struct Progress {
@@ -89,7 +98,7 @@ impl Progress {
         guard: MutexGuard<'a, ()>,
         timeout: std::time::Duration,
     ) -> MutexGuard<'a, ()> {
-        match self.changed.wait_timeout(guard, timeout) {
+        match self.changed.wait_timeout(guard, timeout.min(RECHECK)) {
             Ok((guard, _)) => guard,
             Err(poisoned) => poisoned.into_inner().0,
         }
