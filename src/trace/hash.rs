@@ -85,6 +85,13 @@ pub fn write_hex_lower(out: &mut [u8; 64], hash: &[u8; 32]) {
     }
 }
 
+/// `hash` as 64 lowercase hex digits in `out`, returned as text (no allocation).
+pub fn hex_text<'a>(out: &'a mut [u8; 64], hash: &[u8; 32]) -> &'a str {
+    write_hex_lower(out, hash);
+    // Every byte written is one of HEX_DIGITS.
+    std::str::from_utf8(out).unwrap_or_default()
+}
+
 /// The hash that 64 lowercase hex digits spell; `None` for anything else
 /// (uppercase included: TRACE.md allows lowercase only).
 pub fn parse_hex_hash(s: &str) -> Option<[u8; 32]> {

@@ -4,7 +4,7 @@
 
 use super::chain::ChainTail;
 use super::event::{ChainIds, EventType, SealedEvent};
-use super::hash::{event_hash, write_hex_lower, HashInput};
+use super::hash::{event_hash, hex_text, HashInput};
 use super::ids::{new_v7, uuid_text, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
@@ -140,7 +140,7 @@ impl<'a> Sealer<'a> {
         let mut span_text = [0u8; UUID_TEXT_LEN];
         let mut parent_text = [0u8; UUID_TEXT_LEN];
         let mut previous = [0u8; 64];
-        write_hex_lower(&mut previous, &self.tail.previous_hash);
+        let previous = hex_text(&mut previous, &self.tail.previous_hash);
         let hash = event_hash(&HashInput {
             trace_version: TRACE_VERSION,
             event_id: uuid_text(&event_id, &mut event_text),
@@ -152,7 +152,7 @@ impl<'a> Sealer<'a> {
             timestamp: &self.timestamp,
             event_type: event_type.as_str(),
             canonical_payload: &payload,
-            previous_event_hash: ascii(&previous),
+            previous_event_hash: previous,
         });
         self.tail.next_sequence += 1;
         self.tail.previous_hash = hash;
@@ -166,11 +166,6 @@ impl<'a> Sealer<'a> {
             event_hash: hash,
         });
     }
-}
-
-/// Views a buffer this module filled with ASCII as text.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]
