@@ -1,9 +1,9 @@
 //! One session's hash chain: its ids, its tail (the next sequence number and
 //! the last hash), and the counters that sync points wait on.
 
-use super::event::{ChainIds, SealedEvent};
+use super::event::ChainIds;
 use super::operation::Operation;
-use super::seal::seal;
+use super::seal::{seal, SealScratch};
 use super::store::TraceStore;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -84,14 +84,14 @@ impl SessionChain {
         &self,
         operation: &Operation,
         store: &dyn TraceStore,
-        scratch: &mut Vec<SealedEvent>,
+        scratch: &mut SealScratch,
     ) -> u64 {
         // Holding the tail across the append keeps the store in chain order
         // even if two threads ever sealed for the same session.
         let mut tail = self.tail.lock();
         seal(operation, &mut tail, scratch);
-        let count = scratch.len() as u64;
-        store.append(self.ids, scratch);
+        let count = scratch.events.len() as u64;
+        store.append(self.ids, &mut scratch.events);
         count
     }
 

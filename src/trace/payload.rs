@@ -4,32 +4,38 @@
 //! order, canonical string escaping), so the bytes stored are the bytes
 //! hashed and no generic serializer runs on the hot path. Arguments ending
 //! in `_json` are already-serialized JSON values.
+//!
+//! Each writer appends to a caller's buffer (cleared first), so the sealer
+//! reuses one buffer and stores every payload in an allocation of its exact
+//! size.
 
 use super::canonical_json::write_json_string;
 
-pub fn session_started(agent_id: &str, goal: &str) -> String {
-    let mut out = String::with_capacity(32 + agent_id.len() + goal.len());
+pub fn session_started(out: &mut String, agent_id: &str, goal: &str) {
+    out.clear();
     out.push_str("{\"agent_id\":");
-    write_json_string(&mut out, agent_id);
+    write_json_string(out, agent_id);
     out.push_str(",\"goal\":");
-    write_json_string(&mut out, goal);
+    write_json_string(out, goal);
     out.push('}');
-    out
 }
 
-pub fn session_ended(reason: &str, duration_ms: u64) -> String {
-    let mut out = String::with_capacity(48 + reason.len());
+pub fn session_ended(out: &mut String, reason: &str, duration_ms: u64) {
+    out.clear();
     out.push_str("{\"duration_ms\":");
     out.push_str(itoa::Buffer::new().format(duration_ms));
     out.push_str(",\"reason\":");
-    write_json_string(&mut out, reason);
+    write_json_string(out, reason);
     out.push('}');
-    out
 }
 
-pub fn request_received(request_id_json: &str, goal_json: &str, atlas_ids_json: &str) -> String {
-    let mut out =
-        String::with_capacity(64 + request_id_json.len() + goal_json.len() + atlas_ids_json.len());
+pub fn request_received(
+    out: &mut String,
+    request_id_json: &str,
+    goal_json: &str,
+    atlas_ids_json: &str,
+) {
+    out.clear();
     out.push_str("{\"atlas_ids\":");
     out.push_str(atlas_ids_json);
     out.push_str(",\"goal\":");
@@ -37,11 +43,15 @@ pub fn request_received(request_id_json: &str, goal_json: &str, atlas_ids_json: 
     out.push_str(",\"operation\":\"resolve\",\"request_id\":");
     out.push_str(request_id_json);
     out.push('}');
-    out
 }
 
-pub fn policy_evaluated(action_id_json: &str, policy_id_json: &str, result: &str) -> String {
-    let mut out = String::with_capacity(48 + action_id_json.len() + policy_id_json.len());
+pub fn policy_evaluated(
+    out: &mut String,
+    action_id_json: &str,
+    policy_id_json: &str,
+    result: &str,
+) {
+    out.clear();
     out.push_str("{\"action_id\":");
     out.push_str(action_id_json);
     out.push_str(",\"policy_id\":");
@@ -49,11 +59,15 @@ pub fn policy_evaluated(action_id_json: &str, policy_id_json: &str, result: &str
     out.push_str(",\"result\":\"");
     out.push_str(result);
     out.push_str("\"}");
-    out
 }
 
-pub fn context_injected(block_id_json: &str, source_json: &str, token_count: u64) -> String {
-    let mut out = String::with_capacity(64 + block_id_json.len() + source_json.len());
+pub fn context_injected(
+    out: &mut String,
+    block_id_json: &str,
+    source_json: &str,
+    token_count: u64,
+) {
+    out.clear();
     out.push_str("{\"block_id\":");
     out.push_str(block_id_json);
     out.push_str(",\"source\":");
@@ -61,7 +75,6 @@ pub fn context_injected(block_id_json: &str, source_json: &str, token_count: u64
     out.push_str(",\"token_count\":");
     out.push_str(itoa::Buffer::new().format(token_count));
     out.push('}');
-    out
 }
 
 /// The members of `carp.resolution.completed`.
@@ -75,9 +88,9 @@ pub struct ResolutionSummary<'a> {
     pub ttl_seconds: u64,
 }
 
-pub fn resolution_completed(summary: &ResolutionSummary<'_>) -> String {
+pub fn resolution_completed(out: &mut String, summary: &ResolutionSummary<'_>) {
     let mut number = itoa::Buffer::new();
-    let mut out = String::with_capacity(192 + summary.request_id_json.len());
+    out.clear();
     out.push_str("{\"allowed_count\":");
     out.push_str(number.format(summary.allowed_count));
     out.push_str(",\"context_block_count\":");
@@ -93,7 +106,6 @@ pub fn resolution_completed(summary: &ResolutionSummary<'_>) -> String {
     out.push_str("\",\"ttl_seconds\":");
     out.push_str(number.format(summary.ttl_seconds));
     out.push('}');
-    out
 }
 
 #[cfg(test)]
@@ -113,26 +125,45 @@ mod tests {
         out
     }
 
+    /// What a payload writer leaves in a buffer that held something else.
+    fn written(write: impl FnOnce(&mut String)) -> String {
+        let mut out = String::from("left over from the previous payload");
+        write(&mut out);
+        out
+    }
+
     #[test]
     fn every_payload_is_canonical_with_hostile_text() {
         let text = "Déployer \"x\" \\ \n\t\u{1}\u{7f} 𝄞 /";
-        assert_canonical(&session_started(text, text));
-        assert_canonical(&session_ended(text, u64::MAX));
-        assert_canonical(&request_received(
-            &json(text),
-            &json(text),
-            &format!("[{},{}]", json("a.b"), json(text)),
-        ));
-        assert_canonical(&policy_evaluated(&json("a.b"), &json(text), "rate_limited"));
-        assert_canonical(&context_injected(&json(text), &json("a.b"), 12));
-        assert_canonical(&resolution_completed(&ResolutionSummary {
-            resolution_id: "01936f2a-7c00-7000-8000-000000000100",
-            request_id_json: &json(text),
-            decision_type: "requires_approval",
-            allowed_count: 3,
-            denied_count: 0,
-            context_block_count: 2,
-            ttl_seconds: 3600,
+        assert_canonical(&written(|out| session_started(out, text, text)));
+        assert_canonical(&written(|out| session_ended(out, text, u64::MAX)));
+        assert_canonical(&written(|out| {
+            request_received(
+                out,
+                &json(text),
+                &json(text),
+                &format!("[{},{}]", json("a.b"), json(text)),
+            )
+        }));
+        assert_canonical(&written(|out| {
+            policy_evaluated(out, &json("a.b"), &json(text), "rate_limited")
+        }));
+        assert_canonical(&written(|out| {
+            context_injected(out, &json(text), &json("a.b"), 12)
+        }));
+        assert_canonical(&written(|out| {
+            resolution_completed(
+                out,
+                &ResolutionSummary {
+                    resolution_id: "01936f2a-7c00-7000-8000-000000000100",
+                    request_id_json: &json(text),
+                    decision_type: "requires_approval",
+                    allowed_count: 3,
+                    denied_count: 0,
+                    context_block_count: 2,
+                    ttl_seconds: 3600,
+                },
+            )
         }));
     }
 
@@ -142,18 +173,28 @@ mod tests {
             let value: serde_json::Value = serde_json::from_str(payload).unwrap();
             value.as_object().unwrap().keys().cloned().collect()
         };
-        assert_eq!(members(&session_started("a", "g")), ["agent_id", "goal"]);
-        assert_eq!(members(&session_ended("r", 5)), ["duration_ms", "reason"]);
         assert_eq!(
-            members(&request_received("\"r\"", "\"g\"", "[]")),
+            members(&written(|out| session_started(out, "a", "g"))),
+            ["agent_id", "goal"]
+        );
+        assert_eq!(
+            members(&written(|out| session_ended(out, "r", 5))),
+            ["duration_ms", "reason"]
+        );
+        assert_eq!(
+            members(&written(|out| request_received(
+                out, "\"r\"", "\"g\"", "[]"
+            ))),
             ["atlas_ids", "goal", "operation", "request_id"]
         );
         assert_eq!(
-            members(&policy_evaluated("\"a\"", "\"p\"", "allow")),
+            members(&written(|out| policy_evaluated(
+                out, "\"a\"", "\"p\"", "allow"
+            ))),
             ["action_id", "policy_id", "result"]
         );
         assert_eq!(
-            members(&context_injected("\"b\"", "\"s\"", 1)),
+            members(&written(|out| context_injected(out, "\"b\"", "\"s\"", 1))),
             ["block_id", "source", "token_count"]
         );
     }

@@ -16,6 +16,7 @@ use super::chain::SessionChain;
 use super::operation::Operation;
 use super::progress::Progress;
 use super::recorder::{Totals, TraceStats};
+use super::seal::SealScratch;
 use super::store::TraceStore;
 use crate::config::{Backpressure, Config};
 use crate::error::{panic_message, Error, ErrorKind, Result};
@@ -336,7 +337,7 @@ impl Shared {
     // ----- the processor thread -----
 
     fn run(&self) {
-        let mut scratch = Vec::new();
+        let mut scratch = SealScratch::default();
         loop {
             let outcome = catch_unwind(AssertUnwindSafe(|| self.drain(&mut scratch)));
             if let Err(panic) = outcome {
@@ -364,7 +365,7 @@ impl Shared {
     /// Seals and stores queued operations until the queue is empty or the
     /// shutdown timeout runs out. (A store call itself is never
     /// interrupted: a store that blocks forever blocks shutdown.)
-    fn drain(&self, scratch: &mut Vec<super::event::SealedEvent>) {
+    fn drain(&self, scratch: &mut SealScratch) {
         let mut unannounced = 0;
         while let Some(operation) = self.next_operation() {
             let events = operation.chain.seal_into(&operation, &*self.store, scratch);

@@ -2,9 +2,9 @@
 //! decided, in either trace mode, and the sync points that wait for them.
 
 use super::chain::SessionChain;
-use super::event::SealedEvent;
 use super::operation::Operation;
 use super::pipeline::{Pipeline, ShutdownReport};
+use super::seal::SealScratch;
 use super::store::TraceStore;
 use crate::config::{Config, TraceMode};
 use crate::error::{Error, ErrorKind, Result};
@@ -101,8 +101,8 @@ impl Recorder {
         let count = operation.event_count();
         chain.mark_emitted(count);
         self.totals.emitted.fetch_add(count, Ordering::SeqCst);
-        let mut sealed: Vec<SealedEvent> = Vec::with_capacity(count as usize);
-        chain.seal_into(operation, &*self.store, &mut sealed);
+        let mut scratch = SealScratch::with_capacity(count as usize);
+        chain.seal_into(operation, &*self.store, &mut scratch);
         chain.mark_processed(count);
         self.totals.processed.fetch_add(count, Ordering::SeqCst);
     }

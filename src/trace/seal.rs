@@ -3,12 +3,12 @@
 //! hashing each event onto the chain.
 
 use super::chain::ChainTail;
-use super::event::{ChainIds, EventType, SealedEvent};
+use super::event::{EventType, SealedEvent};
 use super::hash::{event_hash, hex_text, HashInput};
 use super::ids::{new_v7, uuid_text, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
-use super::timestamp::{push_timestamp, TIMESTAMP_LEN};
+use super::timestamp::format_timestamp;
 use crate::atlas::catalog::json_string;
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Decider;
@@ -17,29 +17,57 @@ use uuid::Uuid;
 /// TRACE format version written into every event.
 pub const TRACE_VERSION: &str = "1.0";
 
-/// Appends the sealed events of `operation` to `out`, advancing `tail`.
-pub fn seal(operation: &Operation, tail: &mut ChainTail, out: &mut Vec<SealedEvent>) {
+/// Buffers sealing reuses from one operation to the next, so a steady
+/// stream of operations allocates only what it stores.
+#[derive(Default)]
+pub struct SealScratch {
+    /// The sealed events of the current operation, handed to the store.
+    pub events: Vec<SealedEvent>,
+    /// The payload being written; each is stored in an exact-size copy.
+    payload: String,
+}
+
+impl SealScratch {
+    /// Scratch with room for an operation of `events` events.
+    pub fn with_capacity(events: usize) -> SealScratch {
+        SealScratch {
+            events: Vec::with_capacity(events),
+            payload: String::with_capacity(256),
+        }
+    }
+}
+
+/// Appends the sealed events of `operation` to `scratch.events`, advancing `tail`.
+pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScratch) {
     let chain = &operation.chain;
-    let mut sealer = Sealer::new(chain.ids(), operation.at, tail, out);
+    let ids = chain.ids();
+    let (mut session_id, mut trace_id) = ([0u8; UUID_TEXT_LEN], [0u8; UUID_TEXT_LEN]);
+    let timestamp = format_timestamp(operation.at);
+    let texts = OperationTexts {
+        session_id: uuid_text(&ids.session_id, &mut session_id),
+        trace_id: uuid_text(&ids.trace_id, &mut trace_id),
+        // Only digits and separators are written.
+        timestamp: std::str::from_utf8(&timestamp).unwrap_or_default(),
+    };
+    let mut sealer = Sealer {
+        at: operation.at,
+        texts,
+        tail,
+        scratch,
+    };
     let root = chain.root_span();
     match &operation.events {
-        OperationEvents::SessionStarted { agent_id, goal } => sealer.push(
-            EventType::SessionStarted,
-            root,
-            None,
-            payload::session_started(agent_id, goal),
-        ),
+        OperationEvents::SessionStarted { agent_id, goal } => {
+            payload::session_started(sealer.payload(), agent_id, goal);
+            sealer.push(EventType::SessionStarted, root, None)
+        }
         OperationEvents::SessionEnded {
             reason,
             duration_ms,
         } => {
+            payload::session_ended(sealer.payload(), reason, *duration_ms);
             let span = sealer.new_id();
-            sealer.push(
-                EventType::SessionEnded,
-                span,
-                Some(root),
-                payload::session_ended(reason, *duration_ms),
-            )
+            sealer.push(EventType::SessionEnded, span, Some(root))
         }
         OperationEvents::Resolve(record) => seal_resolve(&mut sealer, root, record),
     }
@@ -53,32 +81,45 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
         .atlas_ids_json
         .as_deref()
         .unwrap_or_else(|| catalog.all_atlas_ids_json());
-    sealer.push(
-        EventType::RequestReceived,
-        operation_span,
-        Some(root),
-        payload::request_received(&record.request_id_json, &goal_json, atlas_ids_json),
+    payload::request_received(
+        sealer.payload(),
+        &record.request_id_json,
+        &goal_json,
+        atlas_ids_json,
     );
+    sealer.push(EventType::RequestReceived, operation_span, Some(root));
+    let mut span_text = [0u8; UUID_TEXT_LEN];
+    let mut children = Children {
+        parent: operation_span,
+        parent_text: uuid_text(&operation_span, &mut span_text),
+        sealer,
+    };
     for (action, evaluation) in &record.evaluations {
         let policy_id_json = match evaluation.decider {
             Decider::Policy(policy) => &catalog.policy_fragments(policy).id_json,
             Decider::DefaultDeny => DEFAULT_DENY_JSON,
         };
-        let body = payload::policy_evaluated(
+        payload::policy_evaluated(
+            children.payload(),
             &catalog.action_fragments(*action).id_json,
             policy_id_json,
             evaluation.verdict.as_str(),
         );
-        sealer.push_child(EventType::PolicyEvaluated, operation_span, body);
+        children.push(EventType::PolicyEvaluated);
     }
     for &pack in &record.blocks {
         let (_, fragments) = catalog.pack(pack);
         let source = &catalog.atlas(catalog.pack_atlas(pack)).id_json;
-        let body = payload::context_injected(&fragments.id_json, source, fragments.token_estimate);
-        sealer.push_child(EventType::ContextInjected, operation_span, body);
+        payload::context_injected(
+            children.payload(),
+            &fragments.id_json,
+            source,
+            fragments.token_estimate,
+        );
+        children.push(EventType::ContextInjected);
     }
     let mut resolution_id = [0u8; UUID_TEXT_LEN];
-    let body = payload::resolution_completed(&ResolutionSummary {
+    let summary = ResolutionSummary {
         resolution_id: uuid_text(&record.resolution_id, &mut resolution_id),
         request_id_json: &record.request_id_json,
         decision_type: record.decision_type,
@@ -86,85 +127,106 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
         denied_count: record.denied_count.into(),
         context_block_count: record.blocks.len() as u64,
         ttl_seconds: record.ttl_seconds.into(),
-    });
-    sealer.push_child(EventType::ResolutionCompleted, operation_span, body);
+    };
+    payload::resolution_completed(children.payload(), &summary);
+    children.push(EventType::ResolutionCompleted);
 }
 
 const DEFAULT_DENY_JSON: &str = "\"default-deny\"";
 
-/// Writes events of one operation onto a chain. The texts every event of
-/// the operation shares (session and trace ids, timestamp) are formatted once.
-struct Sealer<'a> {
-    at: UnixMicros,
-    tail: &'a mut ChainTail,
-    out: &'a mut Vec<SealedEvent>,
-    // Strings, not stack buffers: they are read once per event, and a str
-    // needs no UTF-8 check on each read.
-    session_id: String,
-    trace_id: String,
-    timestamp: String,
+/// The texts every event of an operation shares, formatted once.
+struct OperationTexts<'t> {
+    session_id: &'t str,
+    trace_id: &'t str,
+    timestamp: &'t str,
 }
 
-impl<'a> Sealer<'a> {
-    fn new(
-        ids: ChainIds,
-        at: UnixMicros,
-        tail: &'a mut ChainTail,
-        out: &'a mut Vec<SealedEvent>,
-    ) -> Sealer<'a> {
-        let mut timestamp = String::with_capacity(TIMESTAMP_LEN);
-        push_timestamp(&mut timestamp, at);
-        Sealer {
-            at,
-            tail,
-            out,
-            session_id: ids.session_id.hyphenated().to_string(),
-            trace_id: ids.trace_id.hyphenated().to_string(),
-            timestamp,
-        }
-    }
+/// Writes the events of one operation onto a chain.
+struct Sealer<'a> {
+    at: UnixMicros,
+    texts: OperationTexts<'a>,
+    tail: &'a mut ChainTail,
+    scratch: &'a mut SealScratch,
+}
 
+impl Sealer<'_> {
     fn new_id(&self) -> Uuid {
         new_v7(self.at)
     }
 
-    /// An event in its own span under `parent`.
-    fn push_child(&mut self, event_type: EventType, parent: Uuid, payload: String) {
-        let span = self.new_id();
-        self.push(event_type, span, Some(parent), payload);
+    /// The buffer the next event's canonical payload is written into.
+    fn payload(&mut self) -> &mut String {
+        &mut self.scratch.payload
     }
 
-    fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<Uuid>, payload: String) {
+    /// Seals the event whose payload is in [`Self::payload`].
+    fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<Uuid>) {
+        let mut parent_text = [0u8; UUID_TEXT_LEN];
+        let parent_text = parent.map(|id| uuid_text(&id, &mut parent_text));
+        self.push_with_parent_text(event_type, span, parent, parent_text);
+    }
+
+    fn push_with_parent_text(
+        &mut self,
+        event_type: EventType,
+        span: Uuid,
+        parent: Option<Uuid>,
+        parent_text: Option<&str>,
+    ) {
         let event_id = self.new_id();
         let mut event_text = [0u8; UUID_TEXT_LEN];
         let mut span_text = [0u8; UUID_TEXT_LEN];
-        let mut parent_text = [0u8; UUID_TEXT_LEN];
         let mut previous = [0u8; 64];
-        let previous = hex_text(&mut previous, &self.tail.previous_hash);
+        let payload = self.scratch.payload.as_str();
         let hash = event_hash(&HashInput {
             trace_version: TRACE_VERSION,
             event_id: uuid_text(&event_id, &mut event_text),
-            trace_id: &self.trace_id,
+            trace_id: self.texts.trace_id,
             span_id: uuid_text(&span, &mut span_text),
-            parent_span_id: parent.as_ref().map(|id| uuid_text(id, &mut parent_text)),
-            session_id: &self.session_id,
+            parent_span_id: parent_text,
+            session_id: self.texts.session_id,
             sequence: self.tail.next_sequence,
-            timestamp: &self.timestamp,
+            timestamp: self.texts.timestamp,
             event_type: event_type.as_str(),
-            canonical_payload: &payload,
-            previous_event_hash: previous,
+            canonical_payload: payload,
+            previous_event_hash: hex_text(&mut previous, &self.tail.previous_hash),
         });
         self.tail.next_sequence += 1;
         self.tail.previous_hash = hash;
-        self.out.push(SealedEvent {
+        let payload = Box::from(payload);
+        self.scratch.events.push(SealedEvent {
             event_id,
             span_id: span,
             parent_span_id: parent,
             timestamp: self.at,
             event_type,
-            payload: payload.into_boxed_str(),
+            payload,
             event_hash: hash,
         });
+    }
+}
+
+/// Seals events that each get a new span under one parent, whose text is
+/// formatted once for all of them.
+struct Children<'s, 'a> {
+    sealer: &'s mut Sealer<'a>,
+    parent: Uuid,
+    parent_text: &'s str,
+}
+
+impl Children<'_, '_> {
+    fn payload(&mut self) -> &mut String {
+        self.sealer.payload()
+    }
+
+    fn push(&mut self, event_type: EventType) {
+        let span = self.sealer.new_id();
+        self.sealer.push_with_parent_text(
+            event_type,
+            span,
+            Some(self.parent),
+            Some(self.parent_text),
+        );
     }
 }
 
