@@ -1,5 +1,6 @@
 //! The event hash of TRACE.md: SHA-256 over the event's fields, concatenated.
 
+use super::hex;
 use sha2::{Digest, Sha256};
 
 /// The `previous_event_hash` of a session's first event: 64 zeros.
@@ -7,21 +8,25 @@ pub const GENESIS_HASH_HEX: &str =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// The fields one event hash covers, as the text TRACE.md concatenates.
+///
+/// The text is `str` for readers of JSON; the sealer, which formats ids and
+/// hashes itself, passes the ASCII bytes it wrote (`Text = [u8]`) and so
+/// skips re-validating them as UTF-8.
 #[derive(Clone, Copy, Debug)]
-pub struct HashInput<'a> {
-    pub trace_version: &'a str,
-    pub event_id: &'a str,
-    pub trace_id: &'a str,
-    pub span_id: &'a str,
+pub struct HashInput<'a, Text: ?Sized = str> {
+    pub trace_version: &'a Text,
+    pub event_id: &'a Text,
+    pub trace_id: &'a Text,
+    pub span_id: &'a Text,
     /// `None` hashes as the empty string.
-    pub parent_span_id: Option<&'a str>,
-    pub session_id: &'a str,
+    pub parent_span_id: Option<&'a Text>,
+    pub session_id: &'a Text,
     pub sequence: u64,
-    pub timestamp: &'a str,
-    pub event_type: &'a str,
+    pub timestamp: &'a Text,
+    pub event_type: &'a Text,
     /// `canonical_json(payload)`.
-    pub canonical_payload: &'a str,
-    pub previous_event_hash: &'a str,
+    pub canonical_payload: &'a Text,
+    pub previous_event_hash: &'a Text,
 }
 
 /// SHA-256 of the TRACE.md concatenation.
@@ -29,32 +34,32 @@ pub struct HashInput<'a> {
 /// The pieces are copied into one contiguous buffer and hashed in a single
 /// call: feeding eleven short pieces to the hasher one by one costs about a
 /// quarter more than the copy (it buffers and re-checks each piece).
-pub fn event_hash(input: &HashInput<'_>) -> [u8; 32] {
-    let mut sequence_text = DecimalBuf::default();
-    let pieces = [
-        input.trace_version,
-        input.event_id,
-        input.trace_id,
-        input.span_id,
-        input.parent_span_id.unwrap_or(""),
-        input.session_id,
-        sequence_text.format(input.sequence),
-        input.timestamp,
-        input.event_type,
-        input.canonical_payload,
-        input.previous_event_hash,
+pub fn event_hash<Text: AsRef<[u8]> + ?Sized>(input: &HashInput<'_, Text>) -> [u8; 32] {
+    let mut sequence_text = itoa::Buffer::new();
+    let pieces: [&[u8]; 11] = [
+        input.trace_version.as_ref(),
+        input.event_id.as_ref(),
+        input.trace_id.as_ref(),
+        input.span_id.as_ref(),
+        input.parent_span_id.map_or(&[], AsRef::as_ref),
+        input.session_id.as_ref(),
+        sequence_text.format(input.sequence).as_bytes(),
+        input.timestamp.as_ref(),
+        input.event_type.as_ref(),
+        input.canonical_payload.as_ref(),
+        input.previous_event_hash.as_ref(),
     ];
     let len: usize = pieces.iter().map(|piece| piece.len()).sum();
     if len <= INLINE_HASH_TEXT {
         let mut text = [0u8; INLINE_HASH_TEXT];
         let mut end = 0;
         for piece in pieces {
-            text[end..end + piece.len()].copy_from_slice(piece.as_bytes());
+            text[end..end + piece.len()].copy_from_slice(piece);
             end += piece.len();
         }
         Sha256::digest(&text[..end]).into()
     } else {
-        Sha256::digest(pieces.concat().as_bytes()).into()
+        Sha256::digest(pieces.concat()).into()
     }
 }
 
@@ -62,50 +67,21 @@ pub fn event_hash(input: &HashInput<'_>) -> [u8; 32] {
 /// is 350–450 bytes (7 or 8 SHA-256 blocks), a large payload's goes to the heap.
 const INLINE_HASH_TEXT: usize = 512;
 
-/// A u64 in decimal without touching the heap.
-#[derive(Default)]
-struct DecimalBuf {
-    digits: [u8; 20],
-}
-
-impl DecimalBuf {
-    fn format(&mut self, mut n: u64) -> &str {
-        let mut start = self.digits.len();
-        loop {
-            start -= 1;
-            self.digits[start] = b'0' + (n % 10) as u8;
-            n /= 10;
-            if n == 0 {
-                break;
-            }
-        }
-        // Only ASCII digits were written.
-        std::str::from_utf8(&self.digits[start..]).unwrap_or("")
-    }
-}
-
-const HEX_DIGITS: &[u8; 16] = b"0123456789abcdef";
-
 /// `hash` as 64 lowercase hex digits, the form events carry.
 pub fn hex_lower(hash: &[u8; 32]) -> String {
     let mut text = [0u8; 64];
-    write_hex_lower(&mut text, hash);
-    text.iter().map(|&b| char::from(b)).collect()
+    hex_text(&mut text, hash).to_owned()
 }
 
 /// Writes `hash` as 64 lowercase hex digits (ASCII) into `out`.
 pub fn write_hex_lower(out: &mut [u8; 64], hash: &[u8; 32]) {
-    for (pair, byte) in out.chunks_exact_mut(2).zip(hash) {
-        pair[0] = HEX_DIGITS[usize::from(byte >> 4)];
-        pair[1] = HEX_DIGITS[usize::from(byte & 0xf)];
-    }
+    hex::encode_lower(hash, out);
 }
 
 /// `hash` as 64 lowercase hex digits in `out`, returned as text (no allocation).
 pub fn hex_text<'a>(out: &'a mut [u8; 64], hash: &[u8; 32]) -> &'a str {
     write_hex_lower(out, hash);
-    // Every byte written is one of HEX_DIGITS.
-    std::str::from_utf8(out).unwrap_or_default()
+    hex::as_text(out)
 }
 
 /// The hash that 64 lowercase hex digits spell; `None` for anything else
@@ -175,15 +151,6 @@ mod tests {
     }
 
     #[test]
-    fn sequence_is_hashed_in_decimal() {
-        let mut buf = DecimalBuf::default();
-        assert_eq!(buf.format(0), "0");
-        assert_eq!(buf.format(7), "7");
-        assert_eq!(buf.format(1234567890), "1234567890");
-        assert_eq!(buf.format(u64::MAX), "18446744073709551615");
-    }
-
-    #[test]
     fn hash_matches_one_contiguous_sha256() {
         let input = HashInput {
             trace_version: "1.0",
@@ -211,12 +178,27 @@ mod tests {
         // Past the inline buffer, the same bytes are hashed from the heap.
         let large_payload = format!("{{\"a\":\"{}\"}}", "x".repeat(INLINE_HASH_TEXT));
         let large = HashInput {
-            canonical_payload: &large_payload,
+            canonical_payload: large_payload.as_str(),
             ..input
         };
         let concatenated = format!("1.0etsx42tstype{large_payload}{GENESIS_HASH_HEX}");
         let expected: [u8; 32] = Sha256::digest(concatenated.as_bytes()).into();
         assert_eq!(event_hash(&large), expected);
+        // The sealer's byte form hashes the same as the text form.
+        let bytes = HashInput {
+            trace_version: b"1.0".as_slice(),
+            event_id: b"e",
+            trace_id: b"t",
+            span_id: b"s",
+            parent_span_id: Some(b"p"),
+            session_id: b"x",
+            sequence: 42,
+            timestamp: b"ts",
+            event_type: b"type",
+            canonical_payload: b"{\"a\":1}",
+            previous_event_hash: GENESIS_HASH_HEX.as_bytes(),
+        };
+        assert_eq!(event_hash(&bytes), event_hash(&with_parent));
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! UUIDv7 identifiers, as TRACE.md writes them: lowercase and hyphenated.
 
+use super::hex;
 use crate::clock::UnixMicros;
 use rand::rngs::SmallRng;
 use rand::Rng;
@@ -30,8 +31,27 @@ pub fn new_v7(at: UnixMicros) -> Uuid {
 
 /// Formats `id` into `buf` without allocating and returns the text.
 pub fn uuid_text<'a>(id: &Uuid, buf: &'a mut [u8; UUID_TEXT_LEN]) -> &'a str {
-    id.hyphenated().encode_lower(buf)
+    hex::as_text(uuid_ascii(id, buf))
 }
+
+/// Writes the text of `id` into `buf` as ASCII bytes: groups of 8-4-4-4-12
+/// lowercase hex digits joined by hyphens.
+pub fn uuid_ascii<'a>(id: &Uuid, buf: &'a mut [u8; UUID_TEXT_LEN]) -> &'a [u8] {
+    let bytes = id.as_bytes();
+    let mut from = 0;
+    for (group, digits) in UUID_GROUPS {
+        let to = from + digits / 2;
+        hex::encode_lower(&bytes[from..to], &mut buf[group..group + digits]);
+        if group + digits < UUID_TEXT_LEN {
+            buf[group + digits] = b'-';
+        }
+        from = to;
+    }
+    buf
+}
+
+/// Where each group of a UUID's text starts, and how many digits it has.
+const UUID_GROUPS: [(usize, usize); 5] = [(0, 8), (9, 4), (14, 4), (19, 4), (24, 12)];
 
 /// Parses the canonical text form (36 characters, lowercase, hyphenated).
 /// Other spellings (braces, upper case, no hyphens) are refused so that an
@@ -78,5 +98,20 @@ mod tests {
         assert_eq!(parse_uuid(&text.replace('-', "")), None);
         assert_eq!(parse_uuid("not-a-uuid"), None);
         assert_eq!(parse_uuid(""), None);
+    }
+
+    #[test]
+    fn text_form_is_the_uuid_crates_hyphenated_lowercase() {
+        let mut buf = [0u8; UUID_TEXT_LEN];
+        for seed in 0..=255u8 {
+            let id = Uuid::from_bytes(std::array::from_fn(|i| {
+                seed.wrapping_mul(31).wrapping_add(i as u8 * 17)
+            }));
+            assert_eq!(uuid_text(&id, &mut buf), id.hyphenated().to_string());
+        }
+        assert_eq!(
+            uuid_text(&Uuid::max(), &mut buf),
+            "ffffffff-ffff-ffff-ffff-ffffffffffff"
+        );
     }
 }

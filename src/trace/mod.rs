@@ -5,6 +5,7 @@ pub mod canonical_json;
 pub mod chain;
 pub mod event;
 pub mod hash;
+pub mod hex;
 pub mod ids;
 pub mod jsonl;
 pub mod operation;

@@ -4,8 +4,8 @@
 
 use super::chain::ChainTail;
 use super::event::{EventType, SealedEvent};
-use super::hash::{event_hash, hex_text, HashInput};
-use super::ids::{new_v7, uuid_text, UUID_TEXT_LEN};
+use super::hash::{event_hash, write_hex_lower, HashInput};
+use super::ids::{new_v7, uuid_ascii, uuid_text, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
 use super::timestamp::format_timestamp;
@@ -44,10 +44,9 @@ pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScrat
     let (mut session_id, mut trace_id) = ([0u8; UUID_TEXT_LEN], [0u8; UUID_TEXT_LEN]);
     let timestamp = format_timestamp(operation.at);
     let texts = OperationTexts {
-        session_id: uuid_text(&ids.session_id, &mut session_id),
-        trace_id: uuid_text(&ids.trace_id, &mut trace_id),
-        // Only digits and separators are written.
-        timestamp: std::str::from_utf8(&timestamp).unwrap_or_default(),
+        session_id: uuid_ascii(&ids.session_id, &mut session_id),
+        trace_id: uuid_ascii(&ids.trace_id, &mut trace_id),
+        timestamp: &timestamp,
     };
     let mut sealer = Sealer {
         at: operation.at,
@@ -91,7 +90,7 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
     let mut span_text = [0u8; UUID_TEXT_LEN];
     let mut children = Children {
         parent: operation_span,
-        parent_text: uuid_text(&operation_span, &mut span_text),
+        parent_text: uuid_ascii(&operation_span, &mut span_text),
         sealer,
     };
     for (action, evaluation) in &record.evaluations {
@@ -134,11 +133,12 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
 
 const DEFAULT_DENY_JSON: &str = "\"default-deny\"";
 
-/// The texts every event of an operation shares, formatted once.
+/// The texts every event of an operation shares, formatted once (as the
+/// ASCII bytes that are hashed).
 struct OperationTexts<'t> {
-    session_id: &'t str,
-    trace_id: &'t str,
-    timestamp: &'t str,
+    session_id: &'t [u8],
+    trace_id: &'t [u8],
+    timestamp: &'t [u8],
 }
 
 /// Writes the events of one operation onto a chain.
@@ -162,7 +162,7 @@ impl Sealer<'_> {
     /// Seals the event whose payload is in [`Self::payload`].
     fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<Uuid>) {
         let mut parent_text = [0u8; UUID_TEXT_LEN];
-        let parent_text = parent.map(|id| uuid_text(&id, &mut parent_text));
+        let parent_text = parent.map(|id| uuid_ascii(&id, &mut parent_text));
         self.push_with_parent_text(event_type, span, parent, parent_text);
     }
 
@@ -171,25 +171,26 @@ impl Sealer<'_> {
         event_type: EventType,
         span: Uuid,
         parent: Option<Uuid>,
-        parent_text: Option<&str>,
+        parent_text: Option<&[u8]>,
     ) {
         let event_id = self.new_id();
         let mut event_text = [0u8; UUID_TEXT_LEN];
         let mut span_text = [0u8; UUID_TEXT_LEN];
         let mut previous = [0u8; 64];
+        write_hex_lower(&mut previous, &self.tail.previous_hash);
         let payload = self.scratch.payload.as_str();
         let hash = event_hash(&HashInput {
-            trace_version: TRACE_VERSION,
-            event_id: uuid_text(&event_id, &mut event_text),
+            trace_version: TRACE_VERSION.as_bytes(),
+            event_id: uuid_ascii(&event_id, &mut event_text),
             trace_id: self.texts.trace_id,
-            span_id: uuid_text(&span, &mut span_text),
+            span_id: uuid_ascii(&span, &mut span_text),
             parent_span_id: parent_text,
             session_id: self.texts.session_id,
             sequence: self.tail.next_sequence,
             timestamp: self.texts.timestamp,
-            event_type: event_type.as_str(),
-            canonical_payload: payload,
-            previous_event_hash: hex_text(&mut previous, &self.tail.previous_hash),
+            event_type: event_type.as_str().as_bytes(),
+            canonical_payload: payload.as_bytes(),
+            previous_event_hash: &previous,
         });
         self.tail.next_sequence += 1;
         self.tail.previous_hash = hash;
@@ -211,7 +212,7 @@ impl Sealer<'_> {
 struct Children<'s, 'a> {
     sealer: &'s mut Sealer<'a>,
     parent: Uuid,
-    parent_text: &'s str,
+    parent_text: &'s [u8],
 }
 
 impl Children<'_, '_> {
