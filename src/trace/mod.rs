@@ -14,6 +14,8 @@ pub mod progress;
 pub mod recorder;
 pub mod seal;
 pub mod store;
+pub mod stored_hash;
 pub mod timestamp;
 pub mod verify;
 pub mod verify_jsonl;
+pub mod verify_stored;

@@ -243,8 +243,14 @@ fn check_hash(event: &EventView<'_>) -> Result<(), CheckFailure> {
     if event.event_hash.as_bytes() == computed {
         return Ok(());
     }
-    let computed = std::str::from_utf8(&computed).unwrap_or_default();
-    Err((FailureKind::HashMismatch, format!("computed {computed}")))
+    Err(hash_mismatch(
+        std::str::from_utf8(&computed).unwrap_or_default(),
+    ))
+}
+
+/// The failure of an event whose recomputed hash, `computed`, differs.
+pub(crate) fn hash_mismatch(computed: &str) -> CheckFailure {
+    (FailureKind::HashMismatch, format!("computed {computed}"))
 }
 
 /// `shape_error` of trace_verify.py for what a view can get wrong (the
