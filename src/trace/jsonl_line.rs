@@ -20,6 +20,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::canonical_json::{canonical_json, is_canonical};
+use super::jsonl_layout;
 use super::verify::{hash_verdict, shape_error, CheckFailure, EventView, FailureKind, Link};
 
 /// What one line is, checked on its own.
@@ -42,7 +43,18 @@ pub struct CheckedEvent<'a> {
     pub hash: Result<(), CheckFailure>,
 }
 
-impl CheckedEvent<'_> {
+impl<'a> CheckedEvent<'a> {
+    /// `event`, whose shape passed, with its hash checked.
+    fn of_view(event: &EventView<'a>) -> CheckedEvent<'a> {
+        CheckedEvent {
+            session_id: Cow::Borrowed(event.session_id),
+            sequence: event.sequence,
+            previous_event_hash: Cow::Borrowed(event.previous_event_hash),
+            event_hash: Cow::Borrowed(event.event_hash),
+            hash: hash_verdict(event),
+        }
+    }
+
     pub fn link(&self) -> Link<'_> {
         Link {
             session_id: &self.session_id,
@@ -55,6 +67,16 @@ impl CheckedEvent<'_> {
 
 /// Reads and checks one non-blank line.
 pub fn check_line(line: &str) -> LineCheck<'_> {
+    // Lines libcra wrote are read without a JSON parser.
+    match jsonl_layout::read(line) {
+        Some(event) => LineCheck::Event(CheckedEvent::of_view(&event)),
+        None => check_line_in_general(line),
+    }
+}
+
+/// Reads and checks one non-blank line with a JSON parser, whatever its
+/// layout.
+pub(crate) fn check_line_in_general(line: &str) -> LineCheck<'_> {
     match parse_line(line) {
         Ok(members) => match check_members(members) {
             Ok(event) => LineCheck::Event(event),

@@ -7,6 +7,7 @@ pub mod event;
 pub mod hash;
 pub mod ids;
 pub mod jsonl;
+pub mod jsonl_layout;
 pub mod jsonl_line;
 pub mod operation;
 pub mod payload;
