@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod ffi;
 pub mod limits;
+mod parallel;
 pub mod policy;
 pub mod resolver;
 mod sharded;

@@ -1,12 +1,11 @@
-//! Stored events back to TRACE/1.0 text: JSON Lines export, and the view of
-//! a stored chain that the verifier checks.
+//! Stored events back to TRACE/1.0 text: JSON Lines export.
 
 use super::event::{ChainIds, SealedEvent};
 use super::hash::{write_hex_lower, GENESIS_HASH_HEX};
 use super::ids::{uuid_text, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
 use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
-use super::verify::{ChainFailure, ChainVerifier, EventView, VerifyReport};
+use super::verify::EventView;
 use crate::clock::UnixMicros;
 
 /// The texts of one stored event, formatted on the stack.
@@ -117,21 +116,6 @@ fn for_each_view(ids: ChainIds, events: &[SealedEvent], mut visit: impl FnMut(Ev
 pub fn write_jsonl(out: &mut String, ids: ChainIds, events: &[SealedEvent]) {
     out.reserve(events.iter().map(|e| e.payload.len() + 480).sum());
     for_each_view(ids, events, |view| write_line(out, &view));
-}
-
-/// Verifies a session's stored chain, recomputing every hash exactly as an
-/// independent verifier would from the JSONL export.
-pub fn verify_stored(ids: ChainIds, events: &[SealedEvent]) -> VerifyReport {
-    let mut verifier = ChainVerifier::new();
-    let mut failure = None;
-    for_each_view(ids, events, |view| {
-        if failure.is_none() {
-            if let Err(found) = verifier.check(&view) {
-                failure = Some(ChainFailure::at(view.sequence, found));
-            }
-        }
-    });
-    verifier.report(failure)
 }
 
 /// One event as a line, members in the order of TRACE.md's table.

@@ -113,6 +113,24 @@ impl<'a> EventView<'a> {
             previous_event_hash: self.previous_event_hash,
         }
     }
+
+    pub fn link(&self) -> Link<'a> {
+        Link {
+            session_id: self.session_id,
+            sequence: self.sequence,
+            previous_event_hash: self.previous_event_hash,
+            event_hash: self.event_hash,
+        }
+    }
+}
+
+/// What links an event to the one before it in its chain.
+#[derive(Clone, Copy, Debug)]
+pub struct Link<'a> {
+    pub session_id: &'a str,
+    pub sequence: u64,
+    pub previous_event_hash: &'a str,
+    pub event_hash: &'a str,
 }
 
 /// A failed check: what kind, and a detail for humans.
@@ -144,9 +162,21 @@ impl ChainVerifier {
         if let Some(detail) = shape_error(event) {
             return Err((FailureKind::Malformed, detail));
         }
-        self.check_link(event)?;
-        check_hash(event)?;
-        self.accept(event);
+        self.check_linked(&event.link(), || hash_verdict(event))
+    }
+
+    /// Checks the link rules of an event whose shape passed, then its hash
+    /// rule, whose verdict `hash` gives (it may have been reached elsewhere,
+    /// say on another thread): TRACE.md checks links first. Accepted events
+    /// become the new head; after a failure the verifier is unchanged.
+    pub fn check_linked(
+        &mut self,
+        link: &Link<'_>,
+        hash: impl FnOnce() -> Result<(), CheckFailure>,
+    ) -> Result<(), CheckFailure> {
+        self.check_link(link)?;
+        hash()?;
+        self.accept(link);
         Ok(())
     }
 
@@ -171,7 +201,7 @@ impl ChainVerifier {
         self.events
     }
 
-    fn check_link(&self, event: &EventView<'_>) -> Result<(), CheckFailure> {
+    fn check_link(&self, event: &Link<'_>) -> Result<(), CheckFailure> {
         let Some(last) = &self.last else {
             return check_genesis_link(event);
         };
@@ -201,7 +231,7 @@ impl ChainVerifier {
         Ok(())
     }
 
-    fn accept(&mut self, event: &EventView<'_>) {
+    fn accept(&mut self, event: &Link<'_>) {
         let mut event_hash = [0u8; 64];
         event_hash.copy_from_slice(event.event_hash.as_bytes());
         match &mut self.last {
@@ -221,7 +251,7 @@ impl ChainVerifier {
     }
 }
 
-fn check_genesis_link(event: &EventView<'_>) -> Result<(), CheckFailure> {
+fn check_genesis_link(event: &Link<'_>) -> Result<(), CheckFailure> {
     if event.sequence != 0 {
         return Err((
             FailureKind::SequenceGap,
@@ -237,14 +267,21 @@ fn check_genesis_link(event: &EventView<'_>) -> Result<(), CheckFailure> {
     Ok(())
 }
 
-fn check_hash(event: &EventView<'_>) -> Result<(), CheckFailure> {
+/// The hash rule: the recomputed hash equals `event_hash`.
+pub(crate) fn hash_verdict(event: &EventView<'_>) -> Result<(), CheckFailure> {
     let mut computed = [0u8; 64];
     write_hex_lower(&mut computed, &event_hash(&event.hash_input()));
     if event.event_hash.as_bytes() == computed {
         return Ok(());
     }
-    let computed = std::str::from_utf8(&computed).unwrap_or_default();
-    Err((FailureKind::HashMismatch, format!("computed {computed}")))
+    Err(hash_mismatch(
+        std::str::from_utf8(&computed).unwrap_or_default(),
+    ))
+}
+
+/// The failure of an event whose recomputed hash, `computed`, differs.
+pub(crate) fn hash_mismatch(computed: &str) -> CheckFailure {
+    (FailureKind::HashMismatch, format!("computed {computed}"))
 }
 
 /// `shape_error` of trace_verify.py for what a view can get wrong (the

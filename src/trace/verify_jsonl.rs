@@ -1,55 +1,122 @@
 //! Verifying JSONL text that mixes many sessions' events: each line is
-//! read as Python's `json` module reads it, turned into an [`EventView`],
-//! and checked by its session's [`ChainVerifier`].
+//! checked on its own ([`super::jsonl_line`]), then linked to the event
+//! before it in its session by that session's [`ChainVerifier`], in file
+//! order.
 //!
-//! Python's reading of JSON is followed where it matters (a repeated member
-//! keeps its last value, `-0` is the integer 0, `1.0` is no integer, `\r`
-//! ends a line). Deliberately stricter than `trace_verify.py`: payloads
-//! holding NaN, infinities (`1e400`) or lone UTF-16 surrogates, which have
-//! no canonical form in TRACE.md's terms, and payloads nested deeper than
-//! serde_json's limit (128 levels) are `malformed`.
+//! The first part is most of the work and independent for each line, so on
+//! long texts it runs on several threads over parts of the text; the
+//! linking, cheap, follows on one thread. The report is the same either way.
 //!
-//! Reporting differs in one way: the first failure *in file order* is
-//! reported, indexed among all non-empty lines, while `--multi` reports the
-//! first failing session (by first appearance) with an index within it.
+//! Lines are those of Python's text mode, where `\r` also ends a line.
+//! Splitting at `\r` only when a line does not parse gives the same lines
+//! for every file Python can read (inside JSON a `\r` is at most white
+//! space between tokens) and spares a second scan of every line.
+//!
+//! Reporting differs from `trace_verify.py --multi` in one way: the first
+//! failure *in file order* is reported, indexed among all non-empty lines,
+//! while `--multi` reports the first failing session (by first appearance)
+//! with an index within it.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
-use serde_json::value::RawValue;
-use serde_json::Value;
-
-use super::canonical_json::{canonical_json, is_canonical};
-use super::verify::{
-    shape_error, ChainFailure, ChainVerifier, CheckFailure, EventView, FailureKind, VerifyReport,
-};
+use super::jsonl_line::{check_line, CheckedEvent, LineCheck};
+use super::verify::{ChainFailure, ChainVerifier, CheckFailure, VerifyReport};
+use crate::parallel;
 
 /// Verifies a JSONL trace holding any number of sessions: each session's
 /// events form their own chain, in file order, and the first failure in file
 /// order is reported with its index among non-empty lines.
 pub fn verify_jsonl(text: &str) -> VerifyReport {
+    verify_in_parts(text, part_bytes_for(text.len()))
+}
+
+/// Texts at least this long are read on every core: about 1 500 lines,
+/// 1.5-3 ms of work on one core, against tens of microseconds to start a
+/// thread.
+const PARALLEL_MIN_BYTES: usize = 1 << 20;
+
+/// Bytes of text in one part: about half a millisecond of work.
+const PART_BYTES: usize = 1 << 18;
+
+/// Parts read before their lines are linked. Bounds the memory the
+/// checked lines take to about a sixth of this many parts' text.
+const PARTS_PER_ROUND: usize = 32;
+
+fn part_bytes_for(len: usize) -> usize {
+    if len < PARALLEL_MIN_BYTES || parallel::cores() == 1 {
+        len
+    } else {
+        PART_BYTES
+    }
+}
+
+/// Verifies `text` read in parts of about `part_bytes` (whole lines each),
+/// checked on as many threads as there are cores, a round of parts at a
+/// time, then linked in file order.
+fn verify_in_parts(text: &str, part_bytes: usize) -> VerifyReport {
+    let parts = split_after_newlines(text, part_bytes);
     let mut run = JsonlRun::default();
-    for line in text.split('\n') {
-        if run.failure.is_some() {
-            break;
+    for round in parts.chunks(PARTS_PER_ROUND) {
+        for records in parallel::map_parts(round, |part| check_lines(part)) {
+            for record in records {
+                run.record(record);
+                if run.failure.is_some() {
+                    return run.finish();
+                }
+            }
         }
-        run.line(line);
     }
     run.finish()
 }
 
-/// Lines are those of Python's text mode, where `\r` also ends a line.
-/// Splitting at `\r` only when a line does not parse gives the same lines
-/// for every file Python can read (inside JSON a `\r` is at most white
-/// space between tokens) and spares a second scan of every line.
+/// `text` cut into parts of whole lines, each ending at the first line
+/// break after `size` bytes (or at the end).
+fn split_after_newlines(text: &str, size: usize) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        let cut = rest
+            .as_bytes()
+            .iter()
+            .skip(size.max(1))
+            .position(|&byte| byte == b'\n')
+            .map_or(rest.len(), |at| size.max(1) + at + 1);
+        let (part, tail) = rest.split_at(cut);
+        parts.push(part);
+        rest = tail;
+    }
+    parts
+}
+
+/// What checking one non-empty line on its own found: an event to link, or
+/// the line's failure.
+type Record<'a> = Result<CheckedEvent<'a>, CheckFailure>;
+
+/// The records of the non-blank lines of `text`, in order.
+fn check_lines(text: &str) -> Vec<Record<'_>> {
+    let mut records = Vec::new();
+    for line in text.split('\n').filter(|line| !is_blank(line)) {
+        match check_line(line) {
+            LineCheck::Event(event) => records.push(Ok(event)),
+            LineCheck::Failed(failure) => records.push(Err(failure)),
+            LineCheck::Unreadable(_) if line.contains('\r') => {
+                let pieces = line.split('\r').filter(|piece| !is_blank(piece));
+                records.extend(pieces.map(|piece| match check_line(piece) {
+                    LineCheck::Event(event) => Ok(event),
+                    LineCheck::Failed(failure) | LineCheck::Unreadable(failure) => Err(failure),
+                }));
+            }
+            LineCheck::Unreadable(failure) => records.push(Err(failure)),
+        }
+    }
+    records
+}
+
+/// Links records in file order, up to the first failure.
 #[derive(Default)]
 struct JsonlRun {
     sessions: Sessions,
-    /// Non-empty lines seen so far.
-    lines: u64,
+    /// Events that passed, which is also the index of the next record.
     events: u64,
     /// The session of the last valid event, whose head is the trace's.
     head_session: Option<usize>,
@@ -57,40 +124,14 @@ struct JsonlRun {
 }
 
 impl JsonlRun {
-    fn line(&mut self, line: &str) {
-        if is_blank(line) {
-            return;
-        }
-        match parse_line(line) {
-            Ok(members) => self.event(&members),
-            Err(_) if line.contains('\r') => {
-                for piece in line.split('\r').filter(|piece| !is_blank(piece)) {
-                    if self.failure.is_some() {
-                        break;
-                    }
-                    match parse_line(piece) {
-                        Ok(members) => self.event(&members),
-                        Err(failure) => self.fail(failure),
-                    }
-                }
-            }
-            Err(failure) => self.fail(failure),
-        }
-    }
-
-    fn event(&mut self, members: &LineMembers<'_>) {
-        match check_event(members, &mut self.sessions) {
+    fn record(&mut self, record: Record<'_>) {
+        match record.and_then(|event| self.sessions.check(&event)) {
             Ok(session) => {
                 self.head_session = Some(session);
                 self.events += 1;
-                self.lines += 1;
             }
-            Err(failure) => self.fail(failure),
+            Err(failure) => self.failure = Some(ChainFailure::at(self.events, failure)),
         }
-    }
-
-    fn fail(&mut self, failure: CheckFailure) {
-        self.failure = Some(ChainFailure::at(self.lines, failure));
     }
 
     fn finish(self) -> VerifyReport {
@@ -145,9 +186,11 @@ impl Sessions {
         self.recent
     }
 
-    fn check(&mut self, event: &EventView<'_>) -> Result<usize, CheckFailure> {
-        let index = self.index_of(event.session_id);
-        self.verifiers[index].check(event)?;
+    /// Checks `event` against its session's chain; returns the session.
+    fn check(&mut self, event: &CheckedEvent<'_>) -> Result<usize, CheckFailure> {
+        let link = event.link();
+        let index = self.index_of(link.session_id);
+        self.verifiers[index].check_linked(&link, || event.hash.clone())?;
         Ok(index)
     }
 
@@ -156,314 +199,133 @@ impl Sessions {
     }
 }
 
-fn parse_line(line: &str) -> Result<LineMembers<'_>, CheckFailure> {
-    serde_json::from_str(line).map_err(|e| {
-        let what = if e.is_syntax() || e.is_eof() {
-            "line is not JSON"
-        } else {
-            "event is not a JSON object of the right member types"
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::event::{ChainIds, EventType, SealedEvent};
+    use crate::trace::jsonl::write_jsonl;
+    use crate::trace::stored_hash::StoredHasher;
+    use crate::trace::verify::FailureKind;
+    use uuid::Uuid;
+
+    /// The export of a valid chain of `len` events of session `session`.
+    fn session_lines(session: u128, len: usize) -> Vec<String> {
+        let ids = ChainIds {
+            session_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | session),
+            trace_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_9000 << 48 | session),
         };
-        malformed(format!("{what}: {e}"))
-    })
-}
-
-/// Checks one event against its session; returns the session's index.
-fn check_event(members: &LineMembers<'_>, sessions: &mut Sessions) -> Result<usize, CheckFailure> {
-    let event = members.decode().map_err(malformed)?;
-    let view = event.view();
-    match event.sequence {
-        Sequence::Fits(_) => sessions.check(&view),
-        // Python would get as far as the sequence rule, which it fails.
-        Sequence::Huge(literal) => Err(match shape_error(&view) {
-            Some(detail) => malformed(detail),
-            None => (
-                FailureKind::SequenceGap,
-                format!("sequence {literal} is beyond any chain"),
-            ),
-        }),
+        let mut hasher = StoredHasher::new(ids);
+        let mut events: Vec<SealedEvent> = Vec::new();
+        for n in 0..len {
+            let mut event = SealedEvent {
+                event_id: Uuid::from_u128(session << 64 | n as u128),
+                span_id: Uuid::from_u128(session << 64 | 1 << 32 | n as u128),
+                parent_span_id: (n > 0).then(|| Uuid::from_u128(session)),
+                timestamp: 1_795_867_200_000_000 + n as i64,
+                event_type: EventType::ContextInjected,
+                payload: format!("{{\"block_id\":\"b{n} \\u00e9\",\"token_count\":{n}}}").into(),
+                event_hash: [0; 32],
+            };
+            let previous = events.last().map(|e| &e.event_hash);
+            event.event_hash = hasher.hash(n as u64, &event, previous);
+            events.push(event);
+        }
+        let mut jsonl = String::new();
+        write_jsonl(&mut jsonl, ids, &events);
+        jsonl.lines().map(str::to_owned).collect()
     }
-}
 
-fn malformed(detail: String) -> CheckFailure {
-    (FailureKind::Malformed, detail)
-}
+    /// Three sessions' lines, interleaved.
+    fn interleaved_lines() -> Vec<String> {
+        let sessions: Vec<Vec<String>> = (1..=3).map(|s| session_lines(s, 15)).collect();
+        (0..15)
+            .flat_map(|n| sessions.iter().map(move |lines| lines[n].clone()))
+            .collect()
+    }
 
-/// The members of an event, in trace_verify.py's order.
-const MEMBER_NAMES: [&str; 12] = [
-    "trace_version",
-    "event_id",
-    "trace_id",
-    "span_id",
-    "parent_span_id",
-    "session_id",
-    "sequence",
-    "timestamp",
-    "event_type",
-    "payload",
-    "event_hash",
-    "previous_event_hash",
-];
+    /// Checks that every way of cutting `text` into parts gives the report
+    /// of reading it whole, and returns that report.
+    fn assert_parts_agree(text: &str) -> VerifyReport {
+        let whole = verify_in_parts(text, text.len());
+        for part_bytes in [1, 700, 2_000, 5_000] {
+            assert_eq!(
+                verify_in_parts(text, part_bytes),
+                whole,
+                "parts of {part_bytes}"
+            );
+        }
+        assert_eq!(verify_jsonl(text), whole);
+        whole
+    }
 
-/// One line's members; others are skipped unread. Strings borrow from the
-/// line unless they hold escapes. A repeated member keeps its last value, as
-/// with Python's `json.loads`. A member of the wrong JSON type fails the
-/// parse itself.
-#[derive(Default)]
-struct LineMembers<'a> {
-    trace_version: Option<Cow<'a, str>>,
-    event_id: Option<Cow<'a, str>>,
-    trace_id: Option<Cow<'a, str>>,
-    span_id: Option<Cow<'a, str>>,
-    /// `Some(None)` is JSON null.
-    parent_span_id: Option<Option<Cow<'a, str>>>,
-    session_id: Option<Cow<'a, str>>,
-    /// Raw, to tell integers from floats as Python does.
-    sequence: Option<&'a RawValue>,
-    timestamp: Option<Cow<'a, str>>,
-    event_type: Option<Cow<'a, str>>,
-    payload: Option<&'a RawValue>,
-    event_hash: Option<Cow<'a, str>>,
-    previous_event_hash: Option<Cow<'a, str>>,
-}
+    #[test]
+    fn parts_agree_on_valid_texts() {
+        let lines = interleaved_lines();
+        for separator in ["\n", "\r\n", "\r", "\n\n \n"] {
+            let report = assert_parts_agree(&(lines.join(separator) + separator));
+            assert_eq!((report.events, report.failure), (45, None));
+        }
+        assert_eq!(assert_parts_agree(""), VerifyReport::default());
+    }
 
-/// An event with every member present and typed.
-struct DecodedEvent<'m> {
-    trace_version: &'m str,
-    event_id: &'m str,
-    trace_id: &'m str,
-    span_id: &'m str,
-    parent_span_id: Option<&'m str>,
-    session_id: &'m str,
-    sequence: Sequence<'m>,
-    timestamp: &'m str,
-    event_type: &'m str,
-    canonical_payload: Cow<'m, str>,
-    event_hash: &'m str,
-    previous_event_hash: &'m str,
-}
+    /// Changes the lines at an index.
+    type Tampering = fn(&mut Vec<String>, usize);
 
-enum Sequence<'a> {
-    Fits(u64),
-    /// A non-negative integer above u64::MAX: well-formed, never in sequence.
-    Huge(&'a str),
-}
-
-impl<'a> LineMembers<'a> {
-    fn present(&self) -> [bool; 12] {
-        [
-            self.trace_version.is_some(),
-            self.event_id.is_some(),
-            self.trace_id.is_some(),
-            self.span_id.is_some(),
-            self.parent_span_id.is_some(),
-            self.session_id.is_some(),
-            self.sequence.is_some(),
-            self.timestamp.is_some(),
-            self.event_type.is_some(),
-            self.payload.is_some(),
-            self.event_hash.is_some(),
-            self.previous_event_hash.is_some(),
+    fn tamperings() -> Vec<(&'static str, Tampering)> {
+        vec![
+            ("payload", |lines, i| {
+                lines[i] = lines[i].replace("block_id", "block_jd")
+            }),
+            ("not JSON", |lines, i| lines[i].truncate(40)),
+            ("shape", |lines, i| {
+                lines[i] = lines[i].replace("\"1.0\"", "\"1.1\"")
+            }),
+            ("removed", |lines, i| {
+                lines.remove(i);
+            }),
+            ("moved 3 on", |lines, i| {
+                let line = lines.remove(i);
+                lines.insert((i + 3).min(lines.len()), line);
+            }),
+            ("repeated", |lines, i| lines.insert(i, lines[i].clone())),
+            ("blank before", |lines, i| {
+                lines.insert(i, " \u{1f}".to_owned())
+            }),
         ]
     }
 
-    fn decode(&self) -> Result<DecodedEvent<'_>, String> {
-        let (
-            Some(trace_version),
-            Some(event_id),
-            Some(trace_id),
-            Some(span_id),
-            Some(parent_span_id),
-            Some(session_id),
-            Some(sequence),
-            Some(timestamp),
-            Some(event_type),
-            Some(payload),
-            Some(event_hash),
-            Some(previous_event_hash),
-        ) = (
-            &self.trace_version,
-            &self.event_id,
-            &self.trace_id,
-            &self.span_id,
-            &self.parent_span_id,
-            &self.session_id,
-            self.sequence,
-            &self.timestamp,
-            &self.event_type,
-            self.payload,
-            &self.event_hash,
-            &self.previous_event_hash,
-        )
-        else {
-            return Err(self.missing_members());
-        };
-        Ok(DecodedEvent {
-            trace_version,
-            event_id,
-            trace_id,
-            span_id,
-            parent_span_id: parent_span_id.as_deref(),
-            session_id,
-            sequence: parse_sequence(sequence.get())?,
-            timestamp,
-            event_type,
-            canonical_payload: canonical_payload(payload.get())?,
-            event_hash,
-            previous_event_hash,
-        })
-    }
-
-    fn missing_members(&self) -> String {
-        let missing: Vec<&str> = MEMBER_NAMES
-            .iter()
-            .zip(self.present())
-            .filter(|&(_, present)| !present)
-            .map(|(&name, _)| name)
-            .collect();
-        format!("missing fields: {}", missing.join(","))
-    }
-}
-
-fn parse_sequence(raw: &str) -> Result<Sequence<'_>, String> {
-    // Python's isinstance(x, int): JSON integers only, so not 1.0, 1e0 or true.
-    let digits = if raw == "-0" { "0" } else { raw };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("sequence is not a non-negative integer".to_owned());
-    }
-    Ok(digits.parse().map_or(Sequence::Huge(raw), Sequence::Fits))
-}
-
-fn canonical_payload(raw: &str) -> Result<Cow<'_, str>, String> {
-    if !raw.starts_with('{') {
-        return Err("payload is not an object".to_owned());
-    }
-    // Traces libcra writes carry the canonical form already: hash it as read.
-    if is_canonical(raw) {
-        return Ok(Cow::Borrowed(raw));
-    }
-    let value: Value =
-        serde_json::from_str(raw).map_err(|e| format!("payload cannot be read: {e}"))?;
-    canonical_json(&value)
-        .map(Cow::Owned)
-        .map_err(|e| format!("payload has no canonical form: {e}"))
-}
-
-impl DecodedEvent<'_> {
-    fn view(&self) -> EventView<'_> {
-        EventView {
-            trace_version: self.trace_version,
-            event_id: self.event_id,
-            trace_id: self.trace_id,
-            span_id: self.span_id,
-            parent_span_id: self.parent_span_id,
-            session_id: self.session_id,
-            sequence: match self.sequence {
-                Sequence::Fits(n) => n,
-                // Only its shape is checked; see check_event.
-                Sequence::Huge(_) => u64::MAX,
-            },
-            timestamp: self.timestamp,
-            event_type: self.event_type,
-            canonical_payload: &self.canonical_payload,
-            event_hash: self.event_hash,
-            previous_event_hash: self.previous_event_hash,
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for LineMembers<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(LineMembersVisitor)
-    }
-}
-
-struct LineMembersVisitor;
-
-impl<'de> Visitor<'de> for LineMembersVisitor {
-    type Value = LineMembers<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut m = LineMembers::default();
-        while let Some(MemberName(name)) = map.next_key()? {
-            let text = |map: &mut A| map.next_value::<JsonText<'de>>().map(|t| Some(t.0));
-            match name {
-                Some("trace_version") => m.trace_version = text(&mut map)?,
-                Some("event_id") => m.event_id = text(&mut map)?,
-                Some("trace_id") => m.trace_id = text(&mut map)?,
-                Some("span_id") => m.span_id = text(&mut map)?,
-                Some("parent_span_id") => {
-                    let parent = map.next_value::<Option<JsonText<'de>>>()?;
-                    m.parent_span_id = Some(parent.map(|t| t.0));
-                }
-                Some("session_id") => m.session_id = text(&mut map)?,
-                Some("sequence") => m.sequence = Some(map.next_value()?),
-                Some("timestamp") => m.timestamp = text(&mut map)?,
-                Some("event_type") => m.event_type = text(&mut map)?,
-                Some("payload") => m.payload = Some(map.next_value()?),
-                Some("event_hash") => m.event_hash = text(&mut map)?,
-                Some("previous_event_hash") => m.previous_event_hash = text(&mut map)?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
+    #[test]
+    fn parts_agree_on_tampered_texts_wherever_the_parts_end() {
+        let valid = interleaved_lines();
+        for (name, tamper) in tamperings() {
+            for index in 0..valid.len() {
+                let mut lines = valid.clone();
+                tamper(&mut lines, index);
+                for separator in ["\n", "\r"] {
+                    let report = assert_parts_agree(&lines.join(separator));
+                    let failure = report.failure.as_ref();
+                    if name == "payload" {
+                        let found = failure.map(|f| (f.kind, f.index));
+                        assert_eq!(found, Some((FailureKind::HashMismatch, index as u64)));
+                    }
+                    if let Some(failure) = failure {
+                        assert_eq!(report.events, failure.index, "{name} at {index}");
+                    }
                 }
             }
         }
-        Ok(m)
-    }
-}
-
-/// A member name, if it is one an event has.
-struct MemberName(Option<&'static str>);
-
-impl<'de> Deserialize<'de> for MemberName {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_identifier(MemberNameVisitor)
-    }
-}
-
-struct MemberNameVisitor;
-
-impl Visitor<'_> for MemberNameVisitor {
-    type Value = MemberName;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a member name")
     }
 
-    fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<MemberName, E> {
-        Ok(MemberName(
-            MEMBER_NAMES.iter().copied().find(|&known| known == name),
-        ))
-    }
-}
-
-/// A JSON string's text: borrowed from the input unless it had escapes.
-/// (serde's own `Cow<str>` always copies.)
-struct JsonText<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for JsonText<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_str(JsonTextVisitor)
-    }
-}
-
-struct JsonTextVisitor;
-
-impl<'de> Visitor<'de> for JsonTextVisitor {
-    type Value = JsonText<'de>;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a string")
-    }
-
-    fn visit_borrowed_str<E: serde::de::Error>(self, text: &'de str) -> Result<Self::Value, E> {
-        Ok(JsonText(Cow::Borrowed(text)))
-    }
-
-    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        Ok(JsonText(Cow::Owned(text.to_owned())))
+    #[test]
+    fn a_failure_in_a_later_round_is_found_after_earlier_rounds_link() {
+        let mut lines = interleaved_lines();
+        let last = lines.len() - 1;
+        lines[last] = lines[last].replace("token_count", "token_kount");
+        // With parts of one line each, the lines span two rounds.
+        assert!(lines.len() > PARTS_PER_ROUND);
+        let report = verify_in_parts(&lines.join("\n"), 1);
+        let failure = report.failure.expect("failure");
+        assert_eq!((failure.index, report.events), (last as u64, last as u64));
+        assert!(report.head_hash.is_some());
     }
 }
