@@ -1,17 +1,14 @@
 //! The hash of a stored event recomputed straight from its typed members,
 //! for verifying a stored chain.
 //!
-//! The bytes hashed are exactly those [`super::hash::event_hash`] hashes for
-//! the event's text form (tested below), but they are written into one
-//! reused buffer with no intermediate texts: the chain's session and trace
-//! ids are formatted once, and a timestamp once per run of events that
-//! share it (all the events of one operation do).
-
-use sha2::{Digest, Sha256};
+//! It builds the byte form of [`HashInput`] with no intermediate texts:
+//! the chain's session and trace ids are formatted once, and a timestamp
+//! once per run of events that share it (all the events of one operation
+//! do), and hashes it with [`event_hash`], the one definition of the hash.
 
 use super::event::{ChainIds, SealedEvent};
-use super::hash::{write_hex_lower, GENESIS_HASH_HEX};
-use super::ids::UUID_TEXT_LEN;
+use super::hash::{event_hash, write_hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::ids::{uuid_ascii, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
 use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
 use crate::clock::UnixMicros;
@@ -23,8 +20,6 @@ pub struct StoredHasher {
     trace_id: [u8; UUID_TEXT_LEN],
     /// The last timestamp formatted, and its text.
     timestamp: (UnixMicros, [u8; TIMESTAMP_LEN]),
-    /// The text being hashed; kept to reuse its allocation.
-    text: Vec<u8>,
 }
 
 impl StoredHasher {
@@ -33,7 +28,6 @@ impl StoredHasher {
             session_id: uuid_bytes(&ids.session_id),
             trace_id: uuid_bytes(&ids.trace_id),
             timestamp: (0, format_timestamp(0)),
-            text: Vec::with_capacity(1024),
         }
     }
 
@@ -46,29 +40,32 @@ impl StoredHasher {
         previous: Option<&[u8; 32]>,
     ) -> [u8; 32] {
         let timestamp = self.timestamp_text(event.timestamp);
-        let text = &mut self.text;
-        text.clear();
-        text.extend_from_slice(TRACE_VERSION.as_bytes());
-        text.extend_from_slice(&uuid_bytes(&event.event_id));
-        text.extend_from_slice(&self.trace_id);
-        text.extend_from_slice(&uuid_bytes(&event.span_id));
-        if let Some(parent) = &event.parent_span_id {
-            text.extend_from_slice(&uuid_bytes(parent));
-        }
-        text.extend_from_slice(&self.session_id);
-        text.extend_from_slice(itoa::Buffer::new().format(sequence).as_bytes());
-        text.extend_from_slice(&timestamp);
-        text.extend_from_slice(event.event_type.as_str().as_bytes());
-        text.extend_from_slice(event.payload.as_bytes());
-        match previous {
+        let mut previous_hex = [0u8; 64];
+        let previous_event_hash = match previous {
             Some(previous) => {
-                let mut hex = [0u8; 64];
-                write_hex_lower(&mut hex, previous);
-                text.extend_from_slice(&hex);
+                write_hex_lower(&mut previous_hex, previous);
+                &previous_hex
             }
-            None => text.extend_from_slice(GENESIS_HASH_HEX.as_bytes()),
-        }
-        Sha256::digest(text.as_slice()).into()
+            None => GENESIS_HASH_HEX.as_bytes(),
+        };
+        let (event_id, span_id, parent) = (
+            uuid_bytes(&event.event_id),
+            uuid_bytes(&event.span_id),
+            event.parent_span_id.as_ref().map(uuid_bytes),
+        );
+        event_hash(&HashInput {
+            trace_version: TRACE_VERSION.as_bytes(),
+            event_id: &event_id,
+            trace_id: &self.trace_id,
+            span_id: &span_id,
+            parent_span_id: parent.as_ref().map(|parent| parent.as_slice()),
+            session_id: &self.session_id,
+            sequence,
+            timestamp: &timestamp,
+            event_type: event.event_type.as_str().as_bytes(),
+            canonical_payload: event.payload.as_bytes(),
+            previous_event_hash,
+        })
     }
 
     /// The text of `micros`, formatted only when it differs from the last.
@@ -82,7 +79,7 @@ impl StoredHasher {
 
 fn uuid_bytes(id: &Uuid) -> [u8; UUID_TEXT_LEN] {
     let mut text = [0u8; UUID_TEXT_LEN];
-    id.hyphenated().encode_lower(&mut text);
+    uuid_ascii(id, &mut text);
     text
 }
 
@@ -90,7 +87,7 @@ fn uuid_bytes(id: &Uuid) -> [u8; UUID_TEXT_LEN] {
 mod tests {
     use super::*;
     use crate::trace::event::EventType;
-    use crate::trace::hash::{event_hash, hex_lower, HashInput};
+    use crate::trace::hash::hex_lower;
     use crate::trace::ids::uuid_text;
 
     fn ids() -> ChainIds {
