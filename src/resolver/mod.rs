@@ -8,7 +8,9 @@
 
 mod request;
 mod resolution;
+mod scan;
 mod session;
+mod wire;
 
 pub use resolution::DecisionType;
 pub use session::SessionId;
