@@ -140,8 +140,14 @@ impl<'a> Scanner<'a> {
 
     /// The next byte after whitespace, not consumed.
     fn peek(&mut self) -> Option<u8> {
-        self.skip_whitespace();
-        self.text.as_bytes().get(self.pos).copied()
+        // Compact requests have no whitespace: check for that first.
+        match self.text.as_bytes().get(self.pos) {
+            Some(&byte) if byte > b' ' => Some(byte),
+            _ => {
+                self.skip_whitespace();
+                self.text.as_bytes().get(self.pos).copied()
+            }
+        }
     }
 
     /// The next byte after whitespace, consumed.
