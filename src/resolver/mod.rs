@@ -284,7 +284,7 @@ impl Resolver {
             resolution_id: new_v7(now),
             approval_id: (decision.decision_type == DecisionType::RequiresApproval)
                 .then(|| new_v7(now)),
-            trace_id: session.chain.ids().trace_id,
+            trace_id: &session.trace_id_text,
             issued_at: now,
             ttl_seconds: self.config.ttl_seconds,
         };

@@ -218,11 +218,12 @@ fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec
 }
 
 /// The ids and times a resolution is written with.
-pub struct ResolutionIds {
+pub struct ResolutionIds<'a> {
     pub resolution_id: Uuid,
     /// Set when the decision is `requires_approval`.
     pub approval_id: Option<Uuid>,
-    pub trace_id: Uuid,
+    /// The session's trace id, as text (see [`super::session::Session`]).
+    pub trace_id: &'a str,
     pub issued_at: UnixMicros,
     pub ttl_seconds: u32,
 }
@@ -233,7 +234,7 @@ pub fn write_resolution(
     catalog: &Catalog,
     request_id: &str,
     decision: &Decision,
-    ids: &ResolutionIds,
+    ids: &ResolutionIds<'_>,
 ) {
     out.reserve(resolution_size_hint(catalog, decision));
     let mut uuid = [0u8; UUID_TEXT_LEN];
@@ -308,7 +309,7 @@ pub fn write_resolution(
     out.push_str("],\"ttl_seconds\":");
     out.push_str(itoa::Buffer::new().format(ids.ttl_seconds));
     out.push_str(",\"trace_id\":\"");
-    out.push_str(uuid_text(&ids.trace_id, &mut uuid));
+    out.push_str(ids.trace_id);
     out.push_str("\"}");
 }
 

@@ -63,6 +63,8 @@ pub struct SessionState {
 #[derive(Debug)]
 pub struct Session {
     pub chain: Arc<SessionChain>,
+    /// The chain's trace id as text, which every resolution carries.
+    pub trace_id_text: Box<str>,
     pub agent_id: Box<str>,
     pub started_at: UnixMicros,
     state: Mutex<SessionState>,
@@ -71,6 +73,7 @@ pub struct Session {
 impl Session {
     pub fn new(chain: Arc<SessionChain>, agent_id: &str, started_at: UnixMicros) -> Session {
         Session {
+            trace_id_text: chain.ids().trace_id.hyphenated().to_string().into(),
             chain,
             agent_id: agent_id.into(),
             started_at,
