@@ -7,6 +7,7 @@
 //! [`Catalog`] snapshot that loads and unloads replace whole.
 
 mod request;
+mod request_ids;
 mod resolution;
 mod scan;
 mod session;
@@ -269,7 +270,7 @@ impl Resolver {
         }
         // Claimed before deciding, so the id is hashed once; given back
         // below if the trace refuses the operation.
-        if !state.request_ids.insert(request.request_id.as_ref().into()) {
+        if !state.request_ids.claim(&request.request_id) {
             return Err(Error::at(
                 ErrorKind::Conflict,
                 "/request_id",
@@ -308,7 +309,7 @@ impl Resolver {
         });
         if recorded.is_err() {
             // A failed request records nothing and leaves its id unused.
-            state.request_ids.remove(&*request.request_id);
+            state.request_ids.release(&request.request_id);
             resolution.truncate(written_from);
         }
         recorded
