@@ -172,12 +172,13 @@ impl Decision {
         let is_exhausted = |policy: PolicyIndex| {
             usage.is_exhausted(catalog.policy_key(policy), catalog.policy_kind(policy), now)
         };
-        // Sized for every action at once: growing would reallocate.
+        // Sized for every action at once: growing would reallocate. And
+        // for_each, not extend: the chained sources then run as two plain loops.
         let mut evaluations = Vec::with_capacity(catalog.action_count());
-        evaluations.extend(scope.actions(catalog).map(|action| {
+        scope.actions(catalog).for_each(|action| {
             let plan = catalog.plan(action, request.risk_tier);
-            (action, plan.evaluate(is_exhausted))
-        }));
+            evaluations.push((action, plan.evaluate(is_exhausted)));
+        });
         let allowed_count = evaluations
             .iter()
             .filter(|(_, e)| e.verdict.is_allowed())
