@@ -13,6 +13,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod ffi;
+mod fxhash;
 pub mod limits;
 mod parallel;
 pub mod policy;

@@ -1,31 +1,36 @@
 //! A map from UUIDv7 keys to values, split into shards with a lock each, so
 //! threads working on different keys rarely meet on the same lock.
 
+use crate::fxhash::FxBuildHasher;
 use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use uuid::Uuid;
 
 const SHARDS: usize = 64;
 
+/// The keys are ids the library minted, whose random bits spread them, so
+/// a shard hashes them with FxHash rather than SipHash.
+type Shard<V> = HashMap<Uuid, V, FxBuildHasher>;
+
 pub struct ShardedMap<V> {
-    shards: Box<[Mutex<HashMap<Uuid, V>>]>,
+    shards: Box<[Mutex<Shard<V>>]>,
 }
 
 impl<V> ShardedMap<V> {
     pub fn new() -> ShardedMap<V> {
         ShardedMap {
-            shards: (0..SHARDS).map(|_| Mutex::new(HashMap::new())).collect(),
+            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
         }
     }
 
     /// Locks the shard that holds `key`.
-    pub fn shard(&self, key: &Uuid) -> MutexGuard<'_, HashMap<Uuid, V>> {
+    pub fn shard(&self, key: &Uuid) -> MutexGuard<'_, Shard<V>> {
         // The last bytes of a UUIDv7 are random, so they spread keys evenly.
         self.shards[key.as_bytes()[15] as usize % SHARDS].lock()
     }
 
     /// Locks each shard in turn.
-    pub fn for_each_shard(&self, mut visit: impl FnMut(&HashMap<Uuid, V>)) {
+    pub fn for_each_shard(&self, mut visit: impl FnMut(&Shard<V>)) {
         for shard in self.shards.iter() {
             visit(&shard.lock());
         }

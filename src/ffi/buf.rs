@@ -21,6 +21,17 @@ impl cra_buf {
         let data = Box::into_raw(bytes.into_boxed_slice()).cast::<c_char>();
         cra_buf { data, len }
     }
+
+    /// Copies `text` into a new library-owned buffer of exactly its size.
+    pub(crate) fn from_text(text: &str) -> cra_buf {
+        let mut bytes = Vec::with_capacity(text.len() + 1);
+        bytes.extend_from_slice(text.as_bytes());
+        bytes.push(0);
+        let len = text.len();
+        // Capacity is exactly the length, so this does not reallocate.
+        let data = Box::into_raw(bytes.into_boxed_slice()).cast::<c_char>();
+        cra_buf { data, len }
+    }
 }
 
 /// Frees the text of `b` and zeroes `*b`, so freeing it twice is harmless.

@@ -9,6 +9,7 @@ use super::status::cra_status;
 use super::version::CRA_ID_BUF_LEN;
 use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
 use crate::resolver::Resolver;
+use std::cell::RefCell;
 use std::ffi::c_char;
 use std::path::Path;
 
@@ -199,7 +200,19 @@ pub unsafe extern "C" fn cra_resolve(
         let resolver = args::resolver(r)?;
         let request = args::sized_text(request_json, len, "request_json", MAX_REQUEST_LEN)?;
         let out = args::out(out_resolution_json, "out_resolution_json")?;
-        *out = cra_buf::from_string(resolver.resolve(request)?);
-        Ok(())
+        RESOLUTION.with_borrow_mut(|resolution| {
+            resolution.clear();
+            resolver.resolve_into(request, resolution)?;
+            *out = cra_buf::from_text(resolution);
+            Ok(())
+        })
     })
+}
+
+thread_local! {
+    /// Where `cra_resolve` writes a resolution before copying it into a
+    /// buffer of exactly its size. Writing straight into the returned
+    /// buffer would mean guessing its size, then shrinking it (a
+    /// reallocation per call); this one keeps the largest size it needed.
+    static RESOLUTION: RefCell<String> = const { RefCell::new(String::new()) };
 }

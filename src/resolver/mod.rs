@@ -7,13 +7,16 @@
 //! [`Catalog`] snapshot that loads and unloads replace whole.
 
 mod request;
+mod request_ids;
 mod resolution;
+mod scan;
 mod session;
+mod wire;
 
 pub use resolution::DecisionType;
 pub use session::SessionId;
 
-use crate::atlas::catalog::{json_string, Catalog};
+use crate::atlas::catalog::Catalog;
 use crate::atlas::validate::{parse_manifest, Origin};
 use crate::clock::{Clock, SystemClock, UnixMicros};
 use crate::config::Config;
@@ -23,7 +26,7 @@ use crate::trace::chain::SessionChain;
 use crate::trace::event::ChainIds;
 use crate::trace::ids::new_v7;
 use crate::trace::jsonl::write_jsonl;
-use crate::trace::operation::{Operation, OperationEvents, ResolveRecord};
+use crate::trace::operation::{Operation, OperationEvents, RequestTexts, ResolveRecord};
 use crate::trace::pipeline::ShutdownReport;
 use crate::trace::recorder::{Recorder, TraceStats};
 use crate::trace::store::{MemoryStore, TraceStore};
@@ -245,6 +248,14 @@ impl Resolver {
     /// the session), `SessionEnded`, `Conflict` (request id reused in the
     /// session), `Backpressure`, `Shutdown`. A failed request records nothing.
     pub fn resolve(&self, request_json: &str) -> Result<String> {
+        let mut resolution = String::new();
+        self.resolve_into(request_json, &mut resolution)?;
+        Ok(resolution)
+    }
+
+    /// [`Self::resolve`], appending the resolution to `resolution` (left
+    /// as it was on error), so a caller can reuse one buffer.
+    pub(crate) fn resolve_into(&self, request_json: &str, resolution: &mut String) -> Result<()> {
         self.recorder.check_open()?;
         let now = self.now();
         let request = parse_request(request_json, now, self.config.clock_skew_seconds)?;
@@ -258,7 +269,9 @@ impl Resolver {
         if state.ended {
             return Err(ended(request.session_id));
         }
-        if state.request_ids.contains(&*request.request_id) {
+        // Claimed before deciding, so the id is hashed once; given back
+        // below if the trace refuses the operation.
+        if !state.request_ids.claim(&request.request_id) {
             return Err(Error::at(
                 ErrorKind::Conflict,
                 "/request_id",
@@ -273,22 +286,19 @@ impl Resolver {
             resolution_id: new_v7(now),
             approval_id: (decision.decision_type == DecisionType::RequiresApproval)
                 .then(|| new_v7(now)),
-            trace_id: session.chain.ids().trace_id,
+            trace_id: &session.trace_id_text,
             issued_at: now,
             ttl_seconds: self.config.ttl_seconds,
         };
-        let request_id_json = json_string(&request.request_id);
-        // write_resolution reserves what it needs in one go.
-        let mut resolution = String::new();
-        write_resolution(&mut resolution, &catalog, &request_id_json, &decision, &ids);
-        self.recorder.record(Operation {
+        let written_from = resolution.len();
+        write_resolution(resolution, &catalog, &request.request_id, &decision, &ids);
+        let recorded = self.recorder.record(Operation {
             chain: session.chain.clone(),
             at: now,
             events: OperationEvents::Resolve(Box::new(ResolveRecord {
                 catalog,
-                request_id_json,
-                goal: request.goal.as_ref().into(),
-                atlas_ids_json: scope.atlas_ids_json,
+                texts: RequestTexts::new(&request.request_id, &request.goal),
+                atlases: scope.atlases,
                 evaluations: decision.evaluations,
                 blocks: decision.blocks,
                 resolution_id: ids.resolution_id,
@@ -297,9 +307,13 @@ impl Resolver {
                 denied_count: decision.denied_count,
                 ttl_seconds: ids.ttl_seconds,
             })),
-        })?;
-        state.request_ids.insert(request.request_id.as_ref().into());
-        Ok(resolution)
+        });
+        if recorded.is_err() {
+            // A failed request records nothing and leaves its id unused.
+            state.request_ids.release(&request.request_id);
+            resolution.truncate(written_from);
+        }
+        recorded
     }
 
     // ----- traces -----

@@ -2,18 +2,15 @@
 //! request itself (the rules that need the resolver's state are checked by
 //! the resolve).
 
+use super::scan::scan;
 use super::session::{truncated, SessionId};
+use super::wire::{deserialize, Object};
 use crate::atlas::manifest::RiskTier;
 use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
 use crate::trace::timestamp::parse_rfc3339;
-use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
 use std::borrow::Cow;
-use std::fmt;
-use std::marker::PhantomData;
 
 /// A request that passed every rule of its own; texts borrow from the input.
 #[derive(Debug)]
@@ -28,77 +25,6 @@ pub struct Request<'a> {
     /// `None` when the request names no atlases (absent, null or `[]`, as
     /// in CARP.md's request template): every atlas is considered.
     pub atlas_ids: Option<Vec<Cow<'a, str>>>,
-}
-
-/// A JSON object holding a `T`. serde's derived structs also accept their
-/// members as an array in order; CARP requests are objects, nothing else.
-struct Object<T>(T);
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ObjectVisitor<T>(PhantomData<T>);
-
-        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
-            type Value = T;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
-                T::deserialize(MapAccessDeserializer::new(map))
-            }
-        }
-
-        deserializer
-            .deserialize_map(ObjectVisitor(PhantomData))
-            .map(Object)
-    }
-}
-
-/// The wire shape. Unknown members are ignored so newer hosts can add some.
-#[derive(Deserialize)]
-struct Wire<'a> {
-    #[serde(borrow)]
-    carp_version: Cow<'a, str>,
-    #[serde(borrow)]
-    request_id: Cow<'a, str>,
-    #[serde(borrow)]
-    timestamp: Cow<'a, str>,
-    #[serde(borrow)]
-    operation: Cow<'a, str>,
-    #[serde(borrow)]
-    requester: Object<WireRequester<'a>>,
-    #[serde(borrow)]
-    task: Object<WireTask<'a>>,
-    #[serde(borrow, default)]
-    atlas_ids: Option<Vec<Cow<'a, str>>>,
-    #[serde(default)]
-    #[allow(dead_code)]
-    context: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize)]
-struct WireRequester<'a> {
-    #[serde(borrow)]
-    agent_id: Cow<'a, str>,
-    #[serde(borrow)]
-    session_id: Cow<'a, str>,
-    #[serde(borrow, default)]
-    #[allow(dead_code)]
-    parent_session_id: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct WireTask<'a> {
-    #[serde(borrow)]
-    goal: Cow<'a, str>,
-    #[serde(borrow, default)]
-    risk_tier: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    context_hints: Option<Vec<Cow<'a, str>>>,
-    #[serde(borrow, default)]
-    required_capabilities: Option<Vec<Cow<'a, str>>>,
 }
 
 /// Parses `json` and checks the rules CARP.md gives for a request on its own.
@@ -117,7 +43,11 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
             ),
         ));
     }
-    let Object(wire) = deserialize(json)?;
+    // The scanner reads the usual requests; serde reads (or refuses) the rest.
+    let wire = match scan(json) {
+        Some(wire) => wire,
+        None => deserialize(json)?,
+    };
     let (Object(requester), Object(task)) = (wire.requester, wire.task);
     expect_text("/carp_version", &wire.carp_version, "1.0")?;
     check_id("/request_id", &wire.request_id)?;
@@ -165,58 +95,6 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
         required_capabilities,
         atlas_ids: wire.atlas_ids.filter(|ids| !ids.is_empty()),
     })
-}
-
-fn deserialize(json: &str) -> Result<Object<Wire<'_>>> {
-    // Most requests are well formed: parse without path tracking, and only
-    // parse again with it to explain a failure.
-    serde_json::from_str(json).map_err(|_| explain_failure(json))
-}
-
-/// Why `json` is not a valid request, with the JSON pointer of the problem.
-fn explain_failure(json: &str) -> Error {
-    // Syntax wins over shape: a shape error can come before a syntax error
-    // later in the text, and "not JSON" must be reported as such.
-    if let Err(syntax) = serde_json::from_str::<IgnoredAny>(json) {
-        return not_json(&syntax);
-    }
-    let mut deserializer = serde_json::Deserializer::from_str(json);
-    match serde_path_to_error::deserialize::<_, Object<Wire<'_>>>(&mut deserializer) {
-        Err(err) => invalid(&json_pointer(err.path()), without_position(err.inner())),
-        Ok(_) => Error::new(ErrorKind::Internal, "request failed to parse only once"),
-    }
-}
-
-fn not_json(err: &serde_json::Error) -> Error {
-    Error::new(
-        ErrorKind::InvalidJson,
-        format!("request is not valid JSON: {err}"),
-    )
-}
-
-/// serde's path (`task.goal`, `atlas_ids[1]`) as a JSON pointer (`/task/goal`).
-fn json_pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    let mut pointer = String::new();
-    for segment in path.iter() {
-        pointer.push('/');
-        match segment {
-            Segment::Seq { index } => pointer.push_str(&index.to_string()),
-            Segment::Map { key } => pointer.push_str(&key.replace('~', "~0").replace('/', "~1")),
-            Segment::Enum { variant } => pointer.push_str(variant),
-            Segment::Unknown => pointer.push('?'),
-        }
-    }
-    pointer
-}
-
-/// serde's message without "at line 1 column 80": the pointer says where.
-fn without_position(err: &serde_json::Error) -> String {
-    let message = err.to_string();
-    match message.rfind(" at line ") {
-        Some(cut) => message[..cut].replace("field", "member"),
-        None => message.replace("field", "member"),
-    }
 }
 
 fn invalid(pointer: &str, message: impl std::fmt::Display) -> Error {

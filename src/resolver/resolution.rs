@@ -1,14 +1,13 @@
 //! Deciding a request and writing its resolution (CARP.md, "Resolution").
 
 use super::request::Request;
-use crate::atlas::catalog::{
-    json_array, json_string, pack_selected, reasons, ActionIndex, AtlasIndex, Catalog, PackIndex,
-};
+use crate::atlas::catalog::{pack_selected, reasons, ActionIndex, AtlasIndex, Catalog, PackIndex};
 use crate::atlas::manifest::RiskTier;
 use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::evaluate::{Decider, Evaluation, PolicyIndex, Verdict};
 use crate::policy::usage::Usage;
+use crate::trace::canonical_json::write_json_string;
 use crate::trace::ids::{uuid_text, UUID_TEXT_LEN};
 use crate::trace::timestamp::push_timestamp;
 use uuid::Uuid;
@@ -55,12 +54,15 @@ impl DecisionType {
     }
 }
 
-/// The atlases, actions and packs a request considers.
+/// The atlases, actions and packs a request considers. Lists are only
+/// made when the request narrows the scope; otherwise it is everything in
+/// the catalog, with nothing to allocate.
 pub struct Scope {
-    /// The request's own atlas list as JSON, `None` when it named none.
-    pub atlas_ids_json: Option<Box<str>>,
-    pub actions: Vec<ActionIndex>,
-    pub packs: Vec<PackIndex>,
+    /// The atlases the request named, in its order; `None` for all.
+    pub atlases: Option<Vec<AtlasIndex>>,
+    /// The actions of the capabilities the request named, in catalog
+    /// order; `None` when it named none.
+    capability_actions: Option<Vec<ActionIndex>>,
 }
 
 impl Scope {
@@ -72,25 +74,42 @@ impl Scope {
             None => None,
             Some(ids) => Some(atlas_indexes(catalog, ids)?),
         };
-        let in_scope =
-            |atlas: AtlasIndex| atlases.as_ref().is_none_or(|list| list.contains(&atlas));
-        let mut actions: Vec<ActionIndex> = if request.required_capabilities.is_empty() {
-            (0..catalog.action_count() as ActionIndex).collect()
+        let capability_actions = if request.required_capabilities.is_empty() {
+            None
         } else {
-            capability_actions(catalog, request)?
+            Some(capability_actions(catalog, request)?)
         };
-        actions.retain(|&action| in_scope(catalog.action_atlas(action)));
-        let packs = (0..catalog.pack_count() as PackIndex)
-            .filter(|&pack| in_scope(catalog.pack_atlas(pack)))
-            .collect();
         Ok(Scope {
-            atlas_ids_json: request.atlas_ids.as_ref().map(|ids| {
-                let quoted: Vec<Box<str>> = ids.iter().map(|id| json_string(id)).collect();
-                json_array(quoted.iter().map(|id| &**id))
-            }),
-            actions,
-            packs,
+            atlases,
+            capability_actions,
         })
+    }
+
+    fn includes(&self, atlas: AtlasIndex) -> bool {
+        self.atlases
+            .as_ref()
+            .is_none_or(|list| list.contains(&atlas))
+    }
+
+    /// The actions considered, in catalog order.
+    pub fn actions<'a>(&'a self, catalog: &'a Catalog) -> impl Iterator<Item = ActionIndex> + 'a {
+        // One of the two sources is empty: the named capabilities' actions,
+        // or every action.
+        let (listed, every): (&[ActionIndex], _) = match &self.capability_actions {
+            Some(listed) => (listed, 0..0),
+            None => (&[], 0..catalog.action_count() as ActionIndex),
+        };
+        listed
+            .iter()
+            .copied()
+            .chain(every)
+            .filter(|&action| self.includes(catalog.action_atlas(action)))
+    }
+
+    /// The packs considered, in catalog order.
+    pub fn packs<'a>(&'a self, catalog: &'a Catalog) -> impl Iterator<Item = PackIndex> + 'a {
+        (0..catalog.pack_count() as PackIndex)
+            .filter(|&pack| self.includes(catalog.pack_atlas(pack)))
     }
 }
 
@@ -153,14 +172,13 @@ impl Decision {
         let is_exhausted = |policy: PolicyIndex| {
             usage.is_exhausted(catalog.policy_key(policy), catalog.policy_kind(policy), now)
         };
-        let evaluations: Vec<(ActionIndex, Evaluation)> = scope
-            .actions
-            .iter()
-            .map(|&action| {
-                let plan = catalog.plan(action, request.risk_tier);
-                (action, plan.evaluate(is_exhausted))
-            })
-            .collect();
+        // Sized for every action at once: growing would reallocate. And
+        // for_each, not extend: the chained sources then run as two plain loops.
+        let mut evaluations = Vec::with_capacity(catalog.action_count());
+        scope.actions(catalog).for_each(|action| {
+            let plan = catalog.plan(action, request.risk_tier);
+            evaluations.push((action, plan.evaluate(is_exhausted)));
+        });
         let allowed_count = evaluations
             .iter()
             .filter(|(_, e)| e.verdict.is_allowed())
@@ -181,14 +199,10 @@ impl Decision {
 }
 
 fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec<PackIndex> {
-    if scope.packs.is_empty() {
-        return Vec::new();
-    }
     // Lowercasing allocates: only pay for it when a pack has keywords.
     let any_keywords = scope
-        .packs
-        .iter()
-        .any(|&p| !catalog.pack(p).0.conditions.keywords.is_empty());
+        .packs(catalog)
+        .any(|p| !catalog.pack(p).0.conditions.keywords.is_empty());
     let goal = if any_keywords {
         request.goal.to_lowercase()
     } else {
@@ -196,9 +210,7 @@ fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec
     };
     let hints: Vec<&str> = request.context_hints.iter().map(|hint| &**hint).collect();
     let mut blocks: Vec<PackIndex> = scope
-        .packs
-        .iter()
-        .copied()
+        .packs(catalog)
         .filter(|&pack| pack_selected(catalog.pack(pack).0, &goal, request.risk_tier, &hints))
         .collect();
     // Stable: equal priorities keep load order.
@@ -207,11 +219,12 @@ fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec
 }
 
 /// The ids and times a resolution is written with.
-pub struct ResolutionIds {
+pub struct ResolutionIds<'a> {
     pub resolution_id: Uuid,
     /// Set when the decision is `requires_approval`.
     pub approval_id: Option<Uuid>,
-    pub trace_id: Uuid,
+    /// The session's trace id, as text (see [`super::session::Session`]).
+    pub trace_id: &'a str,
     pub issued_at: UnixMicros,
     pub ttl_seconds: u32,
 }
@@ -220,16 +233,16 @@ pub struct ResolutionIds {
 pub fn write_resolution(
     out: &mut String,
     catalog: &Catalog,
-    request_id_json: &str,
+    request_id: &str,
     decision: &Decision,
-    ids: &ResolutionIds,
+    ids: &ResolutionIds<'_>,
 ) {
     out.reserve(resolution_size_hint(catalog, decision));
     let mut uuid = [0u8; UUID_TEXT_LEN];
     out.push_str("{\"carp_version\":\"1.0\",\"resolution_id\":\"");
     out.push_str(uuid_text(&ids.resolution_id, &mut uuid));
     out.push_str("\",\"request_id\":");
-    out.push_str(request_id_json);
+    write_json_string(out, request_id);
     out.push_str(",\"timestamp\":\"");
     push_timestamp(out, ids.issued_at);
     out.push_str("\",\"decision\":{\"type\":\"");
@@ -297,7 +310,7 @@ pub fn write_resolution(
     out.push_str("],\"ttl_seconds\":");
     out.push_str(itoa::Buffer::new().format(ids.ttl_seconds));
     out.push_str(",\"trace_id\":\"");
-    out.push_str(uuid_text(&ids.trace_id, &mut uuid));
+    out.push_str(ids.trace_id);
     out.push_str("\"}");
 }
 

@@ -1,13 +1,13 @@
 //! Sessions: one agent's conversation, its chain, and the state its
 //! requests are checked against.
 
+use super::request_ids::RequestIds;
 use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::usage::Usage;
 use crate::sharded::ShardedMap;
 use crate::trace::chain::SessionChain;
 use parking_lot::{Mutex, MutexGuard};
-use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -55,7 +55,7 @@ pub fn truncated(text: &str) -> String {
 #[derive(Debug, Default)]
 pub struct SessionState {
     pub ended: bool,
-    pub request_ids: HashSet<Box<str>>,
+    pub request_ids: RequestIds,
     pub usage: Usage,
 }
 
@@ -63,6 +63,8 @@ pub struct SessionState {
 #[derive(Debug)]
 pub struct Session {
     pub chain: Arc<SessionChain>,
+    /// The chain's trace id as text, which every resolution carries.
+    pub trace_id_text: Box<str>,
     pub agent_id: Box<str>,
     pub started_at: UnixMicros,
     state: Mutex<SessionState>,
@@ -71,6 +73,7 @@ pub struct Session {
 impl Session {
     pub fn new(chain: Arc<SessionChain>, agent_id: &str, started_at: UnixMicros) -> Session {
         Session {
+            trace_id_text: chain.ids().trace_id.hyphenated().to_string().into(),
             chain,
             agent_id: agent_id.into(),
             started_at,

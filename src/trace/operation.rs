@@ -2,15 +2,16 @@
 //!
 //! An [`Operation`] holds just enough to write its events later: small
 //! integers, indexes into the catalog snapshot it was decided against, and
-//! the few texts the caller handed in. Formatting ids, timestamps and JSON,
+//! the few texts the caller handed in, as handed in. Formatting ids, timestamps and JSON,
 //! and hashing, happen when it is sealed ([`super::seal`]), which deferred
 //! mode does on the processor thread. One operation's events travel as one
 //! unit, so they enter the trace together or not at all.
 
 use super::chain::SessionChain;
-use crate::atlas::catalog::{ActionIndex, Catalog, PackIndex};
+use crate::atlas::catalog::{json_array, ActionIndex, AtlasIndex, Catalog, PackIndex};
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Evaluation;
+use std::borrow::Cow;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -36,12 +37,10 @@ pub enum OperationEvents {
 /// The decision of one resolve, in indexes.
 pub struct ResolveRecord {
     pub catalog: Arc<Catalog>,
-    /// The request's id, as a JSON string.
-    pub request_id_json: Box<str>,
-    pub goal: Box<str>,
-    /// The request's own `atlas_ids` as a JSON array, or `None` for every
-    /// atlas of the catalog.
-    pub atlas_ids_json: Option<Box<str>>,
+    pub texts: RequestTexts,
+    /// The atlases the request named, in its order (the sealer writes
+    /// their ids), or `None` for every atlas of the catalog.
+    pub atlases: Option<Vec<AtlasIndex>>,
     /// One per action considered, in catalog order.
     pub evaluations: Vec<(ActionIndex, Evaluation)>,
     /// The context blocks returned, in the resolution's order.
@@ -53,6 +52,48 @@ pub struct ResolveRecord {
     pub ttl_seconds: u32,
 }
 
+impl ResolveRecord {
+    /// The request's `atlas_ids` as a JSON array.
+    pub fn atlas_ids_json(&self) -> Cow<'_, str> {
+        let catalog = &self.catalog;
+        match &self.atlases {
+            None => Cow::Borrowed(catalog.all_atlas_ids_json()),
+            Some(atlases) => {
+                let ids = atlases.iter().map(|&atlas| &*catalog.atlas(atlas).id_json);
+                Cow::Owned(json_array(ids).into())
+            }
+        }
+    }
+}
+
+/// The request's id and goal as sent, in one allocation: the caller's
+/// thread allocates it and the processor's frees it, which costs more
+/// than an allocation that stays on one thread.
+pub struct RequestTexts {
+    text: Box<str>,
+    request_id_len: usize,
+}
+
+impl RequestTexts {
+    pub fn new(request_id: &str, goal: &str) -> RequestTexts {
+        let mut text = String::with_capacity(request_id.len() + goal.len());
+        text.push_str(request_id);
+        text.push_str(goal);
+        RequestTexts {
+            text: text.into_boxed_str(),
+            request_id_len: request_id.len(),
+        }
+    }
+
+    pub fn request_id(&self) -> &str {
+        self.text.get(..self.request_id_len).unwrap_or_default()
+    }
+
+    pub fn goal(&self) -> &str {
+        self.text.get(self.request_id_len..).unwrap_or_default()
+    }
+}
+
 impl Operation {
     /// How many events sealing this operation appends.
     pub fn event_count(&self) -> u64 {
@@ -62,5 +103,18 @@ impl Operation {
                 2 + record.evaluations.len() as u64 + record.blocks.len() as u64
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_texts_keep_id_and_goal_apart() {
+        let texts = RequestTexts::new("req-é", "Reply ✓");
+        assert_eq!((texts.request_id(), texts.goal()), ("req-é", "Reply ✓"));
+        let empty = RequestTexts::new("", "");
+        assert_eq!((empty.request_id(), empty.goal()), ("", ""));
     }
 }

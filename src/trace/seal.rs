@@ -75,16 +75,14 @@ pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScrat
 fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
     let catalog = &record.catalog;
     let operation_span = sealer.new_id();
-    let goal_json = json_string(&record.goal);
-    let atlas_ids_json = record
-        .atlas_ids_json
-        .as_deref()
-        .unwrap_or_else(|| catalog.all_atlas_ids_json());
+    let request_id_json = json_string(record.texts.request_id());
+    let goal_json = json_string(record.texts.goal());
+    let atlas_ids_json = record.atlas_ids_json();
     payload::request_received(
         sealer.payload(),
-        &record.request_id_json,
+        &request_id_json,
         &goal_json,
-        atlas_ids_json,
+        &atlas_ids_json,
     );
     sealer.push(EventType::RequestReceived, operation_span, Some(root));
     let mut span_text = [0u8; UUID_TEXT_LEN];
@@ -120,7 +118,7 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
     let mut resolution_id = [0u8; UUID_TEXT_LEN];
     let summary = ResolutionSummary {
         resolution_id: uuid_text(&record.resolution_id, &mut resolution_id),
-        request_id_json: &record.request_id_json,
+        request_id_json: &request_id_json,
         decision_type: record.decision_type,
         allowed_count: record.allowed_count.into(),
         denied_count: record.denied_count.into(),

@@ -2,7 +2,7 @@
 
 use crate::clock::UnixMicros;
 use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
+use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 /// Length of a formatted timestamp: `2026-11-28T12:00:00.000250Z`.
 pub const TIMESTAMP_LEN: usize = 27;
@@ -14,18 +14,44 @@ pub const TIMESTAMP_LEN: usize = 27;
 pub fn format_timestamp(micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
     const MIN: i64 = -62_167_219_200_000_000; // 0000-01-01T00:00:00Z
     const MAX: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
+    const DAY: i64 = 86_400_000_000;
     let micros = micros.clamp(MIN, MAX);
-    let moment = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000)
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+    let (days, of_day) = (micros.div_euclid(DAY), micros.rem_euclid(DAY));
+    let (year, month, day) = civil_from_days(days);
+    let seconds = of_day / 1_000_000;
     let mut out = *b"0000-00-00T00:00:00.000000Z";
-    put_digits(&mut out[0..4], moment.year() as u32);
-    put_digits(&mut out[5..7], u8::from(moment.month()).into());
-    put_digits(&mut out[8..10], moment.day().into());
-    put_digits(&mut out[11..13], moment.hour().into());
-    put_digits(&mut out[14..16], moment.minute().into());
-    put_digits(&mut out[17..19], moment.second().into());
-    put_digits(&mut out[20..26], moment.microsecond());
+    // The clamp keeps every field within its digits.
+    put_digits(&mut out[0..4], year as u32);
+    put_digits(&mut out[5..7], month);
+    put_digits(&mut out[8..10], day);
+    put_digits(&mut out[11..13], (seconds / 3600) as u32);
+    put_digits(&mut out[14..16], (seconds / 60 % 60) as u32);
+    put_digits(&mut out[17..19], (seconds % 60) as u32);
+    put_digits(&mut out[20..26], (of_day % 1_000_000) as u32);
     out
+}
+
+/// The proleptic Gregorian (year, month, day) of a day number counted from
+/// 1970-01-01: Howard Hinnant's `civil_from_days`, which counts in 400-year
+/// eras of 146 097 days whose years start on March 1 (so a leap day ends
+/// its year). This runs for every resolve, where `time`'s general
+/// conversion cost several times as much.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let days = days + 719_468; // from 0000-03-01
+    let era = days.div_euclid(146_097);
+    let day_of_era = days.rem_euclid(146_097); // 0..=146_096
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365; // 0..=399
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100); // 0..=365
+    let month_from_march = (5 * day_of_year + 2) / 153; // 0..=11
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32; // 1..=31
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 /// Appends the formatted timestamp to `out`.
@@ -35,23 +61,88 @@ pub fn push_timestamp(out: &mut String, micros: UnixMicros) {
     out.push_str(std::str::from_utf8(&text).unwrap_or_default());
 }
 
-/// Writes `value` as zero-padded decimal filling `slot`.
+/// Writes `value` as zero-padded decimal filling `slot`, which holds an
+/// even number of digits: two at a time, from a table, as `itoa` does.
 fn put_digits(slot: &mut [u8], mut value: u32) {
-    for byte in slot.iter_mut().rev() {
-        *byte = b'0' + (value % 10) as u8;
-        value /= 10;
+    for pair in slot.rchunks_exact_mut(2) {
+        pair.copy_from_slice(&DIGIT_PAIRS[(value % 100) as usize]);
+        value /= 100;
     }
 }
 
+/// "00" to "99".
+const DIGIT_PAIRS: [[u8; 2]; 100] = {
+    let mut pairs = [[0; 2]; 100];
+    let mut value = 0;
+    while value < 100 {
+        pairs[value] = [b'0' + (value / 10) as u8, b'0' + (value % 10) as u8];
+        value += 1;
+    }
+    pairs
+};
+
 /// Parses any RFC 3339 timestamp (offsets, any fraction) to microseconds since the epoch.
 pub fn parse_rfc3339(text: &str) -> Option<UnixMicros> {
-    let moment = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-    i64::try_from(moment.unix_timestamp_nanos() / 1000).ok()
+    let nanos = match parse_utc_fast(text) {
+        Some(nanos) => nanos,
+        None => OffsetDateTime::parse(text, &Rfc3339)
+            .ok()?
+            .unix_timestamp_nanos(),
+    };
+    i64::try_from(nanos / 1000).ok()
+}
+
+/// Nanoseconds since the epoch of the form hosts usually send,
+/// `YYYY-MM-DDTHH:MM:SS[.f…]Z` with at most nine fractional digits;
+/// `None` for anything else, which the general parser then reads.
+/// `time` still checks the calendar (month lengths, leap years).
+fn parse_utc_fast(text: &str) -> Option<i128> {
+    let bytes = text.as_bytes();
+    let (head, rest) = bytes.split_at_checked(19)?;
+    let fraction = match rest {
+        [b'Z'] => &[][..],
+        [b'.', digits @ .., b'Z'] if (1..=9).contains(&digits.len()) => digits,
+        _ => return None,
+    };
+    let separators = [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')];
+    if separators.iter().any(|&(at, byte)| head[at] != byte) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| digits_value(&head[range]);
+    let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
+    let date = Date::from_calendar_date(
+        i32::try_from(number(0..4)?).ok()?,
+        month,
+        u8::try_from(number(8..10)?).ok()?,
+    )
+    .ok()?;
+    let nanosecond = digits_value(fraction)? * 10u32.pow(9 - fraction.len() as u32);
+    let time = Time::from_hms_nano(
+        u8::try_from(number(11..13)?).ok()?,
+        u8::try_from(number(14..16)?).ok()?,
+        u8::try_from(number(17..19)?).ok()?,
+        nanosecond,
+    )
+    .ok()?;
+    Some(
+        PrimitiveDateTime::new(date, time)
+            .assume_utc()
+            .unix_timestamp_nanos(),
+    )
+}
+
+/// The value of a run of ASCII digits (at most nine); `None` if any byte is not one.
+fn digits_value(digits: &[u8]) -> Option<u32> {
+    digits.iter().try_fold(0u32, |value, &byte| {
+        byte.is_ascii_digit()
+            .then(|| value * 10 + u32::from(byte - b'0'))
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn formatted(micros: UnixMicros) -> String {
         String::from_utf8(format_timestamp(micros).to_vec()).unwrap()
@@ -78,6 +169,75 @@ mod tests {
         );
         assert_eq!(parse_rfc3339("2026-11-28 12:00:00"), None);
         assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    /// What the `time` crate makes of `micros`, clamped like `format_timestamp`.
+    fn formatted_by_time(micros: UnixMicros) -> String {
+        let micros = micros.clamp(-62_167_219_200_000_000, 253_402_300_799_999_999);
+        let moment = OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1000).unwrap();
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            moment.year(),
+            u8::from(moment.month()),
+            moment.day(),
+            moment.hour(),
+            moment.minute(),
+            moment.second(),
+            moment.microsecond()
+        )
+    }
+
+    #[test]
+    fn clamps_to_the_years_it_can_write() {
+        assert_eq!(formatted(i64::MIN), "0000-01-01T00:00:00.000000Z");
+        assert_eq!(formatted(i64::MAX), "9999-12-31T23:59:59.999999Z");
+        assert_eq!(
+            formatted(951_782_400_000_000),
+            "2000-02-29T00:00:00.000000Z"
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn formats_as_the_time_crate_does(micros in any::<i64>(), near in -4_102_444_800_000_000i64..4_102_444_800_000_000) {
+            prop_assert_eq!(formatted(micros), formatted_by_time(micros));
+            prop_assert_eq!(formatted(near), formatted_by_time(near));
+        }
+
+        #[test]
+        fn the_fast_parse_agrees_with_the_time_crate(
+            fields in (0u32..10_000, 0u32..14, 0u32..33, 0u32..25, 0u32..61, 0u32..62),
+            fraction in prop::option::of("[0-9]{1,10}"),
+            zone in prop::sample::select(vec!["Z", "z", "+01:00", "-00:30", ""]),
+        ) {
+            let (year, month, day, hour, minute, second) = fields;
+            let fraction = fraction.map(|digits| format!(".{digits}")).unwrap_or_default();
+            let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}");
+            let by_time = OffsetDateTime::parse(&text, &Rfc3339).ok().map(|t| t.unix_timestamp_nanos());
+            if let Some(fast) = parse_utc_fast(&text) {
+                prop_assert_eq!(Some(fast), by_time, "{}", text);
+            }
+            prop_assert_eq!(parse_rfc3339(&text), by_time.and_then(|n| i64::try_from(n / 1000).ok()), "{}", text);
+        }
+    }
+
+    #[test]
+    fn the_fast_parse_reads_the_usual_forms() {
+        for text in [
+            "2026-11-28T12:00:00Z",
+            "2026-11-28T12:00:00.5Z",
+            "1969-12-31T23:59:59.999999999Z",
+        ] {
+            assert!(parse_utc_fast(text).is_some(), "{text}");
+        }
+        for text in [
+            "2026-11-28T12:00:00+00:00",
+            "2026-02-29T12:00:00Z",
+            "2026-11-28t12:00:00Z",
+            "2026-11-28T12:00:00.Z",
+        ] {
+            assert!(parse_utc_fast(text).is_none(), "{text}");
+        }
     }
 
     #[test]

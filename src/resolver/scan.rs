@@ -1,0 +1,531 @@
+//! A fast path for reading the requests hosts usually send.
+//!
+//! serde's generic machinery was half the cost of a whole resolve, yet
+//! requests are small and flat. This scanner reads their common shape
+//! directly: the members of [`Wire`], each at most once, strings without
+//! escapes, arrays of such strings, `null` for optional members, and `{}`
+//! for `context`. On anything else (an escape, a number, an unknown or
+//! repeated member, a missing one, any syntax error) it gives up, and the
+//! caller reads the text with serde, which also explains what is wrong. So
+//! the scanner never reports an error itself, and whatever it accepts it
+//! reads exactly as serde does (proptested below).
+
+use super::wire::{Object, Wire, WireRequester, WireTask};
+use serde::de::IgnoredAny;
+use std::borrow::Cow;
+
+/// The request in `json`, when it has the common shape; `None` otherwise.
+pub fn scan(json: &str) -> Option<Wire<'_>> {
+    let mut scanner = Scanner { text: json, pos: 0 };
+    let wire = request(&mut scanner)?;
+    scanner.skip_whitespace();
+    (scanner.pos == json.len()).then_some(wire)
+}
+
+fn request<'a>(s: &mut Scanner<'a>) -> Option<Wire<'a>> {
+    let (mut carp_version, mut request_id, mut timestamp, mut operation) = (None, None, None, None);
+    let (mut requester, mut task, mut atlas_ids, mut context) = (None, None, None, None);
+    s.object(|s, key| match key {
+        "carp_version" => fill(&mut carp_version, s.string()?),
+        "request_id" => fill(&mut request_id, s.string()?),
+        "timestamp" => fill(&mut timestamp, s.string()?),
+        "operation" => fill(&mut operation, s.string()?),
+        "requester" => fill(&mut requester, self::requester(s)?),
+        "task" => fill(&mut task, self::task(s)?),
+        "atlas_ids" => fill(&mut atlas_ids, s.strings_or_null()?),
+        "context" => fill(&mut context, s.empty_object_or_null()?),
+        _ => None,
+    })?;
+    Some(Wire {
+        carp_version: Cow::Borrowed(carp_version?),
+        request_id: Cow::Borrowed(request_id?),
+        timestamp: Cow::Borrowed(timestamp?),
+        operation: Cow::Borrowed(operation?),
+        requester: Object(requester?),
+        task: Object(task?),
+        atlas_ids: atlas_ids.flatten(),
+        context: context.flatten(),
+    })
+}
+
+fn requester<'a>(s: &mut Scanner<'a>) -> Option<WireRequester<'a>> {
+    let (mut agent_id, mut session_id, mut parent_session_id) = (None, None, None);
+    s.object(|s, key| match key {
+        "agent_id" => fill(&mut agent_id, s.string()?),
+        "session_id" => fill(&mut session_id, s.string()?),
+        "parent_session_id" => fill(&mut parent_session_id, s.string_or_null()?),
+        _ => None,
+    })?;
+    Some(WireRequester {
+        agent_id: Cow::Borrowed(agent_id?),
+        session_id: Cow::Borrowed(session_id?),
+        parent_session_id: parent_session_id.flatten().map(Cow::Borrowed),
+    })
+}
+
+fn task<'a>(s: &mut Scanner<'a>) -> Option<WireTask<'a>> {
+    let (mut goal, mut risk_tier) = (None, None);
+    let (mut context_hints, mut required_capabilities) = (None, None);
+    s.object(|s, key| match key {
+        "goal" => fill(&mut goal, s.string()?),
+        "risk_tier" => fill(&mut risk_tier, s.string_or_null()?),
+        "context_hints" => fill(&mut context_hints, s.strings_or_null()?),
+        "required_capabilities" => fill(&mut required_capabilities, s.strings_or_null()?),
+        _ => None,
+    })?;
+    Some(WireTask {
+        goal: Cow::Borrowed(goal?),
+        risk_tier: risk_tier.flatten().map(Cow::Borrowed),
+        context_hints: context_hints.flatten(),
+        required_capabilities: required_capabilities.flatten(),
+    })
+}
+
+/// Stores a member's value; `None` (give up) when the member came before,
+/// which serde reports as an error.
+fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
+    match slot {
+        Some(_) => None,
+        None => {
+            *slot = Some(value);
+            Some(())
+        }
+    }
+}
+
+/// Where the first quote, backslash or control character of `bytes` is:
+/// the end of a JSON string's text, unless it has escapes.
+///
+/// Strings are most of a request's bytes, so this looks at eight at a time:
+/// in `word - 0x0101…01 * n`, a byte below `n` borrows and sets its top
+/// bit. Borrows only spread upwards from a byte that really is below `n`,
+/// so the lowest flagged byte is the first match.
+fn string_end(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().ok()?);
+        let found = (below(word ^ (ONES * u64::from(b'"')), 1)
+            | below(word ^ (ONES * u64::from(b'\\')), 1)
+            | below(word, 0x20))
+            & TOPS;
+        if found != 0 {
+            return Some(offset + found.trailing_zeros() as usize / 8);
+        }
+        offset += 8;
+    }
+    let tail = chunks.remainder();
+    let in_tail = tail
+        .iter()
+        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
+    Some(offset + in_tail)
+}
+
+/// A position in the text. Every method returns `None` to give up.
+struct Scanner<'a> {
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Scanner<'a> {
+    fn skip_whitespace(&mut self) {
+        let bytes = self.text.as_bytes();
+        while matches!(bytes.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    fn peek(&mut self) -> Option<u8> {
+        // Compact requests have no whitespace: check for that first.
+        match self.text.as_bytes().get(self.pos) {
+            Some(&byte) if byte > b' ' => Some(byte),
+            _ => {
+                self.skip_whitespace();
+                self.text.as_bytes().get(self.pos).copied()
+            }
+        }
+    }
+
+    /// The next byte after whitespace, consumed.
+    fn next(&mut self) -> Option<u8> {
+        let byte = self.peek()?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        (self.next()? == byte).then_some(())
+    }
+
+    /// An object, handing each member's key to `member`, which reads the value.
+    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.expect(b'{')?;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            let key = self.string()?;
+            self.expect(b':')?;
+            member(self, key)?;
+            match self.next()? {
+                b',' => {}
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    fn string(&mut self) -> Option<&'a str> {
+        self.expect(b'"')?;
+        self.string_rest()
+    }
+
+    /// The rest of a string after its opening quote, when it holds no
+    /// escape and no control character (which JSON forbids unescaped).
+    fn string_rest(&mut self) -> Option<&'a str> {
+        let start = self.pos;
+        let rest = self.text.as_bytes().get(start..)?;
+        let len = string_end(rest)?;
+        if rest[len] != b'"' {
+            return None;
+        }
+        self.pos = start + len + 1;
+        // Both ends are next to an ASCII quote, so on character boundaries.
+        self.text.get(start..start + len)
+    }
+
+    /// The rest of `null` after its `n`.
+    fn null_rest(&mut self) -> Option<()> {
+        let rest = self.text.as_bytes().get(self.pos..)?;
+        rest.starts_with(b"ull").then(|| self.pos += 3)
+    }
+
+    /// A string, or null (`Some(None)`).
+    fn string_or_null(&mut self) -> Option<Option<&'a str>> {
+        match self.next()? {
+            b'"' => self.string_rest().map(Some),
+            b'n' => self.null_rest().map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// An array of strings, or null (`Some(None)`).
+    fn strings_or_null(&mut self) -> Option<Option<Vec<Cow<'a, str>>>> {
+        match self.next()? {
+            b'[' => self.strings_rest().map(Some),
+            b'n' => self.null_rest().map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// The rest of an array of strings after its `[`.
+    fn strings_rest(&mut self) -> Option<Vec<Cow<'a, str>>> {
+        let mut strings = Vec::new();
+        if self.peek()? == b']' {
+            self.pos += 1;
+            return Some(strings);
+        }
+        loop {
+            strings.push(Cow::Borrowed(self.string()?));
+            match self.next()? {
+                b',' => {}
+                b']' => return Some(strings),
+                _ => return None,
+            }
+        }
+    }
+
+    /// `{}` (what `context` holds in CARP.md's template), or null.
+    fn empty_object_or_null(&mut self) -> Option<Option<IgnoredAny>> {
+        match self.next()? {
+            b'{' => self.expect(b'}').map(|()| Some(IgnoredAny)),
+            b'n' => self.null_rest().map(|()| None),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SESSION: &str = "01936f2a-7c00-7000-8000-000000000001";
+
+    /// What serde reads from `text`, as the request paths compare it.
+    fn serde_reading(text: &str) -> Option<Wire<'_>> {
+        serde_json::from_str::<Object<Wire<'_>>>(text)
+            .ok()
+            .map(|Object(wire)| wire)
+    }
+
+    #[test]
+    fn reads_the_benchmark_request_and_the_spec_template() {
+        let requests = [
+            format!(
+                "{{\"carp_version\":\"1.0\",\"request_id\":\"req-1\",\"timestamp\":\"2026-11-28T12:00:00Z\",\
+                 \"operation\":\"resolve\",\"requester\":{{\"agent_id\":\"a\",\"session_id\":\"{SESSION}\"}},\
+                 \"task\":{{\"goal\":\"Reply\",\"risk_tier\":\"low\"}}}}"
+            ),
+            format!(
+                "{{\"carp_version\": \"1.0\", \"request_id\": \"r\", \"timestamp\": \"t\",\n \
+                 \"operation\": \"resolve\",\n \
+                 \"requester\": {{\"agent_id\": \"a\", \"session_id\": \"{SESSION}\", \"parent_session_id\": null}},\n \
+                 \"task\": {{\"goal\": \"g\", \"risk_tier\": \"low\", \"context_hints\": [],\n \
+                 \"required_capabilities\": []}},\n \"atlas_ids\": [], \"context\": {{}}}}\n"
+            ),
+        ];
+        for text in &requests {
+            let fast = scan(text);
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(fast, serde_reading(text));
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn string_end_finds_the_first_special_byte(
+            bytes in prop::collection::vec(prop_oneof![
+                12 => prop::sample::select(vec![b'a', b' ', 0x20, 0x21, 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
+                1 => prop::sample::select(vec![b'"', b'\\', 0x00, 0x01, 0x1f]),
+            ], 0..40),
+        ) {
+            let expected = bytes.iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20);
+            prop_assert_eq!(string_end(&bytes), expected);
+        }
+    }
+
+    #[test]
+    fn gives_up_on_what_it_does_not_read_itself() {
+        let good = format!(
+            "{{\"carp_version\":\"1.0\",\"request_id\":\"r\",\"timestamp\":\"t\",\"operation\":\"resolve\",\
+             \"requester\":{{\"agent_id\":\"a\",\"session_id\":\"{SESSION}\"}},\"task\":{{\"goal\":\"g\"}}}}"
+        );
+        assert!(scan(&good).is_some());
+        let variants = [
+            good.replace("\"r\"", "\"r\\n\""),                     // an escape
+            good.replace("\"g\"", "\"g\u{1}\""),                   // a control character
+            good.replace("\"t\",", "\"t\",\"extra\":1,"),          // an unknown member
+            good.replace("\"r\",", "\"r\",\"request_id\":\"s\","), // a repeated member
+            good.replace("\"timestamp\":\"t\",", ""),              // a missing member
+            good.replace("{\"goal\":\"g\"}", "{\"goal\":5}"),      // a mistyped member
+            good.replace("}}", "},\"context\":{\"x\":1}}"),        // a non-empty context
+            format!("{good} x"),                                   // trailing text
+            good.replace("}}", "}"),                               // cut short
+        ];
+        for text in &variants {
+            assert!(scan(text).is_none(), "{text}");
+        }
+    }
+
+    /// JSON texts of string values; unless `plain`, some of them are
+    /// left to serde by the scanner.
+    fn string_value(plain: bool) -> BoxedStrategy<String> {
+        let simple = "[a-z0-9 .:-]{0,12}".prop_map(|s| format!("\"{s}\""));
+        if plain {
+            return simple.boxed();
+        }
+        let tricky = prop::sample::select(vec![
+            "\"\"",
+            "\"é ✓\"",
+            "\"a\\\"b\"",
+            "\"\\u0041\"",
+            "\"tab\there\"",
+            "\"nl\\n\"",
+            "\"ctl\u{1}\"",
+            "\"back\\\\\"",
+            "\"unterminated",
+        ]);
+        prop_oneof![4 => simple, 1 => tricky.prop_map(str::to_owned)].boxed()
+    }
+
+    /// JSON texts of any value a member might hold, well formed or not.
+    fn odd_value() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            "null",
+            "nul",
+            "true",
+            "12",
+            "-1.5e3",
+            "[]",
+            "[\"a\", \"b\"]",
+            "[\"a\",1]",
+            "[\"a\",]",
+            "[",
+            "{}",
+            "{ }",
+            "{\"a\":1}",
+            "{",
+            "\"x\"",
+            "\"\\u00e9\"",
+        ])
+        .prop_map(str::to_owned)
+    }
+
+    /// The strategies of one run: `plain` ones produce only what the
+    /// scanner reads itself.
+    #[derive(Clone, Copy)]
+    struct Shapes {
+        plain: bool,
+    }
+
+    impl Shapes {
+        fn value(self, good: BoxedStrategy<String>) -> BoxedStrategy<String> {
+            if self.plain {
+                return good;
+            }
+            prop_oneof![8 => good, 2 => string_value(false), 1 => odd_value()].boxed()
+        }
+
+        fn text(self, good: &'static str) -> BoxedStrategy<String> {
+            self.value(Just(format!("\"{good}\"")).boxed())
+        }
+
+        fn string(self) -> BoxedStrategy<String> {
+            self.value(string_value(self.plain))
+        }
+
+        fn strings(self) -> BoxedStrategy<String> {
+            let array = prop::collection::vec(string_value(self.plain), 0..3)
+                .prop_map(|items| format!("[{}]", items.join(",")));
+            self.value(prop_oneof![3 => array, 1 => Just("null".to_owned())].boxed())
+        }
+
+        /// An object of `members` in a random order; optional ones may be
+        /// left out, and unless plain, any may be, or come twice, or an
+        /// unknown member may join.
+        fn object(
+            self,
+            members: Vec<(&'static str, bool, BoxedStrategy<String>)>,
+        ) -> BoxedStrategy<String> {
+            let count = members.len();
+            let values: Vec<_> = members
+                .into_iter()
+                .map(|(key, required, value)| {
+                    let value = if required && self.plain {
+                        value.prop_map(Some).boxed()
+                    } else {
+                        prop::option::weighted(0.85, value).boxed()
+                    };
+                    (Just(key), value)
+                })
+                .collect();
+            let extra = if self.plain {
+                Just(None).boxed()
+            } else {
+                prop::option::weighted(0.15, (0..count, odd_value())).boxed()
+            };
+            (
+                values,
+                Just((0..count).collect::<Vec<_>>()).prop_shuffle(),
+                extra,
+            )
+                .prop_map(|(values, order, extra)| {
+                    let mut parts: Vec<String> = order
+                        .iter()
+                        .filter_map(|&i| {
+                            values[i]
+                                .1
+                                .as_ref()
+                                .map(|v| format!("\"{}\":{v}", values[i].0))
+                        })
+                        .collect();
+                    if let Some((position, value)) = extra {
+                        let key = if position % 2 == 0 {
+                            values[position].0
+                        } else {
+                            "unknown"
+                        };
+                        parts.insert(position.min(parts.len()), format!("\"{key}\":{value}"));
+                    }
+                    format!("{{{}}}", parts.join(","))
+                })
+                .boxed()
+        }
+
+        fn request(self) -> BoxedStrategy<String> {
+            let requester = self.object(vec![
+                ("agent_id", true, self.string()),
+                ("session_id", true, self.text(SESSION)),
+                (
+                    "parent_session_id",
+                    false,
+                    self.value(Just("null".to_owned()).boxed()),
+                ),
+            ]);
+            let task = self.object(vec![
+                ("goal", true, self.string()),
+                ("risk_tier", false, self.text("high")),
+                ("context_hints", false, self.strings()),
+                ("required_capabilities", false, self.strings()),
+            ]);
+            self.object(vec![
+                ("carp_version", true, self.text("1.0")),
+                ("request_id", true, self.string()),
+                ("timestamp", true, self.text("2026-11-28T12:00:00Z")),
+                ("operation", true, self.text("resolve")),
+                ("requester", true, self.value(requester)),
+                ("task", true, self.value(task)),
+                ("atlas_ids", false, self.strings()),
+                ("context", false, self.value(Just("{}".to_owned()).boxed())),
+            ])
+        }
+    }
+
+    /// Spreads JSON whitespace around the structural characters outside strings.
+    fn with_whitespace(text: &str, spaces: &[usize]) -> String {
+        const SPACES: [&str; 6] = ["", "", " ", "\n", "\t  ", "\r\n"];
+        let mut out = String::with_capacity(text.len() * 2);
+        let mut next = spaces.iter().cycle().map(|&i| SPACES[i % SPACES.len()]);
+        let (mut in_string, mut escaped) = (false, false);
+        for c in text.chars() {
+            let structural = !in_string && matches!(c, '{' | '}' | '[' | ']' | ':' | ',');
+            if structural {
+                out.push_str(next.next().unwrap_or(""));
+            }
+            out.push(c);
+            if structural {
+                out.push_str(next.next().unwrap_or(""));
+            }
+            if in_string && !escaped && c == '"' {
+                in_string = false;
+            } else if !in_string && c == '"' {
+                in_string = true;
+            }
+            escaped = in_string && !escaped && c == '\\';
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
+        fn reads_exactly_what_serde_reads(
+            text in Shapes { plain: false }.request(),
+            spaces in prop::collection::vec(0usize..6, 1..8),
+            tail in prop::sample::select(vec!["", " ", "\n", "x", "}", ","]),
+        ) {
+            let text = with_whitespace(&text, &spaces) + tail;
+            if let Some(fast) = scan(&text) {
+                prop_assert_eq!(Some(fast), serde_reading(&text), "{}", text);
+            }
+        }
+
+        #[test]
+        fn reads_every_request_of_the_common_shape(
+            text in Shapes { plain: true }.request(),
+            spaces in prop::collection::vec(0usize..6, 1..8),
+        ) {
+            let text = with_whitespace(&text, &spaces);
+            let fast = scan(&text);
+            prop_assert!(fast.is_some(), "{}", text);
+            prop_assert_eq!(fast, serde_reading(&text), "{}", text);
+        }
+    }
+}
