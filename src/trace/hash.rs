@@ -87,20 +87,14 @@ pub fn hex_text<'a>(out: &'a mut [u8; 64], hash: &[u8; 32]) -> &'a str {
 /// The hash that 64 lowercase hex digits spell; `None` for anything else
 /// (uppercase included: TRACE.md allows lowercase only).
 pub fn parse_hex_hash(s: &str) -> Option<[u8; 32]> {
-    let text: &[u8; 64] = s.as_bytes().try_into().ok()?;
+    if s.len() != 64 {
+        return None;
+    }
     let mut hash = [0u8; 32];
-    for (byte, pair) in hash.iter_mut().zip(text.chunks_exact(2)) {
-        *byte = lower_hex_value(pair[0])? << 4 | lower_hex_value(pair[1])?;
+    for (bytes, digits) in hash.chunks_exact_mut(8).zip(s.as_bytes().chunks_exact(16)) {
+        bytes.copy_from_slice(&hex::decode_u64(digits)?.to_be_bytes());
     }
     Some(hash)
-}
-
-fn lower_hex_value(digit: u8) -> Option<u8> {
-    match digit {
-        b'0'..=b'9' => Some(digit - b'0'),
-        b'a'..=b'f' => Some(digit - b'a' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]

@@ -27,6 +27,27 @@ pub fn encode_lower(bytes: &[u8], out: &mut [u8]) {
     }
 }
 
+/// The value of at most 16 lowercase hex digits; `None` when any byte is
+/// not one (upper case included: TRACE writes lowercase only).
+pub fn decode_u64(digits: &[u8]) -> Option<u64> {
+    debug_assert!(digits.len() <= 16);
+    digits.iter().try_fold(0u64, |value, &byte| {
+        let digit = DIGIT_VALUES[usize::from(byte)];
+        (digit < 16).then(|| value << 4 | u64::from(digit))
+    })
+}
+
+/// The value of each lowercase hex digit; 0xff for every other byte.
+static DIGIT_VALUES: [u8; 256] = {
+    let mut table = [0xff; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        table[b"0123456789abcdef"[digit] as usize] = digit as u8;
+        digit += 1;
+    }
+    table
+};
+
 /// Text this module wrote: hex digits (and a caller's ASCII separators).
 pub fn as_text(ascii: &[u8]) -> &str {
     // Validating a few dozen ASCII bytes is cheap next to what it saves
@@ -45,5 +66,15 @@ mod tests {
         encode_lower(&bytes, &mut out);
         let expected: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(as_text(&out), expected);
+    }
+
+    #[test]
+    fn decodes_lowercase_digits_only() {
+        assert_eq!(decode_u64(b"0123456789abcdef"), Some(0x0123_4567_89ab_cdef));
+        assert_eq!(decode_u64(b"ff"), Some(255));
+        assert_eq!(decode_u64(b""), Some(0));
+        for bad in [&b"fF"[..], b"g0", b"-1", b" 1", b"\xff"] {
+            assert_eq!(decode_u64(bad), None, "{bad:?}");
+        }
     }
 }

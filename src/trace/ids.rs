@@ -63,31 +63,12 @@ pub fn parse_uuid(text: &str) -> Option<Uuid> {
     if [8, 13, 18, 23].iter().any(|&at| bytes[at] != b'-') {
         return None;
     }
-    let high = hex_value(&bytes[0..8])? << 32
-        | hex_value(&bytes[9..13])? << 16
-        | hex_value(&bytes[14..18])?;
-    let low = hex_value(&bytes[19..23])? << 48 | hex_value(&bytes[24..36])?;
+    let high = hex::decode_u64(&bytes[0..8])? << 32
+        | hex::decode_u64(&bytes[9..13])? << 16
+        | hex::decode_u64(&bytes[14..18])?;
+    let low = hex::decode_u64(&bytes[19..23])? << 48 | hex::decode_u64(&bytes[24..36])?;
     Some(Uuid::from_u64_pair(high, low))
 }
-
-/// The value of at most 16 lowercase hex digits.
-fn hex_value(digits: &[u8]) -> Option<u64> {
-    digits.iter().try_fold(0u64, |value, &byte| {
-        let digit = HEX_DIGIT[usize::from(byte)];
-        (digit < 16).then(|| value << 4 | u64::from(digit))
-    })
-}
-
-/// The value of each lowercase hex digit; 0xff for every other byte.
-const HEX_DIGIT: [u8; 256] = {
-    let mut table = [0xff; 256];
-    let mut digit = 0;
-    while digit < 16 {
-        table[b"0123456789abcdef"[digit] as usize] = digit as u8;
-        digit += 1;
-    }
-    table
-};
 
 #[cfg(test)]
 mod tests {

@@ -116,9 +116,8 @@ impl<'a> Cursor<'a> {
 mod tests {
     use super::*;
     use crate::trace::event::{ChainIds, EventType, SealedEvent};
-    use crate::trace::jsonl::write_jsonl;
     use crate::trace::jsonl_line::{check_line, check_line_in_general, LineCheck};
-    use crate::trace::stored_hash::StoredHasher;
+    use crate::trace::stored_hash::exported_lines;
     use proptest::prelude::*;
     use uuid::Uuid;
 
@@ -128,7 +127,6 @@ mod tests {
             session_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000_0000_0000_0001),
             trace_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000_0000_0000_00aa),
         };
-        let mut hasher = StoredHasher::new(ids);
         let mut events: Vec<SealedEvent> = Vec::new();
         for (n, payload) in [
             r#"{"agent_id":"agent-7","goal":"Deploy the billing service"}"#,
@@ -138,7 +136,7 @@ mod tests {
         .into_iter()
         .enumerate()
         {
-            let mut event = SealedEvent {
+            let event = SealedEvent {
                 event_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | n as u128),
                 span_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8001 << 48 | n as u128),
                 parent_span_id: (n > 0).then(|| Uuid::from_u128(0x0193_6f2a_7c00_7000_8001 << 48)),
@@ -147,13 +145,9 @@ mod tests {
                 payload: payload.into(),
                 event_hash: [0; 32],
             };
-            let previous = events.last().map(|e| &e.event_hash);
-            event.event_hash = hasher.hash(n as u64, &event, previous);
             events.push(event);
         }
-        let mut jsonl = String::new();
-        write_jsonl(&mut jsonl, ids, &events);
-        jsonl.lines().map(str::to_owned).collect()
+        exported_lines(ids, events)
     }
 
     /// What checking `line` found, as text to compare.

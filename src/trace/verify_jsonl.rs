@@ -203,8 +203,7 @@ impl Sessions {
 mod tests {
     use super::*;
     use crate::trace::event::{ChainIds, EventType, SealedEvent};
-    use crate::trace::jsonl::write_jsonl;
-    use crate::trace::stored_hash::StoredHasher;
+    use crate::trace::stored_hash::exported_lines;
     use crate::trace::verify::FailureKind;
     use uuid::Uuid;
 
@@ -214,10 +213,9 @@ mod tests {
             session_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | session),
             trace_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_9000 << 48 | session),
         };
-        let mut hasher = StoredHasher::new(ids);
         let mut events: Vec<SealedEvent> = Vec::new();
         for n in 0..len {
-            let mut event = SealedEvent {
+            let event = SealedEvent {
                 event_id: Uuid::from_u128(session << 64 | n as u128),
                 span_id: Uuid::from_u128(session << 64 | 1 << 32 | n as u128),
                 parent_span_id: (n > 0).then(|| Uuid::from_u128(session)),
@@ -226,13 +224,9 @@ mod tests {
                 payload: format!("{{\"block_id\":\"b{n} \\u00e9\",\"token_count\":{n}}}").into(),
                 event_hash: [0; 32],
             };
-            let previous = events.last().map(|e| &e.event_hash);
-            event.event_hash = hasher.hash(n as u64, &event, previous);
             events.push(event);
         }
-        let mut jsonl = String::new();
-        write_jsonl(&mut jsonl, ids, &events);
-        jsonl.lines().map(str::to_owned).collect()
+        exported_lines(ids, events)
     }
 
     /// Three sessions' lines, interleaved.

@@ -114,15 +114,9 @@ mod tests {
     use super::*;
     use crate::trace::event::EventType;
     use crate::trace::jsonl::write_jsonl;
+    use crate::trace::stored_hash::{rechain, test_chain_ids as ids};
     use crate::trace::verify::{verify_jsonl, FailureKind};
     use uuid::Uuid;
-
-    fn ids() -> ChainIds {
-        ChainIds {
-            session_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_000000000001),
-            trace_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_0000000000aa),
-        }
-    }
 
     /// A valid chain of `len` events; every fourth starts an operation (and
     /// a new timestamp), as the sealer would write them.
@@ -138,17 +132,8 @@ mod tests {
                 event_hash: [0; 32],
             })
             .collect();
-        reseal(&mut events, 0);
+        rechain(ids(), &mut events, 0);
         events
-    }
-
-    /// Rehashes the events from `from` on, so they chain validly again.
-    fn reseal(events: &mut [SealedEvent], from: usize) {
-        let mut hasher = StoredHasher::new(ids());
-        for index in from..events.len() {
-            let previous = index.checked_sub(1).map(|p| events[p].event_hash);
-            events[index].event_hash = hasher.hash(index as u64, &events[index], previous.as_ref());
-        }
     }
 
     /// What an independent reader of the chain's export reports.
