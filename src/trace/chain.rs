@@ -5,6 +5,7 @@ use super::event::ChainIds;
 use super::operation::Operation;
 use super::seal::{seal, SealScratch};
 use super::store::TraceStore;
+use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -29,7 +30,9 @@ pub struct SessionChain {
     ids: ChainIds,
     root_span: Uuid,
     emitted: AtomicU64,
-    processed: AtomicU64,
+    /// Apart from `emitted` (see `Totals`): the session's producer and the
+    /// processor write these at the same time.
+    processed: CachePadded<AtomicU64>,
     tail: Mutex<ChainTail>,
 }
 
@@ -39,7 +42,7 @@ impl SessionChain {
             ids,
             root_span,
             emitted: AtomicU64::new(0),
-            processed: AtomicU64::new(0),
+            processed: CachePadded::new(AtomicU64::new(0)),
             tail: Mutex::new(ChainTail {
                 next_sequence: 0,
                 previous_hash: [0; 32],

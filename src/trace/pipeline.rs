@@ -304,7 +304,12 @@ impl Shared {
                 Ordering::SeqCst,
             ) {
                 Ok(_) => {
-                    self.high_water.fetch_max(wanted, Ordering::SeqCst);
+                    // A read first: most reservations set no new high, and
+                    // an unconditional read-modify-write would claim the
+                    // cache line from every other producer each time.
+                    if wanted > self.high_water.load(Ordering::Relaxed) {
+                        self.high_water.fetch_max(wanted, Ordering::SeqCst);
+                    }
                     return true;
                 }
                 Err(actual) => current = actual,
