@@ -29,19 +29,14 @@ pub fn session_ended(out: &mut String, reason: &str, duration_ms: u64) {
     out.push('}');
 }
 
-pub fn request_received(
-    out: &mut String,
-    request_id_json: &str,
-    goal_json: &str,
-    atlas_ids_json: &str,
-) {
+pub fn request_received(out: &mut String, request_id: &str, goal: &str, atlas_ids_json: &str) {
     out.clear();
     out.push_str("{\"atlas_ids\":");
     out.push_str(atlas_ids_json);
     out.push_str(",\"goal\":");
-    out.push_str(goal_json);
+    write_json_string(out, goal);
     out.push_str(",\"operation\":\"resolve\",\"request_id\":");
-    out.push_str(request_id_json);
+    write_json_string(out, request_id);
     out.push('}');
 }
 
@@ -80,7 +75,7 @@ pub fn context_injected(
 /// The members of `carp.resolution.completed`.
 pub struct ResolutionSummary<'a> {
     pub resolution_id: &'a str,
-    pub request_id_json: &'a str,
+    pub request_id: &'a str,
     pub decision_type: &'a str,
     pub allowed_count: u64,
     pub denied_count: u64,
@@ -100,7 +95,7 @@ pub fn resolution_completed(out: &mut String, summary: &ResolutionSummary<'_>) {
     out.push_str("\",\"denied_count\":");
     out.push_str(number.format(summary.denied_count));
     out.push_str(",\"request_id\":");
-    out.push_str(summary.request_id_json);
+    write_json_string(out, summary.request_id);
     out.push_str(",\"resolution_id\":\"");
     out.push_str(summary.resolution_id);
     out.push_str("\",\"ttl_seconds\":");
@@ -140,8 +135,8 @@ mod tests {
         assert_canonical(&written(|out| {
             request_received(
                 out,
-                &json(text),
-                &json(text),
+                text,
+                text,
                 &format!("[{},{}]", json("a.b"), json(text)),
             )
         }));
@@ -156,7 +151,7 @@ mod tests {
                 out,
                 &ResolutionSummary {
                     resolution_id: "01936f2a-7c00-7000-8000-000000000100",
-                    request_id_json: &json(text),
+                    request_id: text,
                     decision_type: "requires_approval",
                     allowed_count: 3,
                     denied_count: 0,
@@ -182,9 +177,7 @@ mod tests {
             ["duration_ms", "reason"]
         );
         assert_eq!(
-            members(&written(|out| request_received(
-                out, "\"r\"", "\"g\"", "[]"
-            ))),
+            members(&written(|out| request_received(out, "r", "g", "[]"))),
             ["atlas_ids", "goal", "operation", "request_id"]
         );
         assert_eq!(

@@ -9,7 +9,6 @@ use super::ids::{new_v7, uuid_ascii, uuid_text, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
 use super::timestamp::format_timestamp;
-use crate::atlas::catalog::json_string;
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Decider;
 use uuid::Uuid;
@@ -75,13 +74,11 @@ pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScrat
 fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
     let catalog = &record.catalog;
     let operation_span = sealer.new_id();
-    let request_id_json = json_string(record.texts.request_id());
-    let goal_json = json_string(record.texts.goal());
     let atlas_ids_json = record.atlas_ids_json();
     payload::request_received(
         sealer.payload(),
-        &request_id_json,
-        &goal_json,
+        record.texts.request_id(),
+        record.texts.goal(),
         &atlas_ids_json,
     );
     sealer.push(EventType::RequestReceived, operation_span, Some(root));
@@ -118,7 +115,7 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
     let mut resolution_id = [0u8; UUID_TEXT_LEN];
     let summary = ResolutionSummary {
         resolution_id: uuid_text(&record.resolution_id, &mut resolution_id),
-        request_id_json: &request_id_json,
+        request_id: record.texts.request_id(),
         decision_type: record.decision_type,
         allowed_count: record.allowed_count.into(),
         denied_count: record.denied_count.into(),
@@ -232,6 +229,7 @@ impl Children<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::atlas::catalog::json_string;
     use crate::atlas::catalog::reasons::DEFAULT_DENY_ID;
 
     #[test]
