@@ -117,7 +117,7 @@ mod tests {
     use super::*;
     use crate::trace::event::{ChainIds, EventType, SealedEvent};
     use crate::trace::jsonl_line::{check_line, check_line_in_general, LineCheck};
-    use crate::trace::stored_hash::exported_lines;
+    use crate::trace::test_chains::exported_lines;
     use proptest::prelude::*;
     use uuid::Uuid;
 

@@ -18,6 +18,8 @@ pub mod recorder;
 pub mod seal;
 pub mod store;
 pub mod stored_hash;
+#[cfg(test)]
+pub mod test_chains;
 pub mod timestamp;
 pub mod verify;
 pub mod verify_jsonl;

@@ -83,35 +83,6 @@ fn uuid_bytes(id: &Uuid) -> [u8; UUID_TEXT_LEN] {
     text
 }
 
-/// Test support: the ids of a test chain.
-#[cfg(test)]
-pub fn test_chain_ids() -> ChainIds {
-    ChainIds {
-        session_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_000000000001),
-        trace_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_0000000000aa),
-    }
-}
-
-/// Test support: hashes `events` (from `from` on) so they chain validly,
-/// as the sealer would have.
-#[cfg(test)]
-pub fn rechain(ids: ChainIds, events: &mut [SealedEvent], from: usize) {
-    let mut hasher = StoredHasher::new(ids);
-    for index in from..events.len() {
-        let previous = index.checked_sub(1).map(|p| events[p].event_hash);
-        events[index].event_hash = hasher.hash(index as u64, &events[index], previous.as_ref());
-    }
-}
-
-/// Test support: the JSON Lines export of `events` chained validly.
-#[cfg(test)]
-pub fn exported_lines(ids: ChainIds, mut events: Vec<SealedEvent>) -> Vec<String> {
-    rechain(ids, &mut events, 0);
-    let mut jsonl = String::new();
-    super::jsonl::write_jsonl(&mut jsonl, ids, &events);
-    jsonl.lines().map(str::to_owned).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,7 +90,7 @@ mod tests {
     use crate::trace::hash::hex_lower;
     use crate::trace::ids::uuid_text;
 
-    use super::test_chain_ids as ids;
+    use crate::trace::test_chains::test_chain_ids as ids;
 
     fn event(n: u128, timestamp: UnixMicros, parent: Option<u128>, payload: &str) -> SealedEvent {
         SealedEvent {

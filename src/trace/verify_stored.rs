@@ -114,7 +114,7 @@ mod tests {
     use super::*;
     use crate::trace::event::EventType;
     use crate::trace::jsonl::write_jsonl;
-    use crate::trace::stored_hash::{rechain, test_chain_ids as ids};
+    use crate::trace::test_chains::{rechain, test_chain_ids as ids};
     use crate::trace::verify::{verify_jsonl, FailureKind};
     use uuid::Uuid;
 

@@ -1,0 +1,149 @@
+//! Test support: valid TRACE chains to verify and to tamper with, as
+//! JSON values and lines (built here) or as stored events (hashed by the
+//! library's own [`StoredHasher`]).
+
+use super::canonical_json::canonical_json;
+use super::event::{ChainIds, SealedEvent};
+use super::hash::{event_hash, hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::stored_hash::StoredHasher;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+/// TRACE.md's three-event vector, in the shared spec beside the repository.
+pub const VECTOR: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../shared/spec/vectors/chain-valid.jsonl"
+);
+
+/// The lines of [`VECTOR`].
+pub fn vector_lines() -> Vec<String> {
+    std::fs::read_to_string(VECTOR)
+        .expect("the shared spec sits beside the repo")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+pub fn event_hash_of(line: &str) -> String {
+    let event: Value = serde_json::from_str(line).expect("JSON");
+    event["event_hash"].as_str().expect("event_hash").to_owned()
+}
+
+/// Builds valid chains with ids derived from small numbers.
+pub struct ChainBuilder {
+    session: u64,
+    next_sequence: u64,
+    previous_hash: String,
+}
+
+pub fn uuid(kind: u64, n: u64) -> String {
+    format!("01936f2a-7c00-7{kind:03x}-8000-{n:012x}")
+}
+
+impl ChainBuilder {
+    pub fn new(session: u64) -> Self {
+        ChainBuilder {
+            session,
+            next_sequence: 0,
+            previous_hash: GENESIS_HASH_HEX.to_owned(),
+        }
+    }
+
+    pub fn session_id(&self) -> String {
+        uuid(1, self.session)
+    }
+
+    /// The next event, hashed, with `payload` as given.
+    pub fn event(&mut self, payload: Value) -> Value {
+        let sequence = self.next_sequence;
+        let parent = (sequence > 0).then(|| uuid(3, self.session));
+        let mut event = json!({
+            "trace_version": "1.0",
+            "event_id": uuid(4, self.session << 20 | sequence),
+            "trace_id": uuid(2, self.session),
+            "span_id": uuid(3, self.session << 20 | sequence),
+            "parent_span_id": parent,
+            "session_id": self.session_id(),
+            "sequence": sequence,
+            "timestamp": format!("2026-11-28T12:00:00.{:06}Z", sequence % 1_000_000),
+            "event_type": "test.event",
+            "payload": payload,
+            "previous_event_hash": self.previous_hash,
+        });
+        let hash = rehash(&event);
+        event["event_hash"] = json!(hash);
+        self.previous_hash = hash;
+        self.next_sequence += 1;
+        event
+    }
+}
+
+/// The hash `event` should carry, whatever it carries now.
+pub fn rehash(event: &Value) -> String {
+    let canonical = canonical_json(&event["payload"]).expect("finite payload");
+    let text = |name: &str| event[name].as_str().unwrap_or_default();
+    let input = HashInput {
+        trace_version: text("trace_version"),
+        event_id: text("event_id"),
+        trace_id: text("trace_id"),
+        span_id: text("span_id"),
+        parent_span_id: event["parent_span_id"].as_str(),
+        session_id: text("session_id"),
+        sequence: event["sequence"].as_u64().unwrap_or_default(),
+        timestamp: text("timestamp"),
+        event_type: text("event_type"),
+        canonical_payload: &canonical,
+        previous_event_hash: text("previous_event_hash"),
+    };
+    hex_lower(&event_hash(&input))
+}
+
+/// serde_json's line: raw UTF-8 in strings, so the payload is re-canonicalized.
+pub fn plain_line(event: &Value) -> String {
+    serde_json::to_string(event).expect("serializable")
+}
+
+/// The line libcra writes: payload already canonical, hashed as read.
+pub fn canonical_line(event: &Value) -> String {
+    let mut without_payload = event.clone();
+    let payload = without_payload
+        .as_object_mut()
+        .and_then(|members| members.remove("payload"))
+        .expect("payload");
+    let head = plain_line(&without_payload);
+    let canonical = canonical_json(&payload).expect("finite payload");
+    format!("{},\"payload\":{canonical}}}", &head[..head.len() - 1])
+}
+
+pub fn chain(session: u64, length: usize) -> Vec<Value> {
+    let mut builder = ChainBuilder::new(session);
+    (0..length)
+        .map(|i| builder.event(json!({"goal": format!("step {i} é\u{1}𝄞"), "n": i})))
+        .collect()
+}
+
+/// The ids of a test chain of stored events.
+pub fn test_chain_ids() -> ChainIds {
+    ChainIds {
+        session_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_000000000001),
+        trace_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_0000000000aa),
+    }
+}
+
+/// Hashes `events` (from `from` on) so they chain validly, as the sealer
+/// would have.
+pub fn rechain(ids: ChainIds, events: &mut [SealedEvent], from: usize) {
+    let mut hasher = StoredHasher::new(ids);
+    for index in from..events.len() {
+        let previous = index.checked_sub(1).map(|p| events[p].event_hash);
+        events[index].event_hash = hasher.hash(index as u64, &events[index], previous.as_ref());
+    }
+}
+
+/// The JSON Lines export of `events` chained validly.
+pub fn exported_lines(ids: ChainIds, mut events: Vec<SealedEvent>) -> Vec<String> {
+    rechain(ids, &mut events, 0);
+    let mut jsonl = String::new();
+    super::jsonl::write_jsonl(&mut jsonl, ids, &events);
+    jsonl.lines().map(str::to_owned).collect()
+}
