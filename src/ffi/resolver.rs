@@ -202,9 +202,14 @@ pub unsafe extern "C" fn cra_resolve(
         let out = args::out(out_resolution_json, "out_resolution_json")?;
         RESOLUTION.with_borrow_mut(|resolution| {
             resolution.clear();
-            resolver.resolve_into(request, resolution)?;
-            *out = cra_buf::from_text(resolution);
-            Ok(())
+            let resolved = resolver.resolve_into(request, resolution);
+            if resolved.is_ok() {
+                *out = cra_buf::from_text(resolution);
+            }
+            if resolution.capacity() > RESOLUTION_KEPT_MAX {
+                *resolution = String::new();
+            }
+            resolved
         })
     })
 }
@@ -216,3 +221,7 @@ thread_local! {
     /// reallocation per call); this one keeps the largest size it needed.
     static RESOLUTION: RefCell<String> = const { RefCell::new(String::new()) };
 }
+
+/// A thread keeps its resolution buffer up to this size; one huge
+/// resolution does not pin its memory to the thread for good.
+const RESOLUTION_KEPT_MAX: usize = 64 * 1024;
