@@ -12,23 +12,5 @@ export { abiVersion, version } from './src/version.js';
 export { loadLibrary, DEFAULT_LIBRARY_PATH, ABI_VERSION } from './src/lib.js';
 export { defaultConfig, TraceMode, Backpressure } from './src/config.js';
 export { setMaxConcurrentWaits, getMaxConcurrentWaits } from './src/calls.js';
-export {
-  CraError,
-  Status,
-  statusName,
-  CRA_OK,
-  CRA_ERR_INVALID_ARGUMENT,
-  CRA_ERR_INVALID_JSON,
-  CRA_ERR_INVALID_ATLAS,
-  CRA_ERR_INVALID_REQUEST,
-  CRA_ERR_NOT_FOUND,
-  CRA_ERR_CONFLICT,
-  CRA_ERR_SESSION_ENDED,
-  CRA_ERR_PERMISSION,
-  CRA_ERR_BACKPRESSURE,
-  CRA_ERR_TIMEOUT,
-  CRA_ERR_CHAIN_INVALID,
-  CRA_ERR_IO,
-  CRA_ERR_SHUTDOWN,
-  CRA_ERR_INTERNAL,
-} from './src/errors.js';
+// The error class, statusName, the Status table and every CRA_* code.
+export * from './src/errors.js';

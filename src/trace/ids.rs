@@ -1,5 +1,6 @@
 //! UUIDv7 identifiers, as TRACE.md writes them: lowercase and hyphenated.
 
+use super::event::ChainIds;
 use super::hex;
 use crate::clock::UnixMicros;
 use rand::rngs::SmallRng;
@@ -52,6 +53,24 @@ pub fn uuid_ascii<'a>(id: &Uuid, buf: &'a mut [u8; UUID_TEXT_LEN]) -> &'a [u8] {
 
 /// Where each group of a UUID's text starts, and how many digits it has.
 const UUID_GROUPS: [(usize, usize); 5] = [(0, 8), (9, 4), (14, 4), (19, 4), (24, 12)];
+
+/// The texts of the ids every event of a chain carries, formatted once.
+pub struct ChainTexts {
+    pub session_id: [u8; UUID_TEXT_LEN],
+    pub trace_id: [u8; UUID_TEXT_LEN],
+}
+
+impl ChainTexts {
+    pub fn new(ids: ChainIds) -> ChainTexts {
+        let mut texts = ChainTexts {
+            session_id: [0; UUID_TEXT_LEN],
+            trace_id: [0; UUID_TEXT_LEN],
+        };
+        uuid_ascii(&ids.session_id, &mut texts.session_id);
+        uuid_ascii(&ids.trace_id, &mut texts.trace_id);
+        texts
+    }
+}
 
 /// Parses the canonical text form (36 characters, lowercase, hyphenated).
 /// Other spellings (braces, upper case, no hyphens) are refused so that an

@@ -2,11 +2,10 @@
 
 use super::event::{ChainIds, SealedEvent};
 use super::hash::{write_hex_lower, GENESIS_HASH_HEX};
-use super::ids::{uuid_text, UUID_TEXT_LEN};
+use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
-use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
+use super::timestamp::{TimestampText, TIMESTAMP_LEN};
 use super::verify::EventView;
-use crate::clock::UnixMicros;
 
 /// The texts of one stored event, formatted on the stack.
 struct EventTexts {
@@ -32,11 +31,11 @@ impl EventTexts {
             event_hash: [0; 64],
             previous_hash: [0; 64],
         };
-        uuid_text(&event.event_id, &mut texts.event_id);
-        uuid_text(&event.span_id, &mut texts.span_id);
+        uuid_ascii(&event.event_id, &mut texts.event_id);
+        uuid_ascii(&event.span_id, &mut texts.span_id);
         texts.parent_span_id = event.parent_span_id.map(|parent| {
             let mut buf = [0; UUID_TEXT_LEN];
-            uuid_text(&parent, &mut buf);
+            uuid_ascii(&parent, &mut buf);
             buf
         });
         write_hex_lower(&mut texts.event_hash, &event.event_hash);
@@ -72,41 +71,14 @@ impl EventTexts {
     }
 }
 
-/// The ids a whole chain shares, formatted once.
-struct ChainTexts {
-    session_id: [u8; UUID_TEXT_LEN],
-    trace_id: [u8; UUID_TEXT_LEN],
-}
-
-impl ChainTexts {
-    fn new(ids: ChainIds) -> ChainTexts {
-        let mut texts = ChainTexts {
-            session_id: [0; UUID_TEXT_LEN],
-            trace_id: [0; UUID_TEXT_LEN],
-        };
-        uuid_text(&ids.session_id, &mut texts.session_id);
-        uuid_text(&ids.trace_id, &mut texts.trace_id);
-        texts
-    }
-}
-
 /// Visits each of `events` (a session's whole chain, in order) as the text
 /// view a reader of its JSONL would see.
 fn for_each_view(ids: ChainIds, events: &[SealedEvent], mut visit: impl FnMut(EventView<'_>)) {
     let chain = ChainTexts::new(ids);
+    let mut timestamps = TimestampText::default();
     let mut previous = None;
-    // The events of one operation share their time: format it once.
-    let mut timestamp: Option<(UnixMicros, [u8; TIMESTAMP_LEN])> = None;
     for (sequence, event) in events.iter().enumerate() {
-        let text = match timestamp {
-            Some((micros, text)) if micros == event.timestamp => text,
-            _ => {
-                let text = format_timestamp(event.timestamp);
-                timestamp = Some((event.timestamp, text));
-                text
-            }
-        };
-        let texts = EventTexts::new(event, previous, text);
+        let texts = EventTexts::new(event, previous, timestamps.of(event.timestamp));
         visit(texts.view(&chain, sequence as u64, event));
         previous = Some(event);
     }

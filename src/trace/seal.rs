@@ -5,7 +5,7 @@
 use super::chain::ChainTail;
 use super::event::{EventType, SealedEvent};
 use super::hash::{event_hash, write_hex_lower, HashInput};
-use super::ids::{new_v7, uuid_ascii, uuid_text, UUID_TEXT_LEN};
+use super::ids::{new_v7, uuid_ascii, uuid_text, ChainTexts, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
 use super::timestamp::format_timestamp;
@@ -40,11 +40,11 @@ impl SealScratch {
 pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScratch) {
     let chain = &operation.chain;
     let ids = chain.ids();
-    let (mut session_id, mut trace_id) = ([0u8; UUID_TEXT_LEN], [0u8; UUID_TEXT_LEN]);
+    let chain_texts = ChainTexts::new(ids);
     let timestamp = format_timestamp(operation.at);
     let texts = OperationTexts {
-        session_id: uuid_ascii(&ids.session_id, &mut session_id),
-        trace_id: uuid_ascii(&ids.trace_id, &mut trace_id),
+        session_id: &chain_texts.session_id,
+        trace_id: &chain_texts.trace_id,
         timestamp: &timestamp,
     };
     let mut sealer = Sealer {

@@ -8,26 +8,22 @@
 
 use super::event::{ChainIds, SealedEvent};
 use super::hash::{event_hash, write_hex_lower, HashInput, GENESIS_HASH_HEX};
-use super::ids::{uuid_ascii, UUID_TEXT_LEN};
+use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
-use super::timestamp::{format_timestamp, TIMESTAMP_LEN};
-use crate::clock::UnixMicros;
+use super::timestamp::TimestampText;
 use uuid::Uuid;
 
 /// Recomputes the event hashes of one chain.
 pub struct StoredHasher {
-    session_id: [u8; UUID_TEXT_LEN],
-    trace_id: [u8; UUID_TEXT_LEN],
-    /// The last timestamp formatted, and its text.
-    timestamp: (UnixMicros, [u8; TIMESTAMP_LEN]),
+    chain: ChainTexts,
+    timestamps: TimestampText,
 }
 
 impl StoredHasher {
     pub fn new(ids: ChainIds) -> StoredHasher {
         StoredHasher {
-            session_id: uuid_bytes(&ids.session_id),
-            trace_id: uuid_bytes(&ids.trace_id),
-            timestamp: (0, format_timestamp(0)),
+            chain: ChainTexts::new(ids),
+            timestamps: TimestampText::default(),
         }
     }
 
@@ -39,7 +35,7 @@ impl StoredHasher {
         event: &SealedEvent,
         previous: Option<&[u8; 32]>,
     ) -> [u8; 32] {
-        let timestamp = self.timestamp_text(event.timestamp);
+        let timestamp = self.timestamps.of(event.timestamp);
         let mut previous_hex = [0u8; 64];
         let previous_event_hash = match previous {
             Some(previous) => {
@@ -56,24 +52,16 @@ impl StoredHasher {
         event_hash(&HashInput {
             trace_version: TRACE_VERSION.as_bytes(),
             event_id: &event_id,
-            trace_id: &self.trace_id,
+            trace_id: &self.chain.trace_id,
             span_id: &span_id,
             parent_span_id: parent.as_ref().map(|parent| parent.as_slice()),
-            session_id: &self.session_id,
+            session_id: &self.chain.session_id,
             sequence,
             timestamp: &timestamp,
             event_type: event.event_type.as_str().as_bytes(),
             canonical_payload: event.payload.as_bytes(),
             previous_event_hash,
         })
-    }
-
-    /// The text of `micros`, formatted only when it differs from the last.
-    fn timestamp_text(&mut self, micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
-        if self.timestamp.0 != micros {
-            self.timestamp = (micros, format_timestamp(micros));
-        }
-        self.timestamp.1
     }
 }
 
@@ -86,9 +74,11 @@ fn uuid_bytes(id: &Uuid) -> [u8; UUID_TEXT_LEN] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::UnixMicros;
     use crate::trace::event::EventType;
     use crate::trace::hash::hex_lower;
     use crate::trace::ids::uuid_text;
+    use crate::trace::timestamp::format_timestamp;
 
     use crate::trace::test_chains::test_chain_ids as ids;
 

@@ -54,6 +54,27 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
+/// Formats timestamps, reusing the last text: the events of one operation
+/// share their time, so a run of them is formatted once.
+#[derive(Default)]
+pub struct TimestampText {
+    last: Option<(UnixMicros, [u8; TIMESTAMP_LEN])>,
+}
+
+impl TimestampText {
+    /// The text of `micros`.
+    pub fn of(&mut self, micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
+        match self.last {
+            Some((at, text)) if at == micros => text,
+            _ => {
+                let text = format_timestamp(micros);
+                self.last = Some((micros, text));
+                text
+            }
+        }
+    }
+}
+
 /// Appends the formatted timestamp to `out`.
 pub fn push_timestamp(out: &mut String, micros: UnixMicros) {
     let text = format_timestamp(micros);
