@@ -506,7 +506,7 @@ impl<'t> Cursor<'t> {
         if self.eat(b'}') {
             return true;
         }
-        let mut previous_key: Option<&'t [u8]> = None;
+        let mut previous_key: Option<StringBody<'t>> = None;
         loop {
             let Some(key) = self.string() else {
                 return false;
@@ -530,24 +530,26 @@ impl<'t> Cursor<'t> {
     }
 
     /// A canonical string literal; returns its body (between the quotes).
-    fn string(&mut self) -> Option<&'t [u8]> {
+    fn string(&mut self) -> Option<StringBody<'t>> {
         if !self.eat(b'"') {
             return None;
         }
         let start = self.pos;
+        let mut escaped = false;
         loop {
             // Most string bytes are plain printable ASCII: skip them first.
-            while self.peek().is_some_and(|b| !needs_escape(b)) {
-                self.pos += 1;
-            }
-            let byte = self.peek()?;
-            match byte {
+            let plain_run = self.bytes.get(self.pos..)?.iter();
+            self.pos += plain_run.take_while(|&&b| !needs_escape(b)).count();
+            match self.peek()? {
                 b'"' => {
-                    let body = &self.bytes[start..self.pos];
+                    let text = &self.bytes[start..self.pos];
                     self.pos += 1;
-                    return Some(body);
+                    return Some(StringBody { text, escaped });
                 }
-                b'\\' => self.escape()?,
+                b'\\' => {
+                    self.escape()?;
+                    escaped = true;
+                }
                 _ => return None,
             }
         }
@@ -628,21 +630,40 @@ fn is_canonical_float(literal: &str) -> bool {
     }
 }
 
+/// The body of a string literal that passed [`Cursor::string`].
+#[derive(Clone, Copy)]
+struct StringBody<'t> {
+    /// Between the quotes, escapes as written.
+    text: &'t [u8],
+    /// Whether `text` holds an escape (noted while reading it, so keys are
+    /// not scanned again to be compared).
+    escaped: bool,
+}
+
 /// Orders two canonical string bodies by the code points they denote, as
 /// Python's `sort_keys` does.
-fn compare_canonical_strings(a: &[u8], b: &[u8]) -> Ordering {
+fn compare_canonical_strings(a: StringBody<'_>, b: StringBody<'_>) -> Ordering {
     // Printable ASCII sorts by its bytes; escapes need decoding, since `\`
     // (0x5c) sorts below, say, `é` (which canonical form writes `\u00e9`).
-    if !a.contains(&b'\\') && !b.contains(&b'\\') {
-        return a.cmp(b);
+    if !a.escaped && !b.escaped {
+        return a.text.cmp(b.text);
     }
-    CodePoints { body: a, pos: 0 }.cmp(CodePoints { body: b, pos: 0 })
+    CodePoints::of(a).cmp(CodePoints::of(b))
 }
 
 /// The code points of a string body that passed [`Cursor::string`].
 struct CodePoints<'t> {
     body: &'t [u8],
     pos: usize,
+}
+
+impl<'t> CodePoints<'t> {
+    fn of(body: StringBody<'t>) -> CodePoints<'t> {
+        CodePoints {
+            body: body.text,
+            pos: 0,
+        }
+    }
 }
 
 impl Iterator for CodePoints<'_> {

@@ -21,7 +21,8 @@ use serde_json::Value;
 
 use super::canonical_json::{canonical_json, is_canonical};
 use super::jsonl_layout;
-use super::verify::{hash_verdict, shape_error, CheckFailure, EventView, FailureKind, Link};
+use super::shape::shape_error;
+use super::verify::{hash_verdict, CheckFailure, EventView, FailureKind, Link};
 
 /// What one line is, checked on its own.
 pub enum LineCheck<'a> {

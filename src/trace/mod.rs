@@ -16,6 +16,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod recorder;
 pub mod seal;
+pub mod shape;
 pub mod store;
 pub mod stored_hash;
 #[cfg(test)]

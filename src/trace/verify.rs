@@ -11,6 +11,7 @@
 use std::fmt;
 
 use super::hash::{event_hash, write_hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::shape::shape_error;
 
 pub use super::verify_jsonl::verify_jsonl;
 /// Why a chain failed, with the C ABI's `CRA_CHAIN_*` numbers.
@@ -284,83 +285,6 @@ pub(crate) fn hash_mismatch(computed: &str) -> CheckFailure {
     (FailureKind::HashMismatch, format!("computed {computed}"))
 }
 
-/// `shape_error` of trace_verify.py for what a view can get wrong (the
-/// types are already right).
-pub(crate) fn shape_error(event: &EventView<'_>) -> Option<String> {
-    if event.trace_version != "1.0" {
-        return Some("trace_version is not 1.0".to_owned());
-    }
-    for (name, value) in [
-        ("event_id", event.event_id),
-        ("trace_id", event.trace_id),
-        ("span_id", event.span_id),
-        ("session_id", event.session_id),
-    ] {
-        if !is_uuid(value) {
-            return Some(format!("{name} is not a lowercase hyphenated UUID"));
-        }
-    }
-    if event.parent_span_id.is_some_and(|parent| !is_uuid(parent)) {
-        return Some("parent_span_id is neither null nor a UUID".to_owned());
-    }
-    if !is_timestamp(event.timestamp) {
-        return Some("timestamp is not RFC 3339 UTC with 6 fractional digits".to_owned());
-    }
-    if event.event_type.is_empty() {
-        return Some("event_type is not a non-empty string".to_owned());
-    }
-    for (name, value) in [
-        ("event_hash", event.event_hash),
-        ("previous_event_hash", event.previous_event_hash),
-    ] {
-        if !is_hex64(value) {
-            return Some(format!("{name} is not 64 lowercase hex digits"));
-        }
-    }
-    None
-}
-
-fn is_lower_hex(byte: u8) -> bool {
-    LOWER_HEX[usize::from(byte)]
-}
-
-/// A table: five UUIDs and two hashes per event are checked byte by byte.
-const LOWER_HEX: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut byte = 0;
-    while byte < 256 {
-        table[byte] = matches!(byte as u8, b'0'..=b'9' | b'a'..=b'f');
-        byte += 1;
-    }
-    table
-};
-
-/// `[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`
-fn is_uuid(s: &str) -> bool {
-    const DASHES: [usize; 4] = [8, 13, 18, 23];
-    let bytes = s.as_bytes();
-    bytes.len() == 36
-        && DASHES.iter().all(|&i| bytes[i] == b'-')
-        && bytes
-            .iter()
-            .enumerate()
-            .all(|(i, &b)| is_lower_hex(b) || DASHES.contains(&i))
-}
-
-fn is_hex64(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(is_lower_hex)
-}
-
-/// `\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z`, ASCII digits only.
-fn is_timestamp(s: &str) -> bool {
-    const TEMPLATE: &[u8] = b"0000-00-00T00:00:00.000000Z";
-    s.len() == TEMPLATE.len()
-        && s.bytes().zip(TEMPLATE).all(|(b, &t)| match t {
-            b'0' => b.is_ascii_digit(),
-            literal => b == literal,
-        })
-}
-
 /// Verifies one session's events, in order; indexes are positions.
 pub fn verify_events<'a>(events: impl Iterator<Item = EventView<'a>>) -> VerifyReport {
     let mut verifier = ChainVerifier::new();
@@ -475,21 +399,6 @@ mod tests {
         tampered.previous_event_hash = views[2].event_hash;
         let err = verifier.check(&tampered).expect_err("hash");
         assert_eq!(err.0, FailureKind::HashMismatch);
-    }
-
-    #[test]
-    fn shape_checkers_take_ascii_forms_only() {
-        assert!(is_uuid("01936f2a-7c00-7000-8000-000000000100"));
-        assert!(!is_uuid("01936f2a-7c00-7000-8000-00000000010"));
-        assert!(!is_uuid("01936f2a-7c00-7000-8000-0000000001000"));
-        assert!(!is_uuid("01936f2a_7c00-7000-8000-000000000100"));
-        assert!(!is_uuid("01936f2a-7c00-7000-8000-00000000010é"));
-        assert!(is_timestamp("2026-11-28T12:00:00.000250Z"));
-        assert!(!is_timestamp("2026-11-28T12:00:00.000250z"));
-        assert!(!is_timestamp("2026-11-28T12:00:00.000250Z\n"));
-        assert!(!is_timestamp("2026-11-28T12:00:00,000250Z"));
-        assert!(is_hex64(GENESIS_HASH_HEX));
-        assert!(!is_hex64(&"g".repeat(64)));
     }
 
     #[test]
