@@ -16,8 +16,8 @@
 
 use super::canonical_json::is_canonical;
 use super::ids::UUID_TEXT_LEN;
-use super::timestamp::TIMESTAMP_LEN;
 use super::shape::shape_error;
+use super::timestamp::TIMESTAMP_LEN;
 use super::verify::EventView;
 
 /// What follows the payload: the two hashes and the end of the object.

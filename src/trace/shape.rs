@@ -69,17 +69,20 @@ fn matches_template<const N: usize>(text: &str, template: &[u8; N]) -> bool {
     let Ok(bytes) = <&[u8; N]>::try_from(text.as_bytes()) else {
         return false;
     };
-    bytes.iter().zip(template).fold(true, |all, (&byte, &slot)| {
-        let digit = byte.wrapping_sub(b'0') < 10;
-        let hex_letter = byte.wrapping_sub(b'a') < 6;
-        // Arithmetic on booleans rather than a `match`, to stay free of branches.
-        let (hex_slot, digit_slot) = (slot == b'x', slot == b'd');
-        let literal_slot = !hex_slot & !digit_slot;
-        let fits = (hex_slot & (digit | hex_letter))
-            | (digit_slot & digit)
-            | (literal_slot & (byte == slot));
-        all & fits
-    })
+    bytes
+        .iter()
+        .zip(template)
+        .fold(true, |all, (&byte, &slot)| {
+            let digit = byte.wrapping_sub(b'0') < 10;
+            let hex_letter = byte.wrapping_sub(b'a') < 6;
+            // Arithmetic on booleans rather than a `match`, to stay free of branches.
+            let (hex_slot, digit_slot) = (slot == b'x', slot == b'd');
+            let literal_slot = !hex_slot & !digit_slot;
+            let fits = (hex_slot & (digit | hex_letter))
+                | (digit_slot & digit)
+                | (literal_slot & (byte == slot));
+            all & fits
+        })
 }
 
 #[cfg(test)]
@@ -119,7 +122,11 @@ mod tests {
             let mut stamp = *b"2026-11-28T12:00:00.000250Z";
             stamp[25] = byte;
             let text = String::from_utf8_lossy(&stamp);
-            assert_eq!(is_timestamp(&text), byte.is_ascii_digit(), "byte {byte:#04x}");
+            assert_eq!(
+                is_timestamp(&text),
+                byte.is_ascii_digit(),
+                "byte {byte:#04x}"
+            );
         }
     }
 }
