@@ -9,9 +9,8 @@ use std::any::Any;
 use std::num::NonZeroUsize;
 use std::ops::{ControlFlow, Range};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::thread::{Builder, ScopedJoinHandle};
+use std::thread::Builder;
 
 use parking_lot::{Condvar, Mutex};
 
@@ -45,31 +44,12 @@ pub fn split_evenly(len: usize, parts: usize) -> Vec<Range<usize>> {
 /// If the system refuses a thread, the others do its share. A panic in any
 /// part is raised again on the caller.
 pub fn map_parts<P: Sync, T: Send>(parts: &[P], work: impl Fn(&P) -> T + Sync) -> Vec<T> {
-    let next = AtomicUsize::new(0);
-    let results: Vec<Mutex<Option<T>>> = parts.iter().map(|_| Mutex::new(None)).collect();
-    let take_parts = || loop {
-        let index = next.fetch_add(1, Ordering::Relaxed);
-        let (Some(part), Some(slot)) = (parts.get(index), results.get(index)) else {
-            break;
-        };
-        *slot.lock() = Some(work(part));
-    };
-    let helpers = cores().min(parts.len()).saturating_sub(1);
-    std::thread::scope(|scope| {
-        let started: Vec<ScopedJoinHandle<'_, ()>> = (0..helpers)
-            .filter_map(|_| Builder::new().spawn_scoped(scope, take_parts).ok())
-            .collect();
-        take_parts();
-        for thread in started {
-            if let Err(panic) = thread.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
+    let mut results = Vec::with_capacity(parts.len());
+    for_each_in_order(parts, parts.len(), work, |result| {
+        results.push(result);
+        ControlFlow::Continue(())
     });
     results
-        .into_iter()
-        .filter_map(|slot| slot.into_inner())
-        .collect()
 }
 
 /// `work` applied to each of `parts` on up to [`cores`] threads, the caller
@@ -226,6 +206,7 @@ impl<P: Sync, T: Send, W: Fn(&P) -> T + Sync> OrderedWalk<'_, P, T, W> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     #[test]
     fn splits_cover_the_range_in_order() {
