@@ -8,7 +8,7 @@
 //! chunk stays where it is while the next one fills (a vector that doubles
 //! copies everything it holds into fresh memory each time).
 
-use super::event::ChainIds;
+use super::event::{ChainIds, SealedEvent};
 use super::event_batch::EventBatch;
 use super::event_run::EventRun;
 use super::store::TraceStore;
@@ -16,9 +16,17 @@ use super::stored_events::{skip_events, StoredEvents};
 use crate::sharded::ShardedMap;
 use uuid::Uuid;
 
-/// The most events a chunk holds (about 400 KiB of records). Past this,
-/// bigger chunks would save only an allocation per few thousand events.
-const MAX_CHUNK_EVENTS: usize = 4096;
+/// The most bytes each of a chunk's two buffers (records, payload text)
+/// takes, unless one run needs more. Allocators serve bigger blocks with a
+/// mapping of their own (glibc from 128 KiB on) that goes back to the
+/// kernel when freed, so the next chunks would fault in fresh pages again;
+/// below that, memory freed with a session or a resolver is reused. Past
+/// this size, bigger chunks would save only an allocation per thousand
+/// events.
+const MAX_CHUNK_BYTES: usize = 96 * 1024;
+
+/// The most events a chunk holds.
+const MAX_CHUNK_EVENTS: usize = MAX_CHUNK_BYTES / std::mem::size_of::<SealedEvent>();
 
 /// Payload room a chunk gets beyond the session's average, in eighths, so
 /// that payloads a little longer than usual still fit.
@@ -97,22 +105,22 @@ impl SessionEvents {
 
     /// A chunk for `run` and the runs after it: room for as many events as
     /// the session holds (so chunks double, and the room not yet used stays
-    /// a fraction of what is stored; untouched, it costs no memory), within
-    /// [`MAX_CHUNK_EVENTS`] but at least the run, and for as much payload
-    /// text as that many events of the session's average take.
+    /// a fraction of what is stored), and for as much payload text as that
+    /// many events of the session's average take; within
+    /// [`MAX_CHUNK_BYTES`] each, but at least the run.
     fn next_chunk(&self, run: EventRun<'_>) -> EventBatch {
         let text = run.payload_text().len();
         let events = self.len.min(MAX_CHUNK_EVENTS).max(run.len());
         let average = (self.payload_bytes + text).div_ceil(self.len + run.len());
         let payload_bytes = events * average * (8 + PAYLOAD_SLACK_EIGHTHS) / 8;
-        EventBatch::with_capacity(events, payload_bytes.max(text))
+        EventBatch::with_capacity(events, payload_bytes.min(MAX_CHUNK_BYTES).max(text))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::event::{EventType, SealedEvent};
+    use crate::trace::event::EventType;
 
     fn batch(timestamps: std::ops::Range<i64>) -> EventBatch {
         let mut batch = EventBatch::default();
@@ -193,7 +201,7 @@ mod tests {
             store.append(a, batch(next..next + size % 7 + 1).as_run());
             next += size % 7 + 1;
         }
-        for from in [0, 1, 4095, 4096, 5000, next as usize] {
+        for from in [0, 1, 1023, 1024, 5000, next as usize] {
             assert_eq!(read(&store, a, from), expected(from as i64..next));
         }
         let shard = store.sessions.shard(&a.session_id);
