@@ -6,7 +6,7 @@ use super::chain::ChainTail;
 use super::event::{ChainIds, EventType, SealedEvent};
 use super::event_batch::EventBatch;
 use super::hash::{event_hash, write_hex_lower, HashInput};
-use super::ids::{new_v7, uuid_ascii, uuid_text, ChainTexts, UUID_TEXT_LEN};
+use super::ids::{uuid_ascii, uuid_text, ChainTexts, IdMinter, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
 use super::store::TraceStore;
@@ -29,6 +29,8 @@ const HAND_OFF_PAYLOAD_BYTES: usize = 1 << 20;
 pub struct SealScratch {
     /// The sealed events not yet handed to the store, payloads written in place.
     batch: EventBatch,
+    /// Mints the events' ids.
+    ids: IdMinter,
 }
 
 impl SealScratch {
@@ -36,6 +38,7 @@ impl SealScratch {
     pub fn with_capacity(events: usize) -> SealScratch {
         SealScratch {
             batch: EventBatch::with_capacity(events, events * 128),
+            ids: IdMinter::new(),
         }
     }
 }
@@ -62,6 +65,7 @@ pub fn seal(
         texts,
         tail,
         batch: &mut scratch.batch,
+        minter: &mut scratch.ids,
         store,
         ids,
         sealed: 0,
@@ -157,6 +161,7 @@ struct Sealer<'a> {
     texts: OperationTexts<'a>,
     tail: &'a mut ChainTail,
     batch: &'a mut EventBatch,
+    minter: &'a mut IdMinter,
     store: &'a dyn TraceStore,
     ids: ChainIds,
     /// Events sealed so far.
@@ -164,8 +169,8 @@ struct Sealer<'a> {
 }
 
 impl Sealer<'_> {
-    fn new_id(&self) -> Uuid {
-        new_v7(self.at)
+    fn new_id(&mut self) -> Uuid {
+        self.minter.mint(self.at)
     }
 
     /// The buffer the next event's canonical payload is appended to.
