@@ -5,7 +5,7 @@
 use super::chain::ChainTail;
 use super::event::{ChainIds, EventType, SealedEvent};
 use super::event_batch::EventBatch;
-use super::hash::{event_hash, write_hex_lower, HashInput};
+use super::hash::{write_hex_lower, HashInput, HashText};
 use super::ids::{uuid_ascii, uuid_text, ChainTexts, IdMinter, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
@@ -31,6 +31,7 @@ pub struct SealScratch {
     batch: EventBatch,
     /// Mints the events' ids.
     ids: IdMinter,
+    hash_text: HashText,
 }
 
 impl SealScratch {
@@ -39,6 +40,7 @@ impl SealScratch {
         SealScratch {
             batch: EventBatch::with_capacity(events, events * 128),
             ids: IdMinter::new(),
+            hash_text: HashText::new(),
         }
     }
 }
@@ -66,6 +68,7 @@ pub fn seal(
         tail,
         batch: &mut scratch.batch,
         minter: &mut scratch.ids,
+        hash_text: &mut scratch.hash_text,
         store,
         ids,
         sealed: 0,
@@ -162,6 +165,7 @@ struct Sealer<'a> {
     tail: &'a mut ChainTail,
     batch: &'a mut EventBatch,
     minter: &'a mut IdMinter,
+    hash_text: &'a mut HashText,
     store: &'a dyn TraceStore,
     ids: ChainIds,
     /// Events sealed so far.
@@ -197,7 +201,7 @@ impl Sealer<'_> {
         let mut span_text = [0u8; UUID_TEXT_LEN];
         let mut previous = [0u8; 64];
         write_hex_lower(&mut previous, &self.tail.previous_hash);
-        let hash = event_hash(&HashInput {
+        let hash = self.hash_text.hash(&HashInput {
             trace_version: TRACE_VERSION.as_bytes(),
             event_id: uuid_ascii(&event_id, &mut event_text),
             trace_id: self.texts.trace_id,

@@ -4,11 +4,11 @@
 //! It builds the byte form of [`HashInput`] with no intermediate texts:
 //! the chain's session and trace ids are formatted once, and a timestamp
 //! once per run of events that share it (all the events of one operation
-//! do), and hashes it with [`event_hash`], the one definition of the hash.
+//! do), and hashes it with [`HashText`], the one definition of the hash.
 
 use super::event::ChainIds;
 use super::event_run::StoredEvent;
-use super::hash::{event_hash, write_hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::hash::{write_hex_lower, HashInput, HashText, GENESIS_HASH_HEX};
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
 use super::timestamp::TimestampText;
@@ -18,6 +18,7 @@ use uuid::Uuid;
 pub struct StoredHasher {
     chain: ChainTexts,
     timestamps: TimestampText,
+    text: HashText,
 }
 
 impl StoredHasher {
@@ -25,6 +26,7 @@ impl StoredHasher {
         StoredHasher {
             chain: ChainTexts::new(ids),
             timestamps: TimestampText::default(),
+            text: HashText::new(),
         }
     }
 
@@ -51,7 +53,7 @@ impl StoredHasher {
             uuid_bytes(&event.span_id),
             event.parent_span_id.as_ref().map(uuid_bytes),
         );
-        event_hash(&HashInput {
+        self.text.hash(&HashInput {
             trace_version: TRACE_VERSION.as_bytes(),
             event_id: &event_id,
             trace_id: &self.chain.trace_id,
@@ -78,7 +80,7 @@ mod tests {
     use super::*;
     use crate::clock::UnixMicros;
     use crate::trace::event::{EventType, SealedEvent};
-    use crate::trace::hash::hex_lower;
+    use crate::trace::hash::{event_hash, hex_lower};
     use crate::trace::ids::uuid_text;
     use crate::trace::timestamp::format_timestamp;
 
