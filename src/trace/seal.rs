@@ -29,8 +29,7 @@ const HAND_OFF_PAYLOAD_BYTES: usize = 1 << 20;
 pub struct SealScratch {
     /// The sealed events not yet handed to the store, payloads written in place.
     batch: EventBatch,
-    /// Mints the events' ids.
-    ids: IdMinter,
+    minter: IdMinter,
     hash_text: HashText,
 }
 
@@ -39,7 +38,7 @@ impl SealScratch {
     pub fn with_capacity(events: usize) -> SealScratch {
         SealScratch {
             batch: EventBatch::with_capacity(events, events * 128),
-            ids: IdMinter::new(),
+            minter: IdMinter::new(),
             hash_text: HashText::new(),
         }
     }
@@ -67,7 +66,7 @@ pub fn seal(
         texts,
         tail,
         batch: &mut scratch.batch,
-        minter: &mut scratch.ids,
+        minter: &mut scratch.minter,
         hash_text: &mut scratch.hash_text,
         store,
         ids,
@@ -222,7 +221,7 @@ impl Sealer<'_> {
             parent_span_id: parent,
             timestamp: self.at,
             event_type,
-            payload_offset: 0,
+            payload_offset: 0, // set by the batch
             event_hash: hash,
         });
         self.sealed += 1;
@@ -270,8 +269,82 @@ mod tests {
     use crate::atlas::catalog::json_string;
     use crate::atlas::catalog::reasons::DEFAULT_DENY_ID;
 
+    use crate::atlas::catalog::Catalog;
+    use crate::trace::chain::SessionChain;
+    use crate::trace::event_run::EventRun;
+    use crate::trace::memory_store::MemoryStore;
+    use crate::trace::operation::RequestTexts;
+    use crate::trace::stored_events::StoredEvents;
+    use crate::trace::verify_stored::verify_stored;
+    use parking_lot::Mutex;
+    use std::sync::Arc;
+
     #[test]
     fn default_deny_id_is_the_json_of_its_name() {
         assert_eq!(&*json_string(DEFAULT_DENY_ID), DEFAULT_DENY_JSON);
+    }
+
+    /// A memory store that also counts the runs it is handed.
+    #[derive(Default)]
+    struct CountingStore {
+        inner: MemoryStore,
+        runs: Mutex<Vec<usize>>,
+    }
+
+    impl TraceStore for CountingStore {
+        fn append(&self, chain: ChainIds, events: EventRun<'_>) {
+            self.runs.lock().push(events.len());
+            self.inner.append(chain, events);
+        }
+
+        fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
+            self.inner.read(session_id, from, visit)
+        }
+    }
+
+    fn resolve(chain: &Arc<SessionChain>, goal: &str) -> Operation {
+        Operation {
+            chain: chain.clone(),
+            at: 1_795_867_200_000_250,
+            events: OperationEvents::Resolve(Box::new(ResolveRecord {
+                catalog: Arc::new(Catalog::new()),
+                texts: RequestTexts::new("req-1", goal),
+                atlases: None,
+                evaluations: Vec::new(),
+                blocks: Vec::new(),
+                resolution_id: Uuid::from_u128(9),
+                decision_type: "deny",
+                allowed_count: 0,
+                denied_count: 0,
+                ttl_seconds: 60,
+            })),
+        }
+    }
+
+    #[test]
+    fn a_huge_operation_reaches_the_store_in_runs_that_chain_on() {
+        let ids = ChainIds {
+            session_id: Uuid::from_u128(1),
+            trace_id: Uuid::from_u128(2),
+        };
+        let chain = SessionChain::new(ids, Uuid::from_u128(3));
+        let store = CountingStore::default();
+        let mut scratch = SealScratch::default();
+        let huge = "x".repeat(HAND_OFF_PAYLOAD_BYTES);
+        for goal in ["small", &huge, "small again"] {
+            assert_eq!(
+                chain.seal_into(&resolve(&chain, goal), &store, &mut scratch),
+                2
+            );
+        }
+        // The huge request's payload is handed off alone, before the
+        // operation's last event.
+        assert_eq!(*store.runs.lock(), [2, 1, 1, 2]);
+        let mut report = None;
+        store.read(ids.session_id, 0, &mut |events| {
+            report = Some(verify_stored(ids, events))
+        });
+        let report = report.expect("the session is stored");
+        assert_eq!((report.events, report.failure), (6, None));
     }
 }
