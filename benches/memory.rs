@@ -14,7 +14,8 @@ mod common;
 
 use common::{now_rfc3339, write_request, Atlas, AGENT, GOAL};
 use cra::trace::event::SealedEvent;
-use cra::trace::store::{MemoryStore, TraceStore};
+use cra::trace::memory_store::MemoryStore;
+use cra::trace::store::TraceStore;
 use cra::{Resolver, TraceMode};
 use std::sync::Arc;
 
@@ -70,8 +71,8 @@ fn main() {
     let events = (store.total_len() - before_events) as u64;
     let mut payload_bytes = 0u64;
     for session in &sessions {
-        store.read(session.0, 0, &mut |stored: &[SealedEvent]| {
-            payload_bytes += stored.iter().map(|e| e.payload.len() as u64).sum::<u64>();
+        store.read(session.0, 0, &mut |stored| {
+            payload_bytes += stored.payload_bytes() as u64;
         });
     }
     let growth = after.saturating_sub(before);

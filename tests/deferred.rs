@@ -4,8 +4,11 @@
 mod common;
 
 use common::*;
-use cra::trace::event::{ChainIds, SealedEvent};
-use cra::trace::store::{MemoryStore, TraceStore};
+use cra::trace::event::ChainIds;
+use cra::trace::event_run::EventRun;
+use cra::trace::memory_store::MemoryStore;
+use cra::trace::store::TraceStore;
+use cra::trace::stored_events::StoredEvents;
 use cra::{Backpressure, Config, ErrorKind, Resolver, SessionId, TraceRead};
 use parking_lot::{Condvar, Mutex};
 use serde_json::Value;
@@ -42,7 +45,7 @@ impl GatedStore {
 }
 
 impl TraceStore for GatedStore {
-    fn append(&self, chain: ChainIds, events: &mut Vec<SealedEvent>) {
+    fn append(&self, chain: ChainIds, events: EventRun<'_>) {
         let mut allowed = self.allowed.lock();
         while *allowed == 0 {
             self.opened.wait(&mut allowed);
@@ -52,7 +55,7 @@ impl TraceStore for GatedStore {
         self.inner.append(chain, events);
     }
 
-    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(&[SealedEvent])) {
+    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
         self.inner.read(session_id, from, visit)
     }
 }
@@ -361,11 +364,11 @@ fn shutdown_reports_what_it_could_not_drain() {
 struct PanickingStore;
 
 impl TraceStore for PanickingStore {
-    fn append(&self, _: ChainIds, _: &mut Vec<SealedEvent>) {
+    fn append(&self, _: ChainIds, _: EventRun<'_>) {
         panic!("disk on fire");
     }
 
-    fn read(&self, _: Uuid, _: usize, _: &mut dyn FnMut(&[SealedEvent])) {}
+    fn read(&self, _: Uuid, _: usize, _: &mut dyn FnMut(StoredEvents<'_>)) {}
 }
 
 #[test]

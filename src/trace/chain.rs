@@ -92,10 +92,7 @@ impl SessionChain {
         // Holding the tail across the append keeps the store in chain order
         // even if two threads ever sealed for the same session.
         let mut tail = self.tail.lock();
-        seal(operation, &mut tail, scratch);
-        let count = scratch.events.len() as u64;
-        store.append(self.ids, &mut scratch.events);
-        count
+        seal(operation, &mut tail, scratch, store)
     }
 
     /// Counts `events` as stored; call after the store has them.

@@ -29,43 +29,68 @@ pub struct HashInput<'a, Text: ?Sized = str> {
     pub previous_event_hash: &'a Text,
 }
 
-/// SHA-256 of the TRACE.md concatenation.
+/// SHA-256 of the TRACE.md concatenation. Callers that hash many events
+/// keep a [`HashText`] instead.
+pub fn event_hash<Text: AsRef<[u8]> + ?Sized>(input: &HashInput<'_, Text>) -> [u8; 32] {
+    HashText::new().hash(input)
+}
+
+/// A buffer the TRACE.md concatenation is assembled in.
 ///
 /// The pieces are copied into one contiguous buffer and hashed in a single
 /// call: feeding eleven short pieces to the hasher one by one costs about a
-/// quarter more than the copy (it buffers and re-checks each piece).
-pub fn event_hash<Text: AsRef<[u8]> + ?Sized>(input: &HashInput<'_, Text>) -> [u8; 32] {
-    let mut sequence_text = itoa::Buffer::new();
-    let pieces: [&[u8]; 11] = [
-        input.trace_version.as_ref(),
-        input.event_id.as_ref(),
-        input.trace_id.as_ref(),
-        input.span_id.as_ref(),
-        input.parent_span_id.map_or(&[], AsRef::as_ref),
-        input.session_id.as_ref(),
-        sequence_text.format(input.sequence).as_bytes(),
-        input.timestamp.as_ref(),
-        input.event_type.as_ref(),
-        input.canonical_payload.as_ref(),
-        input.previous_event_hash.as_ref(),
-    ];
-    let len: usize = pieces.iter().map(|piece| piece.len()).sum();
-    if len <= INLINE_HASH_TEXT {
-        let mut text = [0u8; INLINE_HASH_TEXT];
+/// quarter more than the copy (it buffers and re-checks each piece). A
+/// buffer kept from one event to the next is not zeroed again each time.
+pub struct HashText {
+    bytes: [u8; INLINE_HASH_TEXT],
+}
+
+/// Hash texts up to this size are assembled in the buffer; a typical
+/// event's is 350–450 bytes (7 or 8 SHA-256 blocks), a large payload's goes
+/// to the heap.
+const INLINE_HASH_TEXT: usize = 512;
+
+impl HashText {
+    pub fn new() -> HashText {
+        HashText {
+            bytes: [0; INLINE_HASH_TEXT],
+        }
+    }
+
+    /// SHA-256 of the TRACE.md concatenation of `input`.
+    pub fn hash<Text: AsRef<[u8]> + ?Sized>(&mut self, input: &HashInput<'_, Text>) -> [u8; 32] {
+        let mut sequence_text = itoa::Buffer::new();
+        let pieces: [&[u8]; 11] = [
+            input.trace_version.as_ref(),
+            input.event_id.as_ref(),
+            input.trace_id.as_ref(),
+            input.span_id.as_ref(),
+            input.parent_span_id.map_or(&[], AsRef::as_ref),
+            input.session_id.as_ref(),
+            sequence_text.format(input.sequence).as_bytes(),
+            input.timestamp.as_ref(),
+            input.event_type.as_ref(),
+            input.canonical_payload.as_ref(),
+            input.previous_event_hash.as_ref(),
+        ];
+        let len: usize = pieces.iter().map(|piece| piece.len()).sum();
+        if len > INLINE_HASH_TEXT {
+            return Sha256::digest(pieces.concat()).into();
+        }
         let mut end = 0;
         for piece in pieces {
-            text[end..end + piece.len()].copy_from_slice(piece);
+            self.bytes[end..end + piece.len()].copy_from_slice(piece);
             end += piece.len();
         }
-        Sha256::digest(&text[..end]).into()
-    } else {
-        Sha256::digest(pieces.concat()).into()
+        Sha256::digest(&self.bytes[..end]).into()
     }
 }
 
-/// Hash texts up to this size are assembled on the stack; a typical event's
-/// is 350–450 bytes (7 or 8 SHA-256 blocks), a large payload's goes to the heap.
-const INLINE_HASH_TEXT: usize = 512;
+impl Default for HashText {
+    fn default() -> HashText {
+        HashText::new()
+    }
+}
 
 /// `hash` as 64 lowercase hex digits, the form events carry.
 pub fn hex_lower(hash: &[u8; 32]) -> String {

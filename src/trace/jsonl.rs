@@ -1,9 +1,11 @@
 //! Stored events back to TRACE/1.0 text: JSON Lines export.
 
 use super::event::{ChainIds, SealedEvent};
+use super::event_run::StoredEvent;
 use super::hash::{write_hex_lower, GENESIS_HASH_HEX};
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
+use super::stored_events::StoredEvents;
 use super::timestamp::{TimestampText, TIMESTAMP_LEN};
 use super::verify::EventView;
 
@@ -52,7 +54,7 @@ impl EventTexts {
         &'a self,
         chain: &'a ChainTexts,
         sequence: u64,
-        event: &'a SealedEvent,
+        stored: StoredEvent<'a>,
     ) -> EventView<'a> {
         EventView {
             trace_version: TRACE_VERSION,
@@ -63,8 +65,8 @@ impl EventTexts {
             session_id: ascii(&chain.session_id),
             sequence,
             timestamp: ascii(&self.timestamp),
-            event_type: event.event_type.as_str(),
-            canonical_payload: &event.payload,
+            event_type: stored.event.event_type.as_str(),
+            canonical_payload: stored.payload,
             event_hash: ascii(&self.event_hash),
             previous_event_hash: ascii(&self.previous_hash),
         }
@@ -73,20 +75,21 @@ impl EventTexts {
 
 /// Visits each of `events` (a session's whole chain, in order) as the text
 /// view a reader of its JSONL would see.
-fn for_each_view(ids: ChainIds, events: &[SealedEvent], mut visit: impl FnMut(EventView<'_>)) {
+fn for_each_view(ids: ChainIds, events: StoredEvents<'_>, mut visit: impl FnMut(EventView<'_>)) {
     let chain = ChainTexts::new(ids);
     let mut timestamps = TimestampText::default();
     let mut previous = None;
-    for (sequence, event) in events.iter().enumerate() {
+    for (sequence, stored) in events.iter().enumerate() {
+        let event = stored.event;
         let texts = EventTexts::new(event, previous, timestamps.of(event.timestamp));
-        visit(texts.view(&chain, sequence as u64, event));
+        visit(texts.view(&chain, sequence as u64, stored));
         previous = Some(event);
     }
 }
 
 /// Appends `events`, the whole chain of a session in order, as JSON Lines.
-pub fn write_jsonl(out: &mut String, ids: ChainIds, events: &[SealedEvent]) {
-    out.reserve(events.iter().map(|e| e.payload.len() + 480).sum());
+pub fn write_jsonl(out: &mut String, ids: ChainIds, events: StoredEvents<'_>) {
+    out.reserve(events.payload_bytes() + events.len() * 480);
     for_each_view(ids, events, |view| write_line(out, &view));
 }
 

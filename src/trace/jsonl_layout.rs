@@ -128,7 +128,7 @@ mod tests {
     use super::*;
     use crate::trace::event::{ChainIds, EventType, SealedEvent};
     use crate::trace::jsonl_line::{check_line, check_line_in_general, LineCheck};
-    use crate::trace::test_chains::exported_lines;
+    use crate::trace::test_chains::{exported_lines, TestEvent};
     use proptest::prelude::*;
     use uuid::Uuid;
 
@@ -138,7 +138,7 @@ mod tests {
             session_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000_0000_0000_0001),
             trace_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000_0000_0000_00aa),
         };
-        let mut events: Vec<SealedEvent> = Vec::new();
+        let mut events: Vec<TestEvent> = Vec::new();
         for (n, payload) in [
             r#"{"agent_id":"agent-7","goal":"Deploy the billing service"}"#,
             r#"{"atlas_ids":["a"],"goal":"D\u00e9ployer \ud834\udd1e \"q\" \\ \n","n":-1.5e-07}"#,
@@ -147,14 +147,18 @@ mod tests {
         .into_iter()
         .enumerate()
         {
-            let event = SealedEvent {
-                event_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | n as u128),
-                span_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8001 << 48 | n as u128),
-                parent_span_id: (n > 0).then(|| Uuid::from_u128(0x0193_6f2a_7c00_7000_8001 << 48)),
-                timestamp: 1_795_867_200_000_000 + n as i64,
-                event_type: EventType::RequestReceived,
+            let event = TestEvent {
+                event: SealedEvent {
+                    event_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | n as u128),
+                    span_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8001 << 48 | n as u128),
+                    parent_span_id: (n > 0)
+                        .then(|| Uuid::from_u128(0x0193_6f2a_7c00_7000_8001 << 48)),
+                    timestamp: 1_795_867_200_000_000 + n as i64,
+                    event_type: EventType::RequestReceived,
+                    payload_offset: 0,
+                    event_hash: [0; 32],
+                },
                 payload: payload.into(),
-                event_hash: [0; 32],
             };
             events.push(event);
         }

@@ -4,12 +4,15 @@
 pub mod canonical_json;
 pub mod chain;
 pub mod event;
+pub mod event_batch;
+pub mod event_run;
 pub mod hash;
 pub mod hex;
 pub mod ids;
 pub mod jsonl;
 pub mod jsonl_layout;
 pub mod jsonl_line;
+pub mod memory_store;
 pub mod operation;
 pub mod payload;
 pub mod pipeline;
@@ -18,6 +21,7 @@ pub mod recorder;
 pub mod seal;
 pub mod shape;
 pub mod store;
+pub mod stored_events;
 pub mod stored_hash;
 #[cfg(test)]
 pub mod test_chains;

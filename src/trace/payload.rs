@@ -5,14 +5,12 @@
 //! hashed and no generic serializer runs on the hot path. Arguments ending
 //! in `_json` are already-serialized JSON values.
 //!
-//! Each writer appends to a caller's buffer (cleared first), so the sealer
-//! reuses one buffer and stores every payload in an allocation of its exact
-//! size.
+//! Each writer appends to a caller's buffer, so the sealer writes every
+//! payload straight into the text its events' payloads are packed in.
 
 use super::canonical_json::write_json_string;
 
 pub fn session_started(out: &mut String, agent_id: &str, goal: &str) {
-    out.clear();
     out.push_str("{\"agent_id\":");
     write_json_string(out, agent_id);
     out.push_str(",\"goal\":");
@@ -21,7 +19,6 @@ pub fn session_started(out: &mut String, agent_id: &str, goal: &str) {
 }
 
 pub fn session_ended(out: &mut String, reason: &str, duration_ms: u64) {
-    out.clear();
     out.push_str("{\"duration_ms\":");
     out.push_str(itoa::Buffer::new().format(duration_ms));
     out.push_str(",\"reason\":");
@@ -30,7 +27,6 @@ pub fn session_ended(out: &mut String, reason: &str, duration_ms: u64) {
 }
 
 pub fn request_received(out: &mut String, request_id: &str, goal: &str, atlas_ids_json: &str) {
-    out.clear();
     out.push_str("{\"atlas_ids\":");
     out.push_str(atlas_ids_json);
     out.push_str(",\"goal\":");
@@ -46,7 +42,6 @@ pub fn policy_evaluated(
     policy_id_json: &str,
     result: &str,
 ) {
-    out.clear();
     out.push_str("{\"action_id\":");
     out.push_str(action_id_json);
     out.push_str(",\"policy_id\":");
@@ -62,7 +57,6 @@ pub fn context_injected(
     source_json: &str,
     token_count: u64,
 ) {
-    out.clear();
     out.push_str("{\"block_id\":");
     out.push_str(block_id_json);
     out.push_str(",\"source\":");
@@ -85,7 +79,6 @@ pub struct ResolutionSummary<'a> {
 
 pub fn resolution_completed(out: &mut String, summary: &ResolutionSummary<'_>) {
     let mut number = itoa::Buffer::new();
-    out.clear();
     out.push_str("{\"allowed_count\":");
     out.push_str(number.format(summary.allowed_count));
     out.push_str(",\"context_block_count\":");
@@ -120,11 +113,12 @@ mod tests {
         out
     }
 
-    /// What a payload writer leaves in a buffer that held something else.
+    /// What a payload writer appends to a buffer that holds the payloads before it.
     fn written(write: impl FnOnce(&mut String)) -> String {
-        let mut out = String::from("left over from the previous payload");
+        const BEFORE: &str = "{\"the previous\":\"payload\"}";
+        let mut out = String::from(BEFORE);
         write(&mut out);
-        out
+        out.split_off(BEFORE.len())
     }
 
     #[test]

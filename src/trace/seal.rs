@@ -1,13 +1,15 @@
 //! Sealing: turning an operation's raw events into TRACE/1.0 events —
 //! assigning ids, sequence numbers and timestamps, writing payloads, and
-//! hashing each event onto the chain.
+//! hashing each event onto the chain — and handing them to the store.
 
 use super::chain::ChainTail;
-use super::event::{EventType, SealedEvent};
-use super::hash::{event_hash, write_hex_lower, HashInput};
-use super::ids::{new_v7, uuid_ascii, uuid_text, ChainTexts, UUID_TEXT_LEN};
+use super::event::{ChainIds, EventType, SealedEvent};
+use super::event_batch::EventBatch;
+use super::hash::{write_hex_lower, HashInput, HashText};
+use super::ids::{uuid_ascii, uuid_text, ChainTexts, IdMinter, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
+use super::store::TraceStore;
 use super::timestamp::format_timestamp;
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Decider;
@@ -16,28 +18,40 @@ use uuid::Uuid;
 /// TRACE format version written into every event.
 pub const TRACE_VERSION: &str = "1.0";
 
+/// The sealer hands its events to the store once their payloads pass this
+/// many bytes, even within an operation: an operation of very many events
+/// then neither leaves a huge scratch behind nor a run too long to address.
+const HAND_OFF_PAYLOAD_BYTES: usize = 1 << 20;
+
 /// Buffers sealing reuses from one operation to the next, so a steady
-/// stream of operations allocates only what it stores.
+/// stream of operations allocates nothing.
 #[derive(Default)]
 pub struct SealScratch {
-    /// The sealed events of the current operation, handed to the store.
-    pub events: Vec<SealedEvent>,
-    /// The payload being written; each is stored in an exact-size copy.
-    payload: String,
+    /// The sealed events not yet handed to the store, payloads written in place.
+    batch: EventBatch,
+    minter: IdMinter,
+    hash_text: HashText,
 }
 
 impl SealScratch {
     /// Scratch with room for an operation of `events` events.
     pub fn with_capacity(events: usize) -> SealScratch {
         SealScratch {
-            events: Vec::with_capacity(events),
-            payload: String::with_capacity(256),
+            batch: EventBatch::with_capacity(events, events * 128),
+            minter: IdMinter::new(),
+            hash_text: HashText::new(),
         }
     }
 }
 
-/// Appends the sealed events of `operation` to `scratch.events`, advancing `tail`.
-pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScratch) {
+/// Seals the events of `operation` onto its chain, advancing `tail`, and
+/// appends them to `store`. Returns how many events were stored.
+pub fn seal(
+    operation: &Operation,
+    tail: &mut ChainTail,
+    scratch: &mut SealScratch,
+    store: &dyn TraceStore,
+) -> u64 {
     let chain = &operation.chain;
     let ids = chain.ids();
     let chain_texts = ChainTexts::new(ids);
@@ -51,7 +65,12 @@ pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScrat
         at: operation.at,
         texts,
         tail,
-        scratch,
+        batch: &mut scratch.batch,
+        minter: &mut scratch.minter,
+        hash_text: &mut scratch.hash_text,
+        store,
+        ids,
+        sealed: 0,
     };
     let root = chain.root_span();
     match &operation.events {
@@ -69,6 +88,8 @@ pub fn seal(operation: &Operation, tail: &mut ChainTail, scratch: &mut SealScrat
         }
         OperationEvents::Resolve(record) => seal_resolve(&mut sealer, root, record),
     }
+    sealer.hand_off();
+    sealer.sealed
 }
 
 fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
@@ -141,20 +162,26 @@ struct Sealer<'a> {
     at: UnixMicros,
     texts: OperationTexts<'a>,
     tail: &'a mut ChainTail,
-    scratch: &'a mut SealScratch,
+    batch: &'a mut EventBatch,
+    minter: &'a mut IdMinter,
+    hash_text: &'a mut HashText,
+    store: &'a dyn TraceStore,
+    ids: ChainIds,
+    /// Events sealed so far.
+    sealed: u64,
 }
 
 impl Sealer<'_> {
-    fn new_id(&self) -> Uuid {
-        new_v7(self.at)
+    fn new_id(&mut self) -> Uuid {
+        self.minter.mint(self.at)
     }
 
-    /// The buffer the next event's canonical payload is written into.
+    /// The buffer the next event's canonical payload is appended to.
     fn payload(&mut self) -> &mut String {
-        &mut self.scratch.payload
+        self.batch.payload_writer()
     }
 
-    /// Seals the event whose payload is in [`Self::payload`].
+    /// Seals the event whose payload was just written to [`Self::payload`].
     fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<Uuid>) {
         let mut parent_text = [0u8; UUID_TEXT_LEN];
         let parent_text = parent.map(|id| uuid_ascii(&id, &mut parent_text));
@@ -173,8 +200,7 @@ impl Sealer<'_> {
         let mut span_text = [0u8; UUID_TEXT_LEN];
         let mut previous = [0u8; 64];
         write_hex_lower(&mut previous, &self.tail.previous_hash);
-        let payload = self.scratch.payload.as_str();
-        let hash = event_hash(&HashInput {
+        let hash = self.hash_text.hash(&HashInput {
             trace_version: TRACE_VERSION.as_bytes(),
             event_id: uuid_ascii(&event_id, &mut event_text),
             trace_id: self.texts.trace_id,
@@ -184,21 +210,32 @@ impl Sealer<'_> {
             sequence: self.tail.next_sequence,
             timestamp: self.texts.timestamp,
             event_type: event_type.as_str().as_bytes(),
-            canonical_payload: payload.as_bytes(),
+            canonical_payload: self.batch.pending_payload().as_bytes(),
             previous_event_hash: &previous,
         });
         self.tail.next_sequence += 1;
         self.tail.previous_hash = hash;
-        let payload = Box::from(payload);
-        self.scratch.events.push(SealedEvent {
+        self.batch.push_pending(SealedEvent {
             event_id,
             span_id: span,
             parent_span_id: parent,
             timestamp: self.at,
             event_type,
-            payload,
+            payload_offset: 0, // set by the batch
             event_hash: hash,
         });
+        self.sealed += 1;
+        if self.batch.payload_bytes() >= HAND_OFF_PAYLOAD_BYTES {
+            self.hand_off();
+        }
+    }
+
+    /// Appends the events sealed so far to the store.
+    fn hand_off(&mut self) {
+        if !self.batch.is_empty() {
+            self.store.append(self.ids, self.batch.as_run());
+        }
+        self.batch.clear();
     }
 }
 
@@ -232,8 +269,82 @@ mod tests {
     use crate::atlas::catalog::json_string;
     use crate::atlas::catalog::reasons::DEFAULT_DENY_ID;
 
+    use crate::atlas::catalog::Catalog;
+    use crate::trace::chain::SessionChain;
+    use crate::trace::event_run::EventRun;
+    use crate::trace::memory_store::MemoryStore;
+    use crate::trace::operation::RequestTexts;
+    use crate::trace::stored_events::StoredEvents;
+    use crate::trace::verify_stored::verify_stored;
+    use parking_lot::Mutex;
+    use std::sync::Arc;
+
     #[test]
     fn default_deny_id_is_the_json_of_its_name() {
         assert_eq!(&*json_string(DEFAULT_DENY_ID), DEFAULT_DENY_JSON);
+    }
+
+    /// A memory store that also counts the runs it is handed.
+    #[derive(Default)]
+    struct CountingStore {
+        inner: MemoryStore,
+        runs: Mutex<Vec<usize>>,
+    }
+
+    impl TraceStore for CountingStore {
+        fn append(&self, chain: ChainIds, events: EventRun<'_>) {
+            self.runs.lock().push(events.len());
+            self.inner.append(chain, events);
+        }
+
+        fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
+            self.inner.read(session_id, from, visit)
+        }
+    }
+
+    fn resolve(chain: &Arc<SessionChain>, goal: &str) -> Operation {
+        Operation {
+            chain: chain.clone(),
+            at: 1_795_867_200_000_250,
+            events: OperationEvents::Resolve(Box::new(ResolveRecord {
+                catalog: Arc::new(Catalog::new()),
+                texts: RequestTexts::new("req-1", goal),
+                atlases: None,
+                evaluations: Vec::new(),
+                blocks: Vec::new(),
+                resolution_id: Uuid::from_u128(9),
+                decision_type: "deny",
+                allowed_count: 0,
+                denied_count: 0,
+                ttl_seconds: 60,
+            })),
+        }
+    }
+
+    #[test]
+    fn a_huge_operation_reaches_the_store_in_runs_that_chain_on() {
+        let ids = ChainIds {
+            session_id: Uuid::from_u128(1),
+            trace_id: Uuid::from_u128(2),
+        };
+        let chain = SessionChain::new(ids, Uuid::from_u128(3));
+        let store = CountingStore::default();
+        let mut scratch = SealScratch::default();
+        let huge = "x".repeat(HAND_OFF_PAYLOAD_BYTES);
+        for goal in ["small", &huge, "small again"] {
+            assert_eq!(
+                chain.seal_into(&resolve(&chain, goal), &store, &mut scratch),
+                2
+            );
+        }
+        // The huge request's payload is handed off alone, before the
+        // operation's last event.
+        assert_eq!(*store.runs.lock(), [2, 1, 1, 2]);
+        let mut report = None;
+        store.read(ids.session_id, 0, &mut |events| {
+            report = Some(verify_stored(ids, events))
+        });
+        let report = report.expect("the session is stored");
+        assert_eq!((report.events, report.failure), (6, None));
     }
 }

@@ -4,10 +4,11 @@
 //! It builds the byte form of [`HashInput`] with no intermediate texts:
 //! the chain's session and trace ids are formatted once, and a timestamp
 //! once per run of events that share it (all the events of one operation
-//! do), and hashes it with [`event_hash`], the one definition of the hash.
+//! do), and hashes it with [`HashText`], the one definition of the hash.
 
-use super::event::{ChainIds, SealedEvent};
-use super::hash::{event_hash, write_hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::event::ChainIds;
+use super::event_run::StoredEvent;
+use super::hash::{write_hex_lower, HashInput, HashText, GENESIS_HASH_HEX};
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
 use super::timestamp::TimestampText;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 pub struct StoredHasher {
     chain: ChainTexts,
     timestamps: TimestampText,
+    text: HashText,
 }
 
 impl StoredHasher {
@@ -24,17 +26,19 @@ impl StoredHasher {
         StoredHasher {
             chain: ChainTexts::new(ids),
             timestamps: TimestampText::default(),
+            text: HashText::new(),
         }
     }
 
-    /// The TRACE.md hash of `event` at position `sequence`, chained after
+    /// The TRACE.md hash of `stored` at position `sequence`, chained after
     /// the event whose hash is `previous` (`None`: the genesis event).
     pub fn hash(
         &mut self,
         sequence: u64,
-        event: &SealedEvent,
+        stored: StoredEvent<'_>,
         previous: Option<&[u8; 32]>,
     ) -> [u8; 32] {
+        let event = stored.event;
         let timestamp = self.timestamps.of(event.timestamp);
         let mut previous_hex = [0u8; 64];
         let previous_event_hash = match previous {
@@ -49,7 +53,7 @@ impl StoredHasher {
             uuid_bytes(&event.span_id),
             event.parent_span_id.as_ref().map(uuid_bytes),
         );
-        event_hash(&HashInput {
+        self.text.hash(&HashInput {
             trace_version: TRACE_VERSION.as_bytes(),
             event_id: &event_id,
             trace_id: &self.chain.trace_id,
@@ -59,7 +63,7 @@ impl StoredHasher {
             sequence,
             timestamp: &timestamp,
             event_type: event.event_type.as_str().as_bytes(),
-            canonical_payload: event.payload.as_bytes(),
+            canonical_payload: stored.payload.as_bytes(),
             previous_event_hash,
         })
     }
@@ -75,28 +79,32 @@ fn uuid_bytes(id: &Uuid) -> [u8; UUID_TEXT_LEN] {
 mod tests {
     use super::*;
     use crate::clock::UnixMicros;
-    use crate::trace::event::EventType;
-    use crate::trace::hash::hex_lower;
+    use crate::trace::event::{EventType, SealedEvent};
+    use crate::trace::hash::{event_hash, hex_lower};
     use crate::trace::ids::uuid_text;
     use crate::trace::timestamp::format_timestamp;
 
     use crate::trace::test_chains::test_chain_ids as ids;
 
-    fn event(n: u128, timestamp: UnixMicros, parent: Option<u128>, payload: &str) -> SealedEvent {
+    fn event(n: u128, timestamp: UnixMicros, parent: Option<u128>) -> SealedEvent {
         SealedEvent {
             event_id: Uuid::from_u128(0xabcdef << 64 | n),
             span_id: Uuid::from_u128(0xfedcba << 64 | n),
             parent_span_id: parent.map(Uuid::from_u128),
             timestamp,
             event_type: EventType::PolicyEvaluated,
-            payload: payload.into(),
+            payload_offset: 0,
             event_hash: [0; 32],
         }
     }
 
     /// The hash through the text view and `event_hash`, as the sealer computes it.
-    fn reference_hash(sequence: u64, event: &SealedEvent, previous: Option<&[u8; 32]>) -> [u8; 32] {
-        let ids = ids();
+    fn reference_hash(
+        sequence: u64,
+        stored: StoredEvent<'_>,
+        previous: Option<&[u8; 32]>,
+    ) -> [u8; 32] {
+        let (ids, event) = (ids(), stored.event);
         let mut bufs = [[0u8; UUID_TEXT_LEN]; 5];
         let [session, trace, id, span, parent] = &mut bufs;
         let timestamp = format_timestamp(event.timestamp);
@@ -111,7 +119,7 @@ mod tests {
             sequence,
             timestamp: std::str::from_utf8(&timestamp).expect("ASCII"),
             event_type: event.event_type.as_str(),
-            canonical_payload: &event.payload,
+            canonical_payload: stored.payload,
             previous_event_hash: &previous,
         })
     }
@@ -120,21 +128,22 @@ mod tests {
     fn hashes_what_event_hash_hashes_for_the_text_view() {
         let large = format!("{{\"a\":\"{}\"}}", "é".repeat(400));
         let events = [
-            event(1, 0, None, "{}"),
-            event(2, 0, Some(7), "{\"a\":1}"),
-            event(3, 1_795_867_200_000_250, Some(7), &large),
-            event(4, 1_795_867_200_000_250, None, "{}"),
-            event(5, i64::MIN, Some(8), "{}"),
-            event(6, i64::MAX, Some(8), "{}"),
-            event(7, -1, Some(8), "{}"),
+            (event(1, 0, None), "{}"),
+            (event(2, 0, Some(7)), "{\"a\":1}"),
+            (event(3, 1_795_867_200_000_250, Some(7)), large.as_str()),
+            (event(4, 1_795_867_200_000_250, None), "{}"),
+            (event(5, i64::MIN, Some(8)), "{}"),
+            (event(6, i64::MAX, Some(8)), "{}"),
+            (event(7, -1, Some(8)), "{}"),
         ];
         let mut hasher = StoredHasher::new(ids());
         let previous = [0x5a; 32];
-        for (n, event) in events.iter().enumerate() {
+        for (n, (event, payload)) in events.iter().enumerate() {
+            let stored = StoredEvent { event, payload };
             for (sequence, previous) in [(0, None), (n as u64 + 9, Some(&previous))] {
                 assert_eq!(
-                    hasher.hash(sequence, event, previous),
-                    reference_hash(sequence, event, previous),
+                    hasher.hash(sequence, stored, previous),
+                    reference_hash(sequence, stored, previous),
                     "event {n}, sequence {sequence}"
                 );
             }

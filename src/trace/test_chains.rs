@@ -4,7 +4,11 @@
 
 use super::canonical_json::canonical_json;
 use super::event::{ChainIds, SealedEvent};
+use super::event_batch::EventBatch;
+use super::event_run::{EventRun, StoredEvent};
 use super::hash::{event_hash, hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::jsonl::write_jsonl;
+use super::stored_events::StoredEvents;
 use super::stored_hash::StoredHasher;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -130,20 +134,56 @@ pub fn test_chain_ids() -> ChainIds {
     }
 }
 
+/// A stored event with a payload of its own, as tests build and tamper
+/// with them.
+#[derive(Clone, Debug)]
+pub struct TestEvent {
+    pub event: SealedEvent,
+    pub payload: String,
+}
+
 /// Hashes `events` (from `from` on) so they chain validly, as the sealer
 /// would have.
-pub fn rechain(ids: ChainIds, events: &mut [SealedEvent], from: usize) {
+pub fn rechain(ids: ChainIds, events: &mut [TestEvent], from: usize) {
     let mut hasher = StoredHasher::new(ids);
     for index in from..events.len() {
-        let previous = index.checked_sub(1).map(|p| events[p].event_hash);
-        events[index].event_hash = hasher.hash(index as u64, &events[index], previous.as_ref());
+        let previous = index.checked_sub(1).map(|p| events[p].event.event_hash);
+        let TestEvent { event, payload } = &events[index];
+        let stored = StoredEvent { event, payload };
+        events[index].event.event_hash = hasher.hash(index as u64, stored, previous.as_ref());
     }
 }
 
-/// The JSON Lines export of `events` chained validly.
-pub fn exported_lines(ids: ChainIds, mut events: Vec<SealedEvent>) -> Vec<String> {
-    rechain(ids, &mut events, 0);
+/// Calls `read` with `events` as a store hands them out, kept in runs of
+/// `per_run` events.
+pub fn read_stored<T>(
+    events: &[TestEvent],
+    per_run: usize,
+    read: impl FnOnce(StoredEvents<'_>) -> T,
+) -> T {
+    let batches: Vec<EventBatch> = events
+        .chunks(per_run.max(1))
+        .map(|chunk| {
+            let mut batch = EventBatch::default();
+            for TestEvent { event, payload } in chunk {
+                batch.push(*event, payload);
+            }
+            batch
+        })
+        .collect();
+    let runs: Vec<EventRun<'_>> = batches.iter().map(EventBatch::as_run).collect();
+    read(StoredEvents::new(&runs))
+}
+
+/// The JSON Lines export of `events`, as they are.
+pub fn jsonl_of(ids: ChainIds, events: &[TestEvent]) -> String {
     let mut jsonl = String::new();
-    super::jsonl::write_jsonl(&mut jsonl, ids, &events);
-    jsonl.lines().map(str::to_owned).collect()
+    read_stored(events, 3, |stored| write_jsonl(&mut jsonl, ids, stored));
+    jsonl
+}
+
+/// The JSON Lines export of `events` chained validly.
+pub fn exported_lines(ids: ChainIds, mut events: Vec<TestEvent>) -> Vec<String> {
+    rechain(ids, &mut events, 0);
+    jsonl_of(ids, &events).lines().map(str::to_owned).collect()
 }

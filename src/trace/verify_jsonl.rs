@@ -228,6 +228,7 @@ mod tests {
     use crate::trace::event::{ChainIds, EventType, SealedEvent};
     use crate::trace::test_chains::{
         canonical_line, chain, event_hash_of, exported_lines, plain_line, rehash, vector_lines,
+        TestEvent,
     };
     use crate::trace::verify::{verify_jsonl, ChainFailure, FailureKind};
     use proptest::prelude::*;
@@ -240,16 +241,19 @@ mod tests {
             session_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | session),
             trace_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_9000 << 48 | session),
         };
-        let mut events: Vec<SealedEvent> = Vec::new();
+        let mut events: Vec<TestEvent> = Vec::new();
         for n in 0..len {
-            let event = SealedEvent {
-                event_id: Uuid::from_u128(session << 64 | n as u128),
-                span_id: Uuid::from_u128(session << 64 | 1 << 32 | n as u128),
-                parent_span_id: (n > 0).then(|| Uuid::from_u128(session)),
-                timestamp: 1_795_867_200_000_000 + n as i64,
-                event_type: EventType::ContextInjected,
-                payload: format!("{{\"block_id\":\"b{n} \\u00e9\",\"token_count\":{n}}}").into(),
-                event_hash: [0; 32],
+            let event = TestEvent {
+                event: SealedEvent {
+                    event_id: Uuid::from_u128(session << 64 | n as u128),
+                    span_id: Uuid::from_u128(session << 64 | 1 << 32 | n as u128),
+                    parent_span_id: (n > 0).then(|| Uuid::from_u128(session)),
+                    timestamp: 1_795_867_200_000_000 + n as i64,
+                    event_type: EventType::ContextInjected,
+                    payload_offset: 0,
+                    event_hash: [0; 32],
+                },
+                payload: format!("{{\"block_id\":\"b{n} \\u00e9\",\"token_count\":{n}}}"),
             };
             events.push(event);
         }

@@ -18,14 +18,15 @@
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::event::{ChainIds, SealedEvent};
+use super::event::ChainIds;
 use super::hash::hex_lower;
+use super::stored_events::StoredEvents;
 use super::stored_hash::StoredHasher;
 use super::verify::{hash_mismatch, ChainFailure, VerifyReport};
 use crate::parallel;
 
 /// Verifies a session's whole stored chain, in order.
-pub fn verify_stored(ids: ChainIds, events: &[SealedEvent]) -> VerifyReport {
+pub fn verify_stored(ids: ChainIds, events: StoredEvents<'_>) -> VerifyReport {
     verify_in_parts(ids, events, parts_for(events.len()))
 }
 
@@ -50,16 +51,17 @@ fn parts_for(events: usize) -> usize {
 /// threads as there are cores. Each event's hash depends only on the stored
 /// hash of the event before it, so the parts are independent; the first
 /// mismatch of the earliest failing part is the chain's first failure.
-fn verify_in_parts(ids: ChainIds, events: &[SealedEvent], parts: usize) -> VerifyReport {
+fn verify_in_parts(ids: ChainIds, events: StoredEvents<'_>, parts: usize) -> VerifyReport {
     let earliest = AtomicUsize::new(usize::MAX);
-    let ranges = parallel::split_evenly(events.len(), parts);
+    let len = events.len();
+    let ranges = parallel::split_evenly(len, parts);
     let mismatch = parallel::map_parts(&ranges, |range| {
         first_mismatch(ids, events, range.clone(), &earliest)
     })
     .into_iter()
     .flatten()
     .next();
-    report(events, mismatch)
+    report(events, len, mismatch)
 }
 
 /// An event whose stored hash is not the one recomputed.
@@ -68,36 +70,36 @@ struct Mismatch {
     computed: [u8; 32],
 }
 
-/// The first mismatch among `events[range]`. Gives up, with `None`, once a
-/// mismatch before `range` was published in `earliest`: this part's result
-/// no longer matters then.
+/// The first mismatch among the events at positions `range`. Gives up,
+/// with `None`, once a mismatch before `range` was published in
+/// `earliest`: this part's result no longer matters then.
 fn first_mismatch(
     ids: ChainIds,
-    events: &[SealedEvent],
+    events: StoredEvents<'_>,
     range: Range<usize>,
     earliest: &AtomicUsize,
 ) -> Option<Mismatch> {
     let mut hasher = StoredHasher::new(ids);
-    let mut previous = range.start.checked_sub(1).map(|p| &events[p].event_hash);
-    for index in range {
+    let before = range.start.checked_sub(1);
+    let mut previous = before.and_then(|p| events.get(p)).map(|e| &e.event_hash);
+    for (index, stored) in range.clone().zip(events.iter_from(range.start)) {
         if earliest.load(Ordering::Relaxed) < index {
             return None;
         }
-        let event = &events[index];
-        let computed = hasher.hash(index as u64, event, previous);
-        if computed != event.event_hash {
+        let computed = hasher.hash(index as u64, stored, previous);
+        if computed != stored.event.event_hash {
             earliest.fetch_min(index, Ordering::Relaxed);
             return Some(Mismatch { index, computed });
         }
-        previous = Some(&event.event_hash);
+        previous = Some(&stored.event.event_hash);
     }
     None
 }
 
-/// The report of a chain whose first failing event is `mismatch`'s: the
-/// events before it passed, the last of them is the head.
-fn report(events: &[SealedEvent], mismatch: Option<Mismatch>) -> VerifyReport {
-    let passed = mismatch.as_ref().map_or(events.len(), |m| m.index);
+/// The report of a chain of `len` events whose first failing event is
+/// `mismatch`'s: the events before it passed, the last of them is the head.
+fn report(events: StoredEvents<'_>, len: usize, mismatch: Option<Mismatch>) -> VerifyReport {
+    let passed = mismatch.as_ref().map_or(len, |m| m.index);
     VerifyReport {
         events: passed as u64,
         pending: 0,
@@ -105,31 +107,36 @@ fn report(events: &[SealedEvent], mismatch: Option<Mismatch>) -> VerifyReport {
             .map(|m| ChainFailure::at(m.index as u64, hash_mismatch(&hex_lower(&m.computed)))),
         head_hash: passed
             .checked_sub(1)
-            .map(|last| hex_lower(&events[last].event_hash)),
+            .and_then(|last| events.get(last))
+            .map(|last| hex_lower(&last.event_hash)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::event::EventType;
-    use crate::trace::jsonl::write_jsonl;
-    use crate::trace::test_chains::{rechain, test_chain_ids as ids};
+    use crate::trace::event::{EventType, SealedEvent};
+    use crate::trace::test_chains::{
+        jsonl_of, read_stored, rechain, test_chain_ids as ids, TestEvent,
+    };
     use crate::trace::verify::{verify_jsonl, FailureKind};
     use uuid::Uuid;
 
     /// A valid chain of `len` events; every fourth starts an operation (and
     /// a new timestamp), as the sealer would write them.
-    fn chain(len: usize) -> Vec<SealedEvent> {
-        let mut events: Vec<SealedEvent> = (0..len)
-            .map(|n| SealedEvent {
-                event_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | n as u128),
-                span_id: Uuid::from_u128(0x0193_6f2a_7c00_7001_8000 << 48 | n as u128),
-                parent_span_id: (n > 0).then(|| Uuid::from_u128(n as u128 / 4)),
-                timestamp: 1_795_867_200_000_000 + (n as i64 / 4) * 250,
-                event_type: EventType::PolicyEvaluated,
-                payload: format!("{{\"goal\":\"step {n} \\u00e9\",\"n\":{n}}}").into(),
-                event_hash: [0; 32],
+    fn chain(len: usize) -> Vec<TestEvent> {
+        let mut events: Vec<TestEvent> = (0..len)
+            .map(|n| TestEvent {
+                event: SealedEvent {
+                    event_id: Uuid::from_u128(0x0193_6f2a_7c00_7000_8000 << 48 | n as u128),
+                    span_id: Uuid::from_u128(0x0193_6f2a_7c00_7001_8000 << 48 | n as u128),
+                    parent_span_id: (n > 0).then(|| Uuid::from_u128(n as u128 / 4)),
+                    timestamp: 1_795_867_200_000_000 + (n as i64 / 4) * 250,
+                    event_type: EventType::PolicyEvaluated,
+                    payload_offset: 0,
+                    event_hash: [0; 32],
+                },
+                payload: format!("{{\"goal\":\"step {n} \\u00e9\",\"n\":{n}}}"),
             })
             .collect();
         rechain(ids(), &mut events, 0);
@@ -137,23 +144,30 @@ mod tests {
     }
 
     /// What an independent reader of the chain's export reports.
-    fn exported_report(events: &[SealedEvent]) -> VerifyReport {
-        let mut jsonl = String::new();
-        write_jsonl(&mut jsonl, ids(), events);
-        verify_jsonl(&jsonl)
+    fn exported_report(events: &[TestEvent]) -> VerifyReport {
+        verify_jsonl(&jsonl_of(ids(), events))
     }
 
-    /// Checks that the chain, however it is cut into parts, is reported as
-    /// its export is.
-    fn assert_reports_like_the_export(events: &[SealedEvent]) -> VerifyReport {
-        let report = verify_stored(ids(), events);
+    /// `events` verified in `parts` parts, kept in runs of `per_run` events.
+    fn verify(events: &[TestEvent], per_run: usize, parts: usize) -> VerifyReport {
+        read_stored(events, per_run, |stored| {
+            verify_in_parts(ids(), stored, parts)
+        })
+    }
+
+    /// Checks that the chain, however it is kept in runs and cut into
+    /// parts, is reported as its export is.
+    fn assert_reports_like_the_export(events: &[TestEvent]) -> VerifyReport {
+        let report = read_stored(events, usize::MAX, |stored| verify_stored(ids(), stored));
         assert_eq!(report, exported_report(events));
-        for parts in 2..=5 {
-            assert_eq!(
-                verify_in_parts(ids(), events, parts),
-                report,
-                "{parts} parts"
-            );
+        for per_run in [1, 2, 4] {
+            for parts in 1..=5 {
+                assert_eq!(
+                    verify(events, per_run, parts),
+                    report,
+                    "{parts} parts, runs of {per_run}"
+                );
+            }
         }
         report
     }
@@ -166,13 +180,13 @@ mod tests {
             assert_eq!((report.events, report.failure), (len as u64, None));
             assert_eq!(
                 report.head_hash,
-                events.last().map(|e| hex_lower(&e.event_hash))
+                events.last().map(|e| hex_lower(&e.event.event_hash))
             );
         }
     }
 
     /// Changes a stored chain at an index.
-    type Tampering = fn(&mut Vec<SealedEvent>, usize);
+    type Tampering = fn(&mut Vec<TestEvent>, usize);
 
     /// Each way of tampering with a stored chain, by name.
     fn tamperings() -> Vec<(&'static str, Tampering)> {
@@ -180,13 +194,15 @@ mod tests {
             ("payload", |events, i| {
                 events[i].payload = "{\"goal\":\"x\"}".into()
             }),
-            ("event_hash", |events, i| events[i].event_hash[31] ^= 1),
-            ("timestamp", |events, i| events[i].timestamp += 1),
+            ("event_hash", |events, i| {
+                events[i].event.event_hash[31] ^= 1
+            }),
+            ("timestamp", |events, i| events[i].event.timestamp += 1),
             ("event_type", |events, i| {
-                events[i].event_type = EventType::ErrorOccurred
+                events[i].event.event_type = EventType::ErrorOccurred
             }),
             ("parent_span_id", |events, i| {
-                events[i].parent_span_id = Some(Uuid::from_u128(77))
+                events[i].event.parent_span_id = Some(Uuid::from_u128(77))
             }),
             ("removed", |events, i| {
                 events.remove(i);
@@ -221,26 +237,24 @@ mod tests {
         let len = PARALLEL_MIN_EVENTS + 3;
         assert_eq!(parts_for(len) > 1, parallel::cores() > 1);
         let valid = chain(len);
-        let report = verify_stored(ids(), &valid);
+        let whole =
+            |events: &[TestEvent]| read_stored(events, 1000, |stored| verify_stored(ids(), stored));
+        let report = whole(&valid);
         assert_eq!((report.events, report.failure), (len as u64, None));
         let middle = len / 2;
         for index in [0, 1, middle - 1, middle, middle + 1, len - 1] {
             for (name, tamper) in tamperings() {
                 let mut events = valid.clone();
                 tamper(&mut events, index);
-                let sequential = verify_in_parts(ids(), &events, 1);
-                assert_eq!(
-                    verify_stored(ids(), &events),
-                    sequential,
-                    "{name} at {index}"
-                );
-                assert_eq!(verify_in_parts(ids(), &events, 3), sequential);
+                let sequential = verify(&events, usize::MAX, 1);
+                assert_eq!(whole(&events), sequential, "{name} at {index}");
+                assert_eq!(verify(&events, 1000, 3), sequential);
             }
         }
         let mut twice = valid.clone();
-        twice[middle + 5].timestamp += 1;
-        twice[2].timestamp += 1;
-        let failure = verify_in_parts(ids(), &twice, 2).failure;
+        twice[middle + 5].event.timestamp += 1;
+        twice[2].event.timestamp += 1;
+        let failure = verify(&twice, 1000, 2).failure;
         assert_eq!(failure.map(|f| f.index), Some(2));
     }
 }
