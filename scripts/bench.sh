@@ -7,8 +7,9 @@
 #   3. scripts/bench_report.py merges both with the run's facts.
 # About 7 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
 # check that it works (its figures are flagged and not for comparison).
-# Benchmark on a quiet machine: the load average at the start and the end
-# is recorded with the results.
+# Benchmark on a quiet machine: the load average at the start and the end,
+# and the CPU time other work and the hypervisor took during the run, are
+# recorded with the results.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -19,6 +20,11 @@ out=target/bench
 mkdir -p "$out" bench
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
+# CPU time in clock ticks: the machine's busy time and the hypervisor's
+# steal (from /proc/stat), and what this script's finished children used.
+# Busy time beyond the children's is other work that ran beside the bench.
+machine_ticks() { awk '/^cpu /{print $2 + $3 + $4 + $7 + $8, $9; exit}' /proc/stat; }
+children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
 
 step "building libcra and the C bench host"
 ./scripts/build-lib.sh
@@ -28,6 +34,9 @@ cargo bench --locked --bench '*' --no-run --quiet
 
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 load_start=$(load)
+read -r busy_start steal_start < <(machine_ticks)
+children_start=$(children_ticks)
+seconds_start=$SECONDS
 step "run started $started, load average $load_start"
 
 step "cargo bench (Rust API, criterion)"
@@ -41,10 +50,17 @@ if $quick; then host_args+=(--quick); fi
 "$out/cra_bench" "${host_args[@]}"
 
 load_end=$(load)
+read -r busy_end steal_end < <(machine_ticks)
+children_end=$(children_ticks)
+ticks=$(getconf CLK_TCK)
+other_cpu_seconds=$(( (busy_end - busy_start - (children_end - children_start)) / ticks ))
+steal_seconds=$(( (steal_end - steal_start) / ticks ))
+wall_seconds=$(( SECONDS - seconds_start ))
 cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 sha_ni=$(grep -qw sha_ni /proc/cpuinfo && echo true || echo false)
 cat > "$out/run.json" <<JSON
 {"started_utc": "$started", "load_start": "$load_start", "load_end": "$load_end",
+ "wall_seconds": $wall_seconds, "other_cpu_seconds": $other_cpu_seconds, "steal_seconds": $steal_seconds,
  "quick": $quick, "commit": "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo -dirty)",
  "machine": {"cpu": "$cpu", "cores": $(nproc), "sha_ni": $sha_ni, "kernel": "$(uname -r)"}}
 JSON

@@ -186,6 +186,17 @@ def fmt_value(figure, field):
     return f"{value / 1e3:.0f} k/s"
 
 
+def interference(run):
+    """What other work took from the run, when the run recorded it."""
+    if "other_cpu_seconds" not in run:
+        return "- other work during the run: not recorded"
+    return (
+        f"- other work during the run: {run['other_cpu_seconds']} CPU-seconds of other "
+        f"processes and {run['steal_seconds']} s stolen by the hypervisor, over "
+        f"{run['wall_seconds']} s on {run['machine']['cores']} cores"
+    )
+
+
 def markdown(results):
     run = results["run"]
     lines = [
@@ -195,6 +206,7 @@ def markdown(results):
         f"- machine: {run['machine']['cpu']}, {run['machine']['cores']} cores, "
         f"SHA extensions: {'yes' if run['machine']['sha_ni'] else 'no'}",
         f"- load average (1, 5, 15 min) at start: {run['load_start']}; at end: {run['load_end']}",
+        interference(run),
         f"- commit: {run['commit']}; libcra {run['library_version']}",
         "",
         "Latencies are medians with their p99 and p99.9 (C ABI: every call timed on its own;",
