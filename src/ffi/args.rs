@@ -42,7 +42,8 @@ pub(crate) unsafe fn text<'a>(pointer: *const c_char, name: &str, limit: usize) 
         }
         len += 1;
     }
-    utf8(std::slice::from_raw_parts(start, len), name)
+    let bytes = std::slice::from_raw_parts(start, len);
+    std::str::from_utf8(bytes).map_err(|err| not_utf8(name, err.valid_up_to()))
 }
 
 /// A `(pointer, length)` text of at most `limit` bytes (no NUL needed).
@@ -52,6 +53,18 @@ pub(crate) unsafe fn sized_text<'a>(
     name: &str,
     limit: usize,
 ) -> Result<&'a str> {
+    let bytes = sized_bytes(pointer, len, name, limit)?;
+    std::str::from_utf8(bytes).map_err(|err| not_utf8(name, err.valid_up_to()))
+}
+
+/// Like [`sized_text`], for a callee that checks the UTF-8 itself (see
+/// [`not_utf8`]).
+pub(crate) unsafe fn sized_bytes<'a>(
+    pointer: *const c_char,
+    len: usize,
+    name: &str,
+    limit: usize,
+) -> Result<&'a [u8]> {
     if pointer.is_null() {
         return Err(invalid(format!("{name} is NULL")));
     }
@@ -60,16 +73,14 @@ pub(crate) unsafe fn sized_text<'a>(
             "{name} is {len} bytes, more than the limit of {limit}"
         )));
     }
-    utf8(std::slice::from_raw_parts(pointer.cast::<u8>(), len), name)
+    Ok(std::slice::from_raw_parts(pointer.cast::<u8>(), len))
 }
 
-fn utf8<'a>(bytes: &'a [u8], name: &str) -> Result<&'a str> {
-    std::str::from_utf8(bytes).map_err(|err| {
-        invalid(format!(
-            "{name} is not valid UTF-8 (bad byte at offset {})",
-            err.valid_up_to()
-        ))
-    })
+/// The error of an argument `name` that is not UTF-8 from byte `offset` on.
+pub(crate) fn not_utf8(name: &str, offset: usize) -> Error {
+    invalid(format!(
+        "{name} is not valid UTF-8 (bad byte at offset {offset})"
+    ))
 }
 
 /// A session id text (36 characters).

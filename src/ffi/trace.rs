@@ -9,7 +9,8 @@ use super::status::{cra_status, CRA_OK};
 use crate::error::{Error, ErrorKind};
 use crate::limits::MAX_JSONL_LEN;
 use crate::resolver::TraceRead;
-use crate::trace::verify::{verify_jsonl, VerifyReport};
+use crate::trace::verify::VerifyReport;
+use crate::trace::verify_jsonl::verify_jsonl_bytes;
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -211,9 +212,10 @@ pub unsafe extern "C" fn cra_verify_jsonl(
 ) -> cra_status {
     let mut result = None;
     let status = call(err, || {
-        let text = args::sized_text(jsonl, len, "jsonl", MAX_JSONL_LEN)?;
+        let bytes = args::sized_bytes(jsonl, len, "jsonl", MAX_JSONL_LEN)?;
         let out = args::out(out, "out")?;
-        let verified = verify_jsonl(text);
+        let verified = verify_jsonl_bytes(bytes)
+            .map_err(|not_utf8| args::not_utf8("jsonl", not_utf8.offset))?;
         *out = report_of(&verified);
         result = Some(verified);
         Ok(())
