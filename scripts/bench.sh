@@ -5,7 +5,7 @@
 #   2. the C bench host (examples/bench.c) against target/release/libcra.so:
 #      per-call latencies with tails, throughputs, the producer swarm;
 #   3. scripts/bench_report.py merges both with the run's facts.
-# About 7 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
+# About 3 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
 # check that it works (its figures are flagged and not for comparison).
 # Benchmark on a quiet machine: the load average at the start and the end,
 # and the CPU time other work and the hypervisor took during the run, are
