@@ -450,6 +450,10 @@ cra_status cra_session_end(struct cra_resolver *r,
  * session); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (request id reused
  * in the session); `CRA_ERR_BACKPRESSURE` (nothing recorded, no decision:
  * retry later); `CRA_ERR_SHUTDOWN`. A failed request records nothing.
+ * Buffer room is taken before the session's state is looked at, so a full
+ * buffer reports `CRA_ERR_BACKPRESSURE` ahead of `CRA_ERR_PERMISSION`,
+ * `CRA_ERR_SESSION_ENDED` and `CRA_ERR_CONFLICT`; in block mode, a call
+ * waiting for room holds up no other call on its session.
  */
 cra_status cra_resolve(struct cra_resolver *r,
                        const char *request_json,

@@ -193,6 +193,48 @@ fn block_policy_waits_for_room_then_succeeds_or_times_out() {
 }
 
 #[test]
+fn a_call_waiting_for_room_holds_up_no_other_call_on_its_session() {
+    const WAIT: Duration = Duration::from_millis(600);
+    let config = Config {
+        backpressure: Backpressure::Block,
+        block_timeout: WAIT,
+        ..deferred(16)
+    };
+    let (resolver, store) = gated_resolver(config);
+    let resolver = Arc::new(resolver);
+    let session = resolver.begin_session(AGENT, "Crowded").unwrap();
+    resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
+    // 9 of 16 events are taken: a resolve (8) waits out its block timeout...
+    let waiting = {
+        let resolver = resolver.clone();
+        std::thread::spawn(move || {
+            resolver
+                .resolve(&request(session, "r2", "Export", "low").to_string())
+                .unwrap_err()
+                .kind()
+        })
+    };
+    std::thread::sleep(Duration::from_millis(100));
+    // ...while ending the session (1 event) fits and does not wait for it.
+    let started = Instant::now();
+    resolver.end_session(session, "done").unwrap();
+    let ending_took = started.elapsed();
+    assert_eq!(waiting.join().unwrap(), ErrorKind::Backpressure);
+
+    // Checked once the store is open: a failing test must not leave the
+    // processor stuck in it, or dropping the resolver would never return.
+    store.open();
+    resolver.flush_traces(LONG).unwrap();
+    let report = resolver.verify_chain(session).unwrap();
+    assert_eq!((report.events, report.failure), (10, None));
+    assert_eq!(resolver.stats().trace.queue_depth, 0);
+    assert!(
+        ending_took < WAIT / 3,
+        "end_session waited {ending_took:?} behind the blocked resolve"
+    );
+}
+
+#[test]
 fn awaiting_times_out_while_held_back_and_returns_once_processed() {
     let (resolver, store) = gated_resolver(deferred(64));
     let session = resolver.begin_session(AGENT, "Waiting").unwrap();

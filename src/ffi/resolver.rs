@@ -188,6 +188,10 @@ pub unsafe extern "C" fn cra_session_end(
 /// session); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (request id reused
 /// in the session); `CRA_ERR_BACKPRESSURE` (nothing recorded, no decision:
 /// retry later); `CRA_ERR_SHUTDOWN`. A failed request records nothing.
+/// Buffer room is taken before the session's state is looked at, so a full
+/// buffer reports `CRA_ERR_BACKPRESSURE` ahead of `CRA_ERR_PERMISSION`,
+/// `CRA_ERR_SESSION_ENDED` and `CRA_ERR_CONFLICT`; in block mode, a call
+/// waiting for room holds up no other call on its session.
 #[no_mangle]
 pub unsafe extern "C" fn cra_resolve(
     r: *mut cra_resolver,

@@ -27,7 +27,9 @@ use crate::trace::event::ChainIds;
 use crate::trace::ids::new_v7;
 use crate::trace::jsonl::write_jsonl;
 use crate::trace::memory_store::MemoryStore;
-use crate::trace::operation::{Operation, OperationEvents, RequestTexts, ResolveRecord};
+use crate::trace::operation::{
+    resolve_event_count, Operation, OperationEvents, RequestTexts, ResolveRecord,
+};
 use crate::trace::pipeline::ShutdownReport;
 use crate::trace::recorder::{Recorder, TraceStats};
 use crate::trace::store::TraceStore;
@@ -35,7 +37,7 @@ use crate::trace::verify::VerifyReport;
 use crate::trace::verify_stored::verify_stored;
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
-use resolution::{write_resolution, Decision, ResolutionIds, Scope};
+use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
 use session::{Session, SessionTable};
 use std::path::Path;
 use std::sync::Arc;
@@ -198,15 +200,19 @@ impl Resolver {
         };
         let chain = SessionChain::new(ids, new_v7(now));
         let session = Arc::new(Session::new(chain.clone(), agent_id, now));
+        let room = self.recorder.reserve(1)?;
         // Nobody else can see the session yet, so its lock is not needed.
-        self.recorder.record(Operation {
-            chain,
-            at: now,
-            events: OperationEvents::SessionStarted {
-                agent_id: agent_id.into(),
-                goal: goal.into(),
+        self.recorder.record(
+            room,
+            Operation {
+                chain,
+                at: now,
+                events: OperationEvents::SessionStarted {
+                    agent_id: agent_id.into(),
+                    goal: goal.into(),
+                },
             },
-        })?;
+        )?;
         let id = session.id();
         self.sessions.insert(session);
         Ok(id)
@@ -220,20 +226,25 @@ impl Resolver {
         check_argument("reason", reason, MAX_TEXT_LEN, true)?;
         self.recorder.check_open()?;
         let session = self.sessions.get(session_id)?;
+        // Before the lock: see `resolve_into`.
+        let room = self.recorder.reserve(1)?;
         let mut state = session.lock();
         if state.ended {
             return Err(ended(session_id));
         }
         let now = self.now();
-        self.recorder.record(Operation {
-            chain: session.chain.clone(),
-            at: now,
-            events: OperationEvents::SessionEnded {
-                reason: reason.into(),
-                duration_ms: u64::try_from(now.saturating_sub(session.started_at) / 1000)
-                    .unwrap_or(0),
+        self.recorder.record(
+            room,
+            Operation {
+                chain: session.chain.clone(),
+                at: now,
+                events: OperationEvents::SessionEnded {
+                    reason: reason.into(),
+                    duration_ms: u64::try_from(now.saturating_sub(session.started_at) / 1000)
+                        .unwrap_or(0),
+                },
             },
-        })?;
+        )?;
         state.ended = true;
         self.sessions.mark_ended();
         Ok(())
@@ -248,6 +259,9 @@ impl Resolver {
     /// (session, atlas or capability), `Permission` (the agent does not own
     /// the session), `SessionEnded`, `Conflict` (request id reused in the
     /// session), `Backpressure`, `Shutdown`. A failed request records nothing.
+    /// Room in the trace is taken before the session's state is looked at,
+    /// so a full buffer reports `Backpressure` ahead of `Permission`,
+    /// `SessionEnded` and `Conflict`.
     pub fn resolve(&self, request_json: &str) -> Result<String> {
         let mut resolution = String::new();
         self.resolve_into(request_json, &mut resolution)?;
@@ -265,6 +279,14 @@ impl Resolver {
         })?;
         let catalog = self.catalog();
         let scope = Scope::of(&catalog, &request)?;
+        let blocks = select_blocks(&catalog, &scope, &request);
+        // Room for the events is taken before the session's lock: waiting for
+        // it (block mode) then holds up no other call on the session, so each
+        // waits at most its own block timeout. So a full buffer is reported
+        // before what the session's state would refuse (ownership, an ended
+        // session, a reused request id).
+        let events = resolve_event_count(scope.action_count(&catalog), blocks.len());
+        let room = self.recorder.reserve(events)?;
         let mut state = session.lock();
         check_ownership(&session, &request)?;
         if state.ended {
@@ -282,7 +304,7 @@ impl Resolver {
                 ),
             ));
         }
-        let decision = Decision::make(&catalog, &scope, &request, &state.usage, now);
+        let decision = Decision::make(&catalog, &scope, &request, &state.usage, now, blocks);
         let ids = ResolutionIds {
             resolution_id: new_v7(now),
             approval_id: (decision.decision_type == DecisionType::RequiresApproval)
@@ -293,22 +315,25 @@ impl Resolver {
         };
         let written_from = resolution.len();
         write_resolution(resolution, &catalog, &request.request_id, &decision, &ids);
-        let recorded = self.recorder.record(Operation {
-            chain: session.chain.clone(),
-            at: now,
-            events: OperationEvents::Resolve(Box::new(ResolveRecord {
-                catalog,
-                texts: RequestTexts::new(&request.request_id, &request.goal),
-                atlases: scope.atlases,
-                evaluations: decision.evaluations,
-                blocks: decision.blocks,
-                resolution_id: ids.resolution_id,
-                decision_type: decision.decision_type.as_str(),
-                allowed_count: decision.allowed_count,
-                denied_count: decision.denied_count,
-                ttl_seconds: ids.ttl_seconds,
-            })),
-        });
+        let recorded = self.recorder.record(
+            room,
+            Operation {
+                chain: session.chain.clone(),
+                at: now,
+                events: OperationEvents::Resolve(Box::new(ResolveRecord {
+                    catalog,
+                    texts: RequestTexts::new(&request.request_id, &request.goal),
+                    atlases: scope.atlases,
+                    evaluations: decision.evaluations,
+                    blocks: decision.blocks,
+                    resolution_id: ids.resolution_id,
+                    decision_type: decision.decision_type.as_str(),
+                    allowed_count: decision.allowed_count,
+                    denied_count: decision.denied_count,
+                    ttl_seconds: ids.ttl_seconds,
+                })),
+            },
+        );
         if recorded.is_err() {
             // A failed request records nothing and leaves its id unused.
             state.request_ids.release(&request.request_id);

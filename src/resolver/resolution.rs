@@ -106,6 +106,15 @@ impl Scope {
             .filter(|&action| self.includes(catalog.action_atlas(action)))
     }
 
+    /// How many actions [`Self::actions`] gives.
+    pub fn action_count(&self, catalog: &Catalog) -> usize {
+        if self.atlases.is_none() && self.capability_actions.is_none() {
+            catalog.action_count()
+        } else {
+            self.actions(catalog).count()
+        }
+    }
+
     /// The packs considered, in catalog order.
     pub fn packs<'a>(&'a self, catalog: &'a Catalog) -> impl Iterator<Item = PackIndex> + 'a {
         (0..catalog.pack_count() as PackIndex)
@@ -162,12 +171,15 @@ pub struct Decision {
 impl Decision {
     /// Evaluates every action in `scope` and selects its context packs.
     /// Reads `usage` (a resolve never consumes rate limits or budgets).
+    /// Decides `request` within `scope`, returning `blocks` (from
+    /// [`select_blocks`], which needs no session state).
     pub fn make(
         catalog: &Catalog,
         scope: &Scope,
         request: &Request<'_>,
         usage: &Usage,
         now: UnixMicros,
+        blocks: Vec<PackIndex>,
     ) -> Decision {
         let is_exhausted = |policy: PolicyIndex| {
             usage.is_exhausted(catalog.policy_key(policy), catalog.policy_kind(policy), now)
@@ -188,7 +200,7 @@ impl Decision {
             .iter()
             .any(|(_, e)| e.verdict == Verdict::RequiresApproval);
         Decision {
-            blocks: select_blocks(catalog, scope, request),
+            blocks,
             constraints: constraint_policies(catalog, &evaluations, request.risk_tier),
             decision_type: DecisionType::of(allowed_count, denied_count, needs_approval),
             evaluations,
@@ -198,7 +210,8 @@ impl Decision {
     }
 }
 
-fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec<PackIndex> {
+/// The context blocks `request` gets within `scope`, in the resolution's order.
+pub fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec<PackIndex> {
     // Lowercasing allocates: only pay for it when a pack has keywords.
     let any_keywords = scope
         .packs(catalog)

@@ -100,10 +100,17 @@ impl Operation {
         match &self.events {
             OperationEvents::SessionStarted { .. } | OperationEvents::SessionEnded { .. } => 1,
             OperationEvents::Resolve(record) => {
-                2 + record.evaluations.len() as u64 + record.blocks.len() as u64
+                resolve_event_count(record.evaluations.len(), record.blocks.len())
             }
         }
     }
+}
+
+/// The events of a resolve that considers `actions` actions and returns
+/// `blocks` context blocks: the request, one evaluation per action, one
+/// event per block, the resolution.
+pub fn resolve_event_count(actions: usize, blocks: usize) -> u64 {
+    2 + actions as u64 + blocks as u64
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
 //! Deferred tracing: a bounded lock-free buffer of raw operations and the
 //! background processor that seals and stores them.
 //!
-//! Producers (resolver calls, holding their session's lock) reserve room
-//! for all of an operation's events at once, count them as emitted, and
-//! push the operation as one queue slot, so an operation enters whole or
-//! not at all, and a session's operations enter in call order. The
-//! processor pops in FIFO order, seals onto each session's chain, stores,
-//! counts the events as processed, frees their room, and tells waiters.
+//! Producers (resolver calls) reserve room for all of an operation's
+//! events at once before they take their session's lock, then, holding it,
+//! count the events as emitted and push the operation as one queue slot,
+//! so an operation enters whole or not at all, and a session's operations
+//! enter in call order. The processor pops in FIFO order, seals onto each
+//! session's chain, stores, counts the events as processed, frees their
+//! room, and tells waiters.
 //!
 //! A full buffer is never solved by dropping events: the producer gets
 //! `Backpressure` (at once, or after `block_timeout` in block mode) and
@@ -75,6 +76,32 @@ pub struct Pipeline {
     processor: Mutex<Option<JoinHandle<()>>>,
 }
 
+/// Room in the buffer for one operation's events, taken before the
+/// operation is decided ([`Pipeline::reserve`]). [`Reservation::publish`]
+/// hands it to the operation; dropped unused, it gives the room back.
+pub struct Reservation<'p> {
+    pipeline: &'p Pipeline,
+    events: u64,
+}
+
+impl Reservation<'_> {
+    /// Publishes `operation`, which must have exactly the events reserved,
+    /// whole. Errors: `Shutdown` (nothing recorded, the room given back),
+    /// `Internal` when the event counts differ.
+    pub fn publish(self, operation: Operation) -> Result<()> {
+        self.pipeline.publish(self, operation)
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        let shared = &self.pipeline.shared;
+        shared.release(self.events);
+        // A producer waiting for room may fit now.
+        shared.progress.notify();
+    }
+}
+
 /// What shutting the pipeline down achieved.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShutdownReport {
@@ -131,13 +158,37 @@ impl Pipeline {
         self.shared.check_state()
     }
 
-    /// Publishes `operation` whole, or fails with `Backpressure` having
-    /// recorded nothing. Errors: `Backpressure`, `Shutdown`.
-    pub fn push(&self, operation: Operation) -> Result<()> {
+    /// Takes room in the buffer for an operation of `events` events, waiting
+    /// for it in block mode. Callers take it before their session's lock, so
+    /// a producer that waits for room holds up no other call on its session
+    /// and each call waits at most its own block timeout.
+    /// Errors: `Backpressure` (counted as rejected), `Shutdown`.
+    pub fn reserve(&self, events: u64) -> Result<Reservation<'_>> {
+        self.shared.check_state()?;
+        self.shared.reserve(events)?;
+        Ok(Reservation {
+            pipeline: self,
+            events,
+        })
+    }
+
+    /// Publishes `operation` whole into room that [`Self::reserve`] took.
+    fn publish(&self, reservation: Reservation<'_>, operation: Operation) -> Result<()> {
         let shared = &self.shared;
         shared.check_state()?;
         let events = operation.event_count();
-        shared.reserve(events)?;
+        if events != reservation.events {
+            // A caller bug; refusing keeps the budget exact.
+            return Err(Error::new(
+                ErrorKind::Internal,
+                format!(
+                    "an operation of {events} event(s) was given room for {}",
+                    reservation.events
+                ),
+            ));
+        }
+        // The room now belongs to the queued operation: the processor frees it.
+        std::mem::forget(reservation);
         // Emitted before published: a waiter that reads `emitted` after
         // this point waits for these events too.
         operation.chain.mark_emitted(events);
@@ -188,7 +239,7 @@ impl Pipeline {
 
     pub fn fill_queue_stats(&self, stats: &mut TraceStats) {
         let shared = &self.shared;
-        stats.queue_depth = shared.reserved.load(Ordering::SeqCst);
+        stats.queue_depth = shared.queued_events();
         stats.queue_capacity = shared.capacity;
         stats.queue_high_water = shared.high_water.load(Ordering::SeqCst);
     }
@@ -220,7 +271,7 @@ impl Pipeline {
                 (state != FAILED).then_some(STOPPED)
             });
         shared.progress.notify();
-        let undrained_events = shared.reserved.load(Ordering::SeqCst);
+        let undrained_events = shared.queued_events();
         if first && undrained_events > 0 {
             eprintln!(
                 "libcra: trace processor stopped with {undrained_events} event(s) not stored \
@@ -315,6 +366,16 @@ impl Shared {
                 Err(actual) => current = actual,
             }
         }
+    }
+
+    /// Events queued and not yet stored: accepted (emitted) and not
+    /// processed. Unlike the room taken, this leaves out room that calls
+    /// still deciding their operation hold.
+    fn queued_events(&self) -> u64 {
+        // Processed first: it never passes emitted, so the pair is consistent.
+        let processed = self.totals.processed.load(Ordering::SeqCst);
+        let emitted = self.totals.emitted.load(Ordering::SeqCst);
+        emitted.saturating_sub(processed)
     }
 
     fn release(&self, events: u64) {

@@ -3,7 +3,7 @@
 
 use super::chain::SessionChain;
 use super::operation::Operation;
-use super::pipeline::{Pipeline, ShutdownReport};
+use super::pipeline::{Pipeline, Reservation, ShutdownReport};
 use super::seal::SealScratch;
 use super::store::TraceStore;
 use crate::config::{Config, TraceMode};
@@ -38,6 +38,13 @@ pub struct Totals {
     /// Producers raise `emitted` while the processor raises `processed`:
     /// on one cache line, every operation would bounce it between cores.
     pub processed: CachePadded<AtomicU64>,
+}
+
+/// Room in the trace for one operation ([`Recorder::reserve`]), to be
+/// used by [`Recorder::record`]; dropped unused, it is given back.
+pub enum TraceRoom<'r> {
+    Immediate,
+    Deferred(Reservation<'r>),
 }
 
 /// Records operations in the resolver's trace mode.
@@ -82,17 +89,29 @@ impl Recorder {
         }
     }
 
-    /// Records `operation`: seals and stores it now (immediate mode) or
-    /// hands it to the processor (deferred mode).
+    /// Takes room in the trace for an operation of `events` events: in
+    /// deferred mode, buffer room (waiting for it in block mode); immediate
+    /// mode needs none. Take it before the session's lock (see
+    /// [`Pipeline::reserve`]). Errors: `Backpressure`, `Shutdown`.
+    pub fn reserve(&self, events: u64) -> Result<TraceRoom<'_>> {
+        self.check_open()?;
+        Ok(match &self.deferred {
+            Some(pipeline) => TraceRoom::Deferred(pipeline.reserve(events)?),
+            None => TraceRoom::Immediate,
+        })
+    }
+
+    /// Records `operation` in `room`: seals and stores it now (immediate
+    /// mode) or hands it to the processor (deferred mode). Never waits.
     ///
     /// Call with the session's lock held, so a session's operations reach
-    /// the chain in call order. Errors (deferred mode only): `Backpressure`
-    /// when the buffer cannot take the operation's events (nothing was
-    /// recorded), `Shutdown` when the processor has stopped.
-    pub fn record(&self, operation: Operation) -> Result<()> {
-        match &self.deferred {
-            Some(pipeline) => pipeline.push(operation),
-            None => {
+    /// the chain in call order. Errors (deferred mode only): `Shutdown`
+    /// when the processor has stopped (nothing was recorded), `Internal`
+    /// when `operation` has another number of events than `room` was taken for.
+    pub fn record(&self, room: TraceRoom<'_>, operation: Operation) -> Result<()> {
+        match room {
+            TraceRoom::Deferred(reservation) => reservation.publish(operation),
+            TraceRoom::Immediate => {
                 self.seal_now(&operation);
                 Ok(())
             }
