@@ -235,6 +235,27 @@ fn a_call_waiting_for_room_holds_up_no_other_call_on_its_session() {
 }
 
 #[test]
+fn a_refused_call_gives_back_the_room_it_took() {
+    // Room for the session, one resolve (8) and exactly one more.
+    let (resolver, store) = gated_resolver(deferred(17));
+    let session = resolver.begin_session(AGENT, "Refused").unwrap();
+    let first = resolver.resolve(&request(session, "r1", "Export", "low").to_string());
+    let reused = resolver.resolve(&request(session, "r1", "Export", "low").to_string());
+    let second = resolver.resolve(&request(session, "r2", "Export", "low").to_string());
+
+    // Checked once the store is open (see the test above).
+    store.open();
+    resolver.flush_traces(LONG).unwrap();
+    assert!(first.is_ok());
+    assert_eq!(reused.unwrap_err().kind(), ErrorKind::Conflict);
+    assert!(
+        second.is_ok(),
+        "the conflicting call kept its room: {second:?}"
+    );
+    assert_eq!(resolver.verify_chain(session).unwrap().events, 17);
+}
+
+#[test]
 fn awaiting_times_out_while_held_back_and_returns_once_processed() {
     let (resolver, store) = gated_resolver(deferred(64));
     let session = resolver.begin_session(AGENT, "Waiting").unwrap();
