@@ -186,6 +186,17 @@ fn capabilities_and_atlas_ids_narrow_what_is_considered() {
         received[2]["payload"]["atlas_ids"],
         json!(["com.example.security"])
     );
+    // Each resolve refills the record the one before it left behind:
+    // nothing of r2 carries over into r3.
+    assert_eq!(received[3]["payload"]["atlas_ids"], all);
+    assert_eq!(received[3]["payload"]["goal"], "Export everything");
+    assert_eq!(received[3]["payload"]["request_id"], "r3");
+    let evaluated_in_r3 = events
+        .iter()
+        .filter(|e| e["event_type"] == "policy.evaluated")
+        .filter(|e| e["parent_span_id"] == received[3]["span_id"])
+        .count();
+    assert_eq!(evaluated_in_r3, 6, "every action of both atlases");
 }
 
 #[test]

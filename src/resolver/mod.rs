@@ -27,9 +27,7 @@ use crate::trace::event::ChainIds;
 use crate::trace::ids::new_v7;
 use crate::trace::jsonl::write_jsonl;
 use crate::trace::memory_store::MemoryStore;
-use crate::trace::operation::{
-    resolve_event_count, Operation, OperationEvents, RequestTexts, ResolveRecord,
-};
+use crate::trace::operation::{resolve_event_count, Operation, OperationEvents};
 use crate::trace::pipeline::ShutdownReport;
 use crate::trace::recorder::{Recorder, TraceStats};
 use crate::trace::store::TraceStore;
@@ -39,6 +37,7 @@ use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
 use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
 use session::{Session, SessionTable};
+use std::mem::take;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -279,7 +278,8 @@ impl Resolver {
         })?;
         let catalog = self.catalog();
         let scope = Scope::of(&catalog, &request)?;
-        let blocks = select_blocks(&catalog, &scope, &request);
+        let mut record = self.recorder.spare_record();
+        let blocks = select_blocks(&catalog, &scope, &request, take(&mut record.blocks));
         // Room for the events is taken before the session's lock: waiting for
         // it (block mode) then holds up no other call on the session, so each
         // waits at most its own block timeout. So a full buffer is reported
@@ -304,7 +304,16 @@ impl Resolver {
                 ),
             ));
         }
-        let decision = Decision::make(&catalog, &scope, &request, &state.usage, now, blocks);
+        let evaluations = take(&mut record.evaluations);
+        let decision = Decision::make(
+            &catalog,
+            &scope,
+            &request,
+            &state.usage,
+            now,
+            blocks,
+            evaluations,
+        );
         let ids = ResolutionIds {
             resolution_id: new_v7(now),
             approval_id: (decision.decision_type == DecisionType::RequiresApproval)
@@ -315,23 +324,21 @@ impl Resolver {
         };
         let written_from = resolution.len();
         write_resolution(resolution, &catalog, &request.request_id, &decision, &ids);
+        record.texts.set(&request.request_id, &request.goal);
+        record.atlases = scope.atlases;
+        record.evaluations = decision.evaluations;
+        record.blocks = decision.blocks;
+        record.resolution_id = ids.resolution_id;
+        record.decision_type = decision.decision_type.as_str();
+        record.allowed_count = decision.allowed_count;
+        record.denied_count = decision.denied_count;
+        record.ttl_seconds = ids.ttl_seconds;
         let recorded = self.recorder.record(
             room,
             Operation {
                 chain: session.chain.clone(),
                 at: now,
-                events: OperationEvents::Resolve(Box::new(ResolveRecord {
-                    catalog,
-                    texts: RequestTexts::new(&request.request_id, &request.goal),
-                    atlases: scope.atlases,
-                    evaluations: decision.evaluations,
-                    blocks: decision.blocks,
-                    resolution_id: ids.resolution_id,
-                    decision_type: decision.decision_type.as_str(),
-                    allowed_count: decision.allowed_count,
-                    denied_count: decision.denied_count,
-                    ttl_seconds: ids.ttl_seconds,
-                })),
+                events: OperationEvents::Resolve { catalog, record },
             },
         );
         if recorded.is_err() {

@@ -169,10 +169,10 @@ pub struct Decision {
 }
 
 impl Decision {
-    /// Evaluates every action in `scope` and selects its context packs.
-    /// Reads `usage` (a resolve never consumes rate limits or budgets).
-    /// Decides `request` within `scope`, returning `blocks` (from
-    /// [`select_blocks`], which needs no session state).
+    /// Decides `request` within `scope`: evaluates every action, into
+    /// `evaluations` (a buffer to reuse; what it holds is replaced), and
+    /// returns `blocks` (from [`select_blocks`], which needs no session
+    /// state). Reads `usage`: a resolve never consumes rate limits or budgets.
     pub fn make(
         catalog: &Catalog,
         scope: &Scope,
@@ -180,13 +180,15 @@ impl Decision {
         usage: &Usage,
         now: UnixMicros,
         blocks: Vec<PackIndex>,
+        mut evaluations: Vec<(ActionIndex, Evaluation)>,
     ) -> Decision {
         let is_exhausted = |policy: PolicyIndex| {
             usage.is_exhausted(catalog.policy_key(policy), catalog.policy_kind(policy), now)
         };
         // Sized for every action at once: growing would reallocate. And
         // for_each, not extend: the chained sources then run as two plain loops.
-        let mut evaluations = Vec::with_capacity(catalog.action_count());
+        evaluations.clear();
+        evaluations.reserve(catalog.action_count());
         scope.actions(catalog).for_each(|action| {
             let plan = catalog.plan(action, request.risk_tier);
             evaluations.push((action, plan.evaluate(is_exhausted)));
@@ -210,8 +212,14 @@ impl Decision {
     }
 }
 
-/// The context blocks `request` gets within `scope`, in the resolution's order.
-pub fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) -> Vec<PackIndex> {
+/// The context blocks `request` gets within `scope`, in the resolution's
+/// order, in `blocks` (a buffer to reuse; what it holds is replaced).
+pub fn select_blocks(
+    catalog: &Catalog,
+    scope: &Scope,
+    request: &Request<'_>,
+    mut blocks: Vec<PackIndex>,
+) -> Vec<PackIndex> {
     // Lowercasing allocates: only pay for it when a pack has keywords.
     let any_keywords = scope
         .packs(catalog)
@@ -222,10 +230,12 @@ pub fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>) ->
         String::new()
     };
     let hints: Vec<&str> = request.context_hints.iter().map(|hint| &**hint).collect();
-    let mut blocks: Vec<PackIndex> = scope
-        .packs(catalog)
-        .filter(|&pack| pack_selected(catalog.pack(pack).0, &goal, request.risk_tier, &hints))
-        .collect();
+    blocks.clear();
+    blocks.extend(
+        scope
+            .packs(catalog)
+            .filter(|&pack| pack_selected(catalog.pack(pack).0, &goal, request.risk_tier, &hints)),
+    );
     // Stable: equal priorities keep load order.
     blocks.sort_by_key(|&pack| std::cmp::Reverse(catalog.pack(pack).0.priority));
     blocks

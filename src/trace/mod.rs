@@ -17,6 +17,7 @@ pub mod operation;
 pub mod payload;
 pub mod pipeline;
 pub mod progress;
+pub mod record_pool;
 pub mod recorder;
 pub mod seal;
 pub mod shape;

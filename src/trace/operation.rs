@@ -31,12 +31,21 @@ pub enum OperationEvents {
     SessionEnded { reason: Box<str>, duration_ms: u64 },
     /// `carp.request.received`, `policy.evaluated`…, `context.injected`…,
     /// `carp.resolution.completed`.
-    Resolve(Box<ResolveRecord>),
+    Resolve {
+        /// The catalog snapshot the resolve was decided against; the
+        /// record's indexes point into it.
+        catalog: Arc<Catalog>,
+        record: Box<ResolveRecord>,
+    },
 }
 
 /// The decision of one resolve, in indexes.
+///
+/// Records are reused from one resolve to the next (see
+/// [`super::record_pool`]), so every field is rewritten for each resolve
+/// and the buffers keep their capacity.
+#[derive(Default)]
 pub struct ResolveRecord {
-    pub catalog: Arc<Catalog>,
     pub texts: RequestTexts,
     /// The atlases the request named, in its order (the sealer writes
     /// their ids), or `None` for every atlas of the catalog.
@@ -53,9 +62,9 @@ pub struct ResolveRecord {
 }
 
 impl ResolveRecord {
-    /// The request's `atlas_ids` as a JSON array.
-    pub fn atlas_ids_json(&self) -> Cow<'_, str> {
-        let catalog = &self.catalog;
+    /// The request's `atlas_ids` as a JSON array; `catalog` is the one the
+    /// resolve was decided against.
+    pub fn atlas_ids_json<'a>(&'a self, catalog: &'a Catalog) -> Cow<'a, str> {
         match &self.atlases {
             None => Cow::Borrowed(catalog.all_atlas_ids_json()),
             Some(atlases) => {
@@ -66,23 +75,32 @@ impl ResolveRecord {
     }
 }
 
-/// The request's id and goal as sent, in one allocation: the caller's
-/// thread allocates it and the processor's frees it, which costs more
-/// than an allocation that stays on one thread.
+/// The request's id and goal as sent, in one buffer.
+#[derive(Default)]
 pub struct RequestTexts {
-    text: Box<str>,
+    text: String,
     request_id_len: usize,
 }
 
 impl RequestTexts {
     pub fn new(request_id: &str, goal: &str) -> RequestTexts {
-        let mut text = String::with_capacity(request_id.len() + goal.len());
-        text.push_str(request_id);
-        text.push_str(goal);
-        RequestTexts {
-            text: text.into_boxed_str(),
-            request_id_len: request_id.len(),
-        }
+        let mut texts = RequestTexts::default();
+        texts.set(request_id, goal);
+        texts
+    }
+
+    /// Replaces the texts, reusing the buffer.
+    pub fn set(&mut self, request_id: &str, goal: &str) {
+        self.text.clear();
+        self.text.reserve(request_id.len() + goal.len());
+        self.text.push_str(request_id);
+        self.text.push_str(goal);
+        self.request_id_len = request_id.len();
+    }
+
+    /// Bytes the buffer holds.
+    pub fn capacity(&self) -> usize {
+        self.text.capacity()
     }
 
     pub fn request_id(&self) -> &str {
@@ -99,7 +117,7 @@ impl Operation {
     pub fn event_count(&self) -> u64 {
         match &self.events {
             OperationEvents::SessionStarted { .. } | OperationEvents::SessionEnded { .. } => 1,
-            OperationEvents::Resolve(record) => {
+            OperationEvents::Resolve { record, .. } => {
                 resolve_event_count(record.evaluations.len(), record.blocks.len())
             }
         }

@@ -16,6 +16,7 @@
 use super::chain::SessionChain;
 use super::operation::Operation;
 use super::progress::Progress;
+use super::record_pool::RecordPool;
 use super::recorder::{Totals, TraceStats};
 use super::seal::SealScratch;
 use super::store::TraceStore;
@@ -65,6 +66,8 @@ struct Shared {
     progress: Progress,
     totals: Arc<Totals>,
     store: Arc<dyn TraceStore>,
+    /// Where sealed resolves' records go back to, for producers to refill.
+    records: Arc<RecordPool>,
 }
 
 /// The deferred pipeline of one resolver. Dropping it drains and stops the
@@ -115,6 +118,7 @@ impl Pipeline {
         config: &Config,
         store: Arc<dyn TraceStore>,
         totals: Arc<Totals>,
+        records: Arc<RecordPool>,
     ) -> Result<Pipeline> {
         let capacity = u64::from(config.buffer_capacity);
         let shared = Arc::new(Shared {
@@ -135,6 +139,7 @@ impl Pipeline {
             progress: Progress::new(),
             totals,
             store,
+            records,
         });
         let worker = shared.clone();
         let handle = thread::Builder::new()
@@ -437,7 +442,7 @@ impl Shared {
             let events = operation.chain.seal_into(&operation, &*self.store, scratch);
             operation.chain.mark_processed(events);
             self.totals.processed.fetch_add(events, Ordering::SeqCst);
-            drop(operation);
+            self.records.recycle(operation);
             self.release(events);
             // Waking waiters costs a system call and a thundering herd, so
             // it is batched; waiters re-check on their own every millisecond

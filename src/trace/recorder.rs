@@ -3,7 +3,9 @@
 
 use super::chain::SessionChain;
 use super::operation::Operation;
+use super::operation::ResolveRecord;
 use super::pipeline::{Pipeline, Reservation, ShutdownReport};
+use super::record_pool::RecordPool;
 use super::seal::SealScratch;
 use super::store::TraceStore;
 use crate::config::{Config, TraceMode};
@@ -53,22 +55,37 @@ pub struct Recorder {
     closed: AtomicBool,
     store: Arc<dyn TraceStore>,
     totals: Arc<Totals>,
+    /// Records of sealed resolves, refilled by later ones.
+    records: Arc<RecordPool>,
     deferred: Option<Pipeline>,
 }
 
 impl Recorder {
     pub fn new(config: &Config, store: Arc<dyn TraceStore>) -> Result<Recorder> {
         let totals = Arc::new(Totals::default());
+        let records = Arc::new(RecordPool::new());
         let deferred = match config.trace_mode {
             TraceMode::Immediate => None,
-            TraceMode::Deferred => Some(Pipeline::start(config, store.clone(), totals.clone())?),
+            TraceMode::Deferred => Some(Pipeline::start(
+                config,
+                store.clone(),
+                totals.clone(),
+                records.clone(),
+            )?),
         };
         Ok(Recorder {
             closed: AtomicBool::new(false),
             store,
             totals,
+            records,
             deferred,
         })
+    }
+
+    /// A record for the next resolve to fill, usually a sealed one's (see
+    /// [`RecordPool::take`]).
+    pub fn spare_record(&self) -> Box<ResolveRecord> {
+        self.records.take()
     }
 
     pub fn store(&self) -> &dyn TraceStore {
@@ -113,6 +130,7 @@ impl Recorder {
             TraceRoom::Deferred(reservation) => reservation.publish(operation),
             TraceRoom::Immediate => {
                 self.seal_now(&operation);
+                self.records.recycle(operation);
                 Ok(())
             }
         }

@@ -11,6 +11,7 @@ use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
 use super::store::TraceStore;
 use super::timestamp::format_timestamp;
+use crate::atlas::catalog::Catalog;
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Decider;
 use uuid::Uuid;
@@ -86,16 +87,17 @@ pub fn seal(
             let span = sealer.new_id();
             sealer.push(EventType::SessionEnded, span, Some(root))
         }
-        OperationEvents::Resolve(record) => seal_resolve(&mut sealer, root, record),
+        OperationEvents::Resolve { catalog, record } => {
+            seal_resolve(&mut sealer, root, catalog, record)
+        }
     }
     sealer.hand_off();
     sealer.sealed
 }
 
-fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, record: &ResolveRecord) {
-    let catalog = &record.catalog;
+fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, catalog: &Catalog, record: &ResolveRecord) {
     let operation_span = sealer.new_id();
-    let atlas_ids_json = record.atlas_ids_json();
+    let atlas_ids_json = record.atlas_ids_json(catalog);
     payload::request_received(
         sealer.payload(),
         record.texts.request_id(),
@@ -306,18 +308,20 @@ mod tests {
         Operation {
             chain: chain.clone(),
             at: 1_795_867_200_000_250,
-            events: OperationEvents::Resolve(Box::new(ResolveRecord {
+            events: OperationEvents::Resolve {
                 catalog: Arc::new(Catalog::new()),
-                texts: RequestTexts::new("req-1", goal),
-                atlases: None,
-                evaluations: Vec::new(),
-                blocks: Vec::new(),
-                resolution_id: Uuid::from_u128(9),
-                decision_type: "deny",
-                allowed_count: 0,
-                denied_count: 0,
-                ttl_seconds: 60,
-            })),
+                record: Box::new(ResolveRecord {
+                    texts: RequestTexts::new("req-1", goal),
+                    atlases: None,
+                    evaluations: Vec::new(),
+                    blocks: Vec::new(),
+                    resolution_id: Uuid::from_u128(9),
+                    decision_type: "deny",
+                    allowed_count: 0,
+                    denied_count: 0,
+                    ttl_seconds: 60,
+                }),
+            },
         }
     }
 
