@@ -67,14 +67,34 @@ fn deferred(capacity: u32) -> Config {
     }
 }
 
-fn gated_resolver(config: Config) -> (Resolver, Arc<GatedStore>) {
+/// A test's handle on its [`GatedStore`], which opens the store when
+/// dropped. `let (resolver, store) = gated_resolver(..)` drops `store`
+/// first, so a test that fails while the store is closed unwinds instead
+/// of hanging: the resolver's shutdown then drains through an open store.
+struct Gate(Arc<GatedStore>);
+
+impl std::ops::Deref for Gate {
+    type Target = Arc<GatedStore>;
+
+    fn deref(&self) -> &Arc<GatedStore> {
+        &self.0
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        self.0.open();
+    }
+}
+
+fn gated_resolver(config: Config) -> (Resolver, Gate) {
     let store = GatedStore::closed();
     let resolver = Resolver::builder(config)
         .store(store.clone())
         .build()
         .unwrap();
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
-    (resolver, store)
+    (resolver, Gate(store))
 }
 
 const LONG: Duration = Duration::from_secs(20);
