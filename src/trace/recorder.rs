@@ -11,6 +11,7 @@ use super::store::TraceStore;
 use crate::config::{Config, TraceMode};
 use crate::error::{Error, ErrorKind, Result};
 use crossbeam_utils::CachePadded;
+use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -141,8 +142,7 @@ impl Recorder {
         let count = operation.event_count();
         chain.mark_emitted(count);
         self.totals.emitted.fetch_add(count, Ordering::SeqCst);
-        let mut scratch = SealScratch::with_capacity(count as usize);
-        chain.seal_into(operation, &*self.store, &mut scratch);
+        with_thread_scratch(|scratch| chain.seal_into(operation, &*self.store, scratch));
         chain.mark_processed(count);
         self.totals.processed.fetch_add(count, Ordering::SeqCst);
     }
@@ -198,4 +198,20 @@ impl Recorder {
         }
         stats
     }
+}
+
+thread_local! {
+    /// Immediate mode seals on the caller's thread, so each thread keeps
+    /// its sealing buffers and id generator from one operation to the next.
+    static SEAL_SCRATCH: RefCell<SealScratch> = RefCell::new(SealScratch::default());
+}
+
+/// Runs `seal` with this thread's scratch, or with a fresh one when it is
+/// in use: a store that records into the trace from its `append` seals
+/// within a seal.
+fn with_thread_scratch<T>(seal: impl FnOnce(&mut SealScratch) -> T) -> T {
+    SEAL_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
+        Ok(mut scratch) => seal(&mut scratch),
+        Err(_) => seal(&mut SealScratch::default()),
+    })
 }
