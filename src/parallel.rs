@@ -220,15 +220,9 @@ mod tests {
     #[test]
     fn results_keep_the_order_of_the_parts() {
         let parts: Vec<u64> = (0..7).collect();
-        let threads: Vec<_> = map_parts(&parts, |&n| (n * n, std::thread::current().id()));
-        assert_eq!(
-            threads
-                .iter()
-                .map(|(square, _)| *square)
-                .collect::<Vec<_>>(),
-            [0, 1, 4, 9, 16, 25, 36]
-        );
-        assert_eq!(threads[0].1, std::thread::current().id());
+        // Which thread works on which part is up to the scheduler: a helper
+        // can take part 0 before the caller does.
+        assert_eq!(map_parts(&parts, |&n| n * n), [0, 1, 4, 9, 16, 25, 36]);
         assert!(map_parts(&[] as &[u8], |_| ()).is_empty());
         assert!(cores() >= 1);
     }
