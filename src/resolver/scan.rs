@@ -19,11 +19,57 @@ pub fn scan(json: &str) -> Option<Wire<'_>> {
     request(&mut Scanner { text: json, pos: 0 })
 }
 
-/// The members of an object that the scanner reads, each written as it
-/// starts in compact JSON (`"name":`), in the order hosts send them: that
-/// of CARP.md's template, which the C bench host and the Go and Node
-/// bindings follow. See [`Scanner::key`].
-type Members<M, const N: usize> = [(&'static str, M); N];
+/// The members of an object that the scanner reads, in the order hosts
+/// send them: that of CARP.md's template, which the C bench host and the
+/// Go and Node bindings follow. See [`Scanner::key`].
+type Members<M, const N: usize> = [(Key, M); N];
+
+/// A member's key as it starts in compact JSON: `"name":`.
+struct Key {
+    compact: &'static str,
+    /// The first 16 bytes of `compact`, zeros after its end.
+    head: u128,
+    /// Ones over the bytes of `head` that are `compact`'s.
+    mask: u128,
+}
+
+impl Key {
+    const fn new(compact: &'static str) -> Key {
+        let bytes = compact.as_bytes();
+        let (mut head, mut mask) = ([0u8; 16], [0u8; 16]);
+        let mut at = 0;
+        while at < bytes.len() && at < 16 {
+            head[at] = bytes[at];
+            mask[at] = 0xff;
+            at += 1;
+        }
+        Key {
+            compact,
+            head: u128::from_le_bytes(head),
+            mask: u128::from_le_bytes(mask),
+        }
+    }
+
+    /// The member's name: the key without its quotes and colon.
+    fn name(&self) -> &'static str {
+        let compact = self.compact;
+        compact
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix("\":"))
+            .unwrap_or(compact)
+    }
+
+    /// Whether `text` starts with this key. Keys are short: one masked
+    /// comparison of the next 16 bytes costs less than a call to `memcmp`.
+    fn starts(&self, text: &[u8]) -> bool {
+        match text.first_chunk::<16>() {
+            Some(next) if self.compact.len() <= 16 => {
+                u128::from_le_bytes(*next) & self.mask == self.head
+            }
+            _ => text.starts_with(self.compact.as_bytes()),
+        }
+    }
+}
 
 #[derive(Clone, Copy)]
 enum RequestMember {
@@ -38,14 +84,14 @@ enum RequestMember {
 }
 
 const REQUEST_MEMBERS: Members<RequestMember, 8> = [
-    ("\"carp_version\":", RequestMember::CarpVersion),
-    ("\"request_id\":", RequestMember::RequestId),
-    ("\"timestamp\":", RequestMember::Timestamp),
-    ("\"operation\":", RequestMember::Operation),
-    ("\"requester\":", RequestMember::Requester),
-    ("\"task\":", RequestMember::Task),
-    ("\"atlas_ids\":", RequestMember::AtlasIds),
-    ("\"context\":", RequestMember::Context),
+    (Key::new("\"carp_version\":"), RequestMember::CarpVersion),
+    (Key::new("\"request_id\":"), RequestMember::RequestId),
+    (Key::new("\"timestamp\":"), RequestMember::Timestamp),
+    (Key::new("\"operation\":"), RequestMember::Operation),
+    (Key::new("\"requester\":"), RequestMember::Requester),
+    (Key::new("\"task\":"), RequestMember::Task),
+    (Key::new("\"atlas_ids\":"), RequestMember::AtlasIds),
+    (Key::new("\"context\":"), RequestMember::Context),
 ];
 
 /// The request that is the whole text.
@@ -87,9 +133,12 @@ enum RequesterMember {
 }
 
 const REQUESTER_MEMBERS: Members<RequesterMember, 3> = [
-    ("\"agent_id\":", RequesterMember::AgentId),
-    ("\"session_id\":", RequesterMember::SessionId),
-    ("\"parent_session_id\":", RequesterMember::ParentSessionId),
+    (Key::new("\"agent_id\":"), RequesterMember::AgentId),
+    (Key::new("\"session_id\":"), RequesterMember::SessionId),
+    (
+        Key::new("\"parent_session_id\":"),
+        RequesterMember::ParentSessionId,
+    ),
 ];
 
 fn requester<'a>(s: &mut Scanner<'a>) -> Option<WireRequester<'a>> {
@@ -116,11 +165,11 @@ enum TaskMember {
 }
 
 const TASK_MEMBERS: Members<TaskMember, 4> = [
-    ("\"goal\":", TaskMember::Goal),
-    ("\"risk_tier\":", TaskMember::RiskTier),
-    ("\"context_hints\":", TaskMember::ContextHints),
+    (Key::new("\"goal\":"), TaskMember::Goal),
+    (Key::new("\"risk_tier\":"), TaskMember::RiskTier),
+    (Key::new("\"context_hints\":"), TaskMember::ContextHints),
     (
-        "\"required_capabilities\":",
+        Key::new("\"required_capabilities\":"),
         TaskMember::RequiredCapabilities,
     ),
 ];
@@ -153,15 +202,6 @@ fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
             Some(())
         }
     }
-}
-
-/// The name of a member of a [`Members`] table: its compact start without
-/// the quotes and the colon.
-fn name_of(compact: &str) -> &str {
-    compact
-        .strip_prefix('"')
-        .and_then(|rest| rest.strip_suffix("\":"))
-        .unwrap_or(compact)
 }
 
 /// Where the first quote, backslash or control character of `bytes` is:
@@ -286,17 +326,15 @@ impl<'a> Scanner<'a> {
         expected: usize,
     ) -> Option<usize> {
         self.peek()?;
-        if let Some((compact, _)) = members.get(expected) {
-            if self.rest().starts_with(compact.as_bytes()) {
-                self.pos += compact.len();
+        if let Some((key, _)) = members.get(expected) {
+            if key.starts(self.rest()) {
+                self.pos += key.compact.len();
                 return Some(expected);
             }
         }
         let key = self.string()?;
         self.expect(b':')?;
-        members
-            .iter()
-            .position(|&(compact, _)| name_of(compact) == key)
+        members.iter().position(|(member, _)| member.name() == key)
     }
 
     fn string(&mut self) -> Option<&'a str> {
@@ -416,6 +454,35 @@ mod tests {
             let expected = bytes.iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20);
             prop_assert_eq!(string_end(&bytes), expected);
         }
+
+        #[test]
+        fn a_key_starts_exactly_the_texts_that_start_with_it(
+            member in 0..TASK_MEMBERS.len() + REQUESTER_MEMBERS.len(),
+            cut in 0usize..30,
+            tail in "[a-z\":{}]{0,20}",
+        ) {
+            let key = match TASK_MEMBERS.get(member) {
+                Some((key, _)) => key,
+                None => &REQUESTER_MEMBERS[member - TASK_MEMBERS.len()].0,
+            };
+            // The key or a part of it, and then anything.
+            let mut text = key.compact.as_bytes()[..cut.min(key.compact.len())].to_vec();
+            text.extend_from_slice(tail.as_bytes());
+            prop_assert_eq!(key.starts(&text), text.starts_with(key.compact.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn each_key_is_its_name_quoted_with_a_colon() {
+        let keys = REQUEST_MEMBERS.iter().map(|(key, _)| key);
+        let keys = keys.chain(REQUESTER_MEMBERS.iter().map(|(key, _)| key));
+        for key in keys.chain(TASK_MEMBERS.iter().map(|(key, _)| key)) {
+            assert_eq!(format!("\"{}\":", key.name()), key.compact);
+            assert!(key
+                .name()
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte == b'_'));
+        }
     }
 
     #[test]
@@ -514,14 +581,20 @@ mod tests {
             self.value(prop_oneof![3 => array, 1 => Just("null".to_owned())].boxed())
         }
 
-        /// An object of `members` in a random order; optional ones may be
-        /// left out, and unless plain, any may be, or come twice, or an
-        /// unknown member may join.
+        /// An object of `members`, in their order (as hosts send them) or
+        /// a random one; optional ones may be left out, and unless plain,
+        /// any may be, or come twice, or have its key spelled otherwise
+        /// (see [`spelled`]), or an unknown member may join.
         fn object(
             self,
             members: Vec<(&'static str, bool, BoxedStrategy<String>)>,
         ) -> BoxedStrategy<String> {
             let count = members.len();
+            let spelling = if self.plain {
+                Just(0).boxed()
+            } else {
+                prop_oneof![12 => Just(0), 1 => 1..4usize].boxed()
+            };
             let values: Vec<_> = members
                 .into_iter()
                 .map(|(key, required, value)| {
@@ -530,7 +603,7 @@ mod tests {
                     } else {
                         prop::option::weighted(0.85, value).boxed()
                     };
-                    (Just(key), value)
+                    (Just(key), value, spelling.clone())
                 })
                 .collect();
             let extra = if self.plain {
@@ -538,19 +611,16 @@ mod tests {
             } else {
                 prop::option::weighted(0.15, (0..count, odd_value())).boxed()
             };
-            (
-                values,
-                Just((0..count).collect::<Vec<_>>()).prop_shuffle(),
-                extra,
-            )
+            let in_order = Just((0..count).collect::<Vec<_>>());
+            let order = prop_oneof![in_order.clone(), in_order.prop_shuffle()];
+            (values, order, extra)
                 .prop_map(|(values, order, extra)| {
                     let mut parts: Vec<String> = order
                         .iter()
                         .filter_map(|&i| {
-                            values[i]
-                                .1
-                                .as_ref()
-                                .map(|v| format!("\"{}\":{v}", values[i].0))
+                            let (key, value, spelling) = &values[i];
+                            let value = value.as_ref()?;
+                            Some(format!("{}:{value}", spelled(key, *spelling)))
                         })
                         .collect();
                     if let Some((position, value)) = extra {
@@ -592,6 +662,18 @@ mod tests {
                 ("atlas_ids", false, self.strings()),
                 ("context", false, self.value(Just("{}".to_owned()).boxed())),
             ])
+        }
+    }
+
+    /// The JSON text of the key `name`: as is (`spelling` 0), with an
+    /// escape that serde reads as `name` (1), or as a longer (2) or a
+    /// shorter (3) name, which no member has.
+    fn spelled(name: &str, spelling: usize) -> String {
+        match spelling {
+            0 => format!("\"{name}\""),
+            1 => format!("\"\\u{:04x}{}\"", name.as_bytes()[0], &name[1..]),
+            2 => format!("\"{name}s\""),
+            _ => format!("\"{}\"", &name[..name.len() - 1]),
         }
     }
 
