@@ -318,6 +318,25 @@ mod tests {
     }
 
     #[test]
+    fn an_array_element_is_named_by_its_index() {
+        let mut value = request();
+        value["task"]["context_hints"] = json!(["billing", ""]);
+        assert_eq!(
+            error_of(&value).1,
+            "/task/context_hints/1: must not be empty"
+        );
+        let mut value = request();
+        value["atlas_ids"] = json!(["a", "b", "x".repeat(MAX_ID_LEN + 1)]);
+        assert_eq!(
+            error_of(&value).1,
+            format!(
+                "/atlas_ids/2: is {} bytes, more than the limit of {MAX_ID_LEN}",
+                MAX_ID_LEN + 1
+            )
+        );
+    }
+
+    #[test]
     fn clock_skew_is_checked_unless_turned_off() {
         let mut value = request();
         value["timestamp"] = json!("2026-11-28T12:05:01Z");
