@@ -11,6 +11,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
 use crate::trace::timestamp::parse_rfc3339;
 use std::borrow::Cow;
+use std::fmt::Display;
 
 /// A request that passed every rule of its own; texts borrow from the input.
 #[derive(Debug)]
@@ -67,7 +68,7 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
         Some(tier) => RiskTier::parse(tier).ok_or_else(|| {
             invalid(
                 "/task/risk_tier",
-                format!(
+                format_args!(
                     "'{}' is not one of low, medium, high, critical",
                     truncated(tier)
                 ),
@@ -97,22 +98,33 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     })
 }
 
-fn invalid(pointer: &str, message: impl std::fmt::Display) -> Error {
-    Error::at(ErrorKind::InvalidRequest, pointer, message)
+/// An `InvalidRequest` error about the member at `pointer`. Errors are
+/// rare, so they are built out of line, from lazily formatted arguments:
+/// the checks that run for every request stay small.
+#[cold]
+fn invalid(pointer: impl Display, message: impl Display) -> Error {
+    Error::at(ErrorKind::InvalidRequest, &pointer.to_string(), message)
 }
 
 fn expect_text(pointer: &str, value: &str, expected: &str) -> Result<()> {
     if value == expected {
         Ok(())
     } else {
-        Err(invalid(
-            pointer,
-            format!("must be \"{expected}\", not '{}'", truncated(value)),
-        ))
+        Err(not_expected(pointer, value, expected))
     }
 }
 
-fn check_id(pointer: &str, value: &str) -> Result<()> {
+/// The error of [`expect_text`], out of line (see [`invalid`]): quoting
+/// the value is work of its own.
+#[cold]
+fn not_expected(pointer: &str, value: &str, expected: &str) -> Error {
+    invalid(
+        pointer,
+        format_args!("must be \"{expected}\", not '{}'", truncated(value)),
+    )
+}
+
+fn check_id(pointer: impl Display, value: &str) -> Result<()> {
     if value.is_empty() {
         return Err(invalid(pointer, "must not be empty"));
     }
@@ -126,11 +138,11 @@ fn check_goal(goal: &str) -> Result<()> {
     check_length("/task/goal", goal, MAX_TEXT_LEN)
 }
 
-fn check_length(pointer: &str, value: &str, limit: usize) -> Result<()> {
+fn check_length(pointer: impl Display, value: &str, limit: usize) -> Result<()> {
     if value.len() > limit {
         Err(invalid(
             pointer,
-            format!("is {} bytes, more than the limit of {limit}", value.len()),
+            format_args!("is {} bytes, more than the limit of {limit}", value.len()),
         ))
     } else {
         Ok(())
@@ -139,11 +151,12 @@ fn check_length(pointer: &str, value: &str, limit: usize) -> Result<()> {
 
 fn check_each(pointer: &str, values: &[Cow<'_, str>], limit: usize) -> Result<()> {
     for (index, value) in values.iter().enumerate() {
-        let pointer = format!("{pointer}/{index}");
+        // Each element's pointer is only written out for an error.
+        let pointer = format_args!("{pointer}/{index}");
         if value.is_empty() {
-            return Err(invalid(&pointer, "must not be empty"));
+            return Err(invalid(pointer, "must not be empty"));
         }
-        check_length(&pointer, value, limit)?;
+        check_length(pointer, value, limit)?;
     }
     Ok(())
 }
@@ -152,7 +165,7 @@ fn check_timestamp(text: &str, now: UnixMicros, clock_skew_seconds: u32) -> Resu
     let timestamp = parse_rfc3339(text).ok_or_else(|| {
         invalid(
             "/timestamp",
-            format!("'{}' is not an RFC 3339 timestamp", truncated(text)),
+            format_args!("'{}' is not an RFC 3339 timestamp", truncated(text)),
         )
     })?;
     let skew_micros = i64::from(clock_skew_seconds) * 1_000_000;
@@ -160,7 +173,7 @@ fn check_timestamp(text: &str, now: UnixMicros, clock_skew_seconds: u32) -> Resu
     if clock_skew_seconds > 0 && distance > i128::from(skew_micros) {
         return Err(invalid(
             "/timestamp",
-            format!(
+            format_args!(
                 "'{text}' is {} s away from the resolver's clock; the allowed clock skew is {clock_skew_seconds} s",
                 distance / 1_000_000
             ),
@@ -302,6 +315,25 @@ mod tests {
         assert!(error_of(&value)
             .1
             .starts_with("/requester/session_id: 'nope' is not a session id"));
+    }
+
+    #[test]
+    fn an_array_element_is_named_by_its_index() {
+        let mut value = request();
+        value["task"]["context_hints"] = json!(["billing", ""]);
+        assert_eq!(
+            error_of(&value).1,
+            "/task/context_hints/1: must not be empty"
+        );
+        let mut value = request();
+        value["atlas_ids"] = json!(["a", "b", "x".repeat(MAX_ID_LEN + 1)]);
+        assert_eq!(
+            error_of(&value).1,
+            format!(
+                "/atlas_ids/2: is {} bytes, more than the limit of {MAX_ID_LEN}",
+                MAX_ID_LEN + 1
+            )
+        );
     }
 
     #[test]

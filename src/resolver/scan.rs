@@ -16,26 +16,101 @@ use std::borrow::Cow;
 
 /// The request in `json`, when it has the common shape; `None` otherwise.
 pub fn scan(json: &str) -> Option<Wire<'_>> {
-    let mut scanner = Scanner { text: json, pos: 0 };
-    let wire = request(&mut scanner)?;
-    scanner.skip_whitespace();
-    (scanner.pos == json.len()).then_some(wire)
+    request(&mut Scanner { text: json, pos: 0 })
 }
 
+/// The members of an object that the scanner reads, in the order hosts
+/// send them: that of CARP.md's template, which the C bench host and the
+/// Go and Node bindings follow. See [`Scanner::key`].
+type Members<M, const N: usize> = [(Key, M); N];
+
+/// A member's key as it starts in compact JSON: `"name":`.
+struct Key {
+    compact: &'static str,
+    /// The first 16 bytes of `compact`, zeros after its end.
+    head: u128,
+    /// Ones over the bytes of `head` that are `compact`'s.
+    mask: u128,
+}
+
+impl Key {
+    const fn new(compact: &'static str) -> Key {
+        let bytes = compact.as_bytes();
+        let (mut head, mut mask) = ([0u8; 16], [0u8; 16]);
+        let mut at = 0;
+        while at < bytes.len() && at < 16 {
+            head[at] = bytes[at];
+            mask[at] = 0xff;
+            at += 1;
+        }
+        Key {
+            compact,
+            head: u128::from_le_bytes(head),
+            mask: u128::from_le_bytes(mask),
+        }
+    }
+
+    /// The member's name: the key without its quotes and colon.
+    fn name(&self) -> &'static str {
+        let compact = self.compact;
+        compact
+            .strip_prefix('"')
+            .and_then(|rest| rest.strip_suffix("\":"))
+            .unwrap_or(compact)
+    }
+
+    /// Whether `text` starts with this key. Keys are short: one masked
+    /// comparison of the next 16 bytes costs less than a call to `memcmp`.
+    fn starts(&self, text: &[u8]) -> bool {
+        match text.first_chunk::<16>() {
+            Some(next) if self.compact.len() <= 16 => {
+                u128::from_le_bytes(*next) & self.mask == self.head
+            }
+            _ => text.starts_with(self.compact.as_bytes()),
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+enum RequestMember {
+    CarpVersion,
+    RequestId,
+    Timestamp,
+    Operation,
+    Requester,
+    Task,
+    AtlasIds,
+    Context,
+}
+
+const REQUEST_MEMBERS: Members<RequestMember, 8> = [
+    (Key::new("\"carp_version\":"), RequestMember::CarpVersion),
+    (Key::new("\"request_id\":"), RequestMember::RequestId),
+    (Key::new("\"timestamp\":"), RequestMember::Timestamp),
+    (Key::new("\"operation\":"), RequestMember::Operation),
+    (Key::new("\"requester\":"), RequestMember::Requester),
+    (Key::new("\"task\":"), RequestMember::Task),
+    (Key::new("\"atlas_ids\":"), RequestMember::AtlasIds),
+    (Key::new("\"context\":"), RequestMember::Context),
+];
+
+/// The request that is the whole text.
 fn request<'a>(s: &mut Scanner<'a>) -> Option<Wire<'a>> {
+    use RequestMember as M;
     let (mut carp_version, mut request_id, mut timestamp, mut operation) = (None, None, None, None);
     let (mut requester, mut task, mut atlas_ids, mut context) = (None, None, None, None);
-    s.object(|s, key| match key {
-        "carp_version" => fill(&mut carp_version, s.string()?),
-        "request_id" => fill(&mut request_id, s.string()?),
-        "timestamp" => fill(&mut timestamp, s.string()?),
-        "operation" => fill(&mut operation, s.string()?),
-        "requester" => fill(&mut requester, self::requester(s)?),
-        "task" => fill(&mut task, self::task(s)?),
-        "atlas_ids" => fill(&mut atlas_ids, s.strings_or_null()?),
-        "context" => fill(&mut context, s.empty_object_or_null()?),
-        _ => None,
+    s.object(&REQUEST_MEMBERS, |s, member| match member {
+        M::CarpVersion => fill(&mut carp_version, s.string()?),
+        M::RequestId => fill(&mut request_id, s.string()?),
+        M::Timestamp => fill(&mut timestamp, s.string()?),
+        M::Operation => fill(&mut operation, s.string()?),
+        M::Requester => fill(&mut requester, self::requester(s)?),
+        M::Task => fill(&mut task, self::task(s)?),
+        M::AtlasIds => fill(&mut atlas_ids, s.strings_or_null()?),
+        M::Context => fill(&mut context, s.empty_object_or_null()?),
     })?;
+    // Checked before the request is built, which then needs no moving.
+    s.end()?;
     Some(Wire {
         carp_version: Cow::Borrowed(carp_version?),
         request_id: Cow::Borrowed(request_id?),
@@ -48,13 +123,31 @@ fn request<'a>(s: &mut Scanner<'a>) -> Option<Wire<'a>> {
     })
 }
 
+// Named after the members, which all happen to be ids.
+#[allow(clippy::enum_variant_names)]
+#[derive(Clone, Copy)]
+enum RequesterMember {
+    AgentId,
+    SessionId,
+    ParentSessionId,
+}
+
+const REQUESTER_MEMBERS: Members<RequesterMember, 3> = [
+    (Key::new("\"agent_id\":"), RequesterMember::AgentId),
+    (Key::new("\"session_id\":"), RequesterMember::SessionId),
+    (
+        Key::new("\"parent_session_id\":"),
+        RequesterMember::ParentSessionId,
+    ),
+];
+
 fn requester<'a>(s: &mut Scanner<'a>) -> Option<WireRequester<'a>> {
+    use RequesterMember as M;
     let (mut agent_id, mut session_id, mut parent_session_id) = (None, None, None);
-    s.object(|s, key| match key {
-        "agent_id" => fill(&mut agent_id, s.string()?),
-        "session_id" => fill(&mut session_id, s.string()?),
-        "parent_session_id" => fill(&mut parent_session_id, s.string_or_null()?),
-        _ => None,
+    s.object(&REQUESTER_MEMBERS, |s, member| match member {
+        M::AgentId => fill(&mut agent_id, s.string()?),
+        M::SessionId => fill(&mut session_id, s.string()?),
+        M::ParentSessionId => fill(&mut parent_session_id, s.string_or_null()?),
     })?;
     Some(WireRequester {
         agent_id: Cow::Borrowed(agent_id?),
@@ -63,15 +156,33 @@ fn requester<'a>(s: &mut Scanner<'a>) -> Option<WireRequester<'a>> {
     })
 }
 
+#[derive(Clone, Copy)]
+enum TaskMember {
+    Goal,
+    RiskTier,
+    ContextHints,
+    RequiredCapabilities,
+}
+
+const TASK_MEMBERS: Members<TaskMember, 4> = [
+    (Key::new("\"goal\":"), TaskMember::Goal),
+    (Key::new("\"risk_tier\":"), TaskMember::RiskTier),
+    (Key::new("\"context_hints\":"), TaskMember::ContextHints),
+    (
+        Key::new("\"required_capabilities\":"),
+        TaskMember::RequiredCapabilities,
+    ),
+];
+
 fn task<'a>(s: &mut Scanner<'a>) -> Option<WireTask<'a>> {
+    use TaskMember as M;
     let (mut goal, mut risk_tier) = (None, None);
     let (mut context_hints, mut required_capabilities) = (None, None);
-    s.object(|s, key| match key {
-        "goal" => fill(&mut goal, s.string()?),
-        "risk_tier" => fill(&mut risk_tier, s.string_or_null()?),
-        "context_hints" => fill(&mut context_hints, s.strings_or_null()?),
-        "required_capabilities" => fill(&mut required_capabilities, s.strings_or_null()?),
-        _ => None,
+    s.object(&TASK_MEMBERS, |s, member| match member {
+        M::Goal => fill(&mut goal, s.string()?),
+        M::RiskTier => fill(&mut risk_tier, s.string_or_null()?),
+        M::ContextHints => fill(&mut context_hints, s.strings_or_null()?),
+        M::RequiredCapabilities => fill(&mut required_capabilities, s.strings_or_null()?),
     })?;
     Some(WireTask {
         goal: Cow::Borrowed(goal?),
@@ -96,32 +207,39 @@ fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
 /// Where the first quote, backslash or control character of `bytes` is:
 /// the end of a JSON string's text, unless it has escapes.
 ///
-/// Strings are most of a request's bytes, so this looks at eight at a time:
-/// in `word - 0x0101…01 * n`, a byte below `n` borrows and sets its top
-/// bit. Borrows only spread upwards from a byte that really is below `n`,
-/// so the lowest flagged byte is the first match.
+/// Strings are most of a request's bytes, so this looks at eight at a time
+/// (reading on past the string's end, while the text lasts).
 fn string_end(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word;
-    let mut chunks = bytes.chunks_exact(8);
+    let mut words = bytes.chunks_exact(8);
     let mut offset = 0;
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().ok()?);
-        let found = (below(word ^ (ONES * u64::from(b'"')), 1)
-            | below(word ^ (ONES * u64::from(b'\\')), 1)
-            | below(word, 0x20))
-            & TOPS;
+    for word in &mut words {
+        let found = special_bytes(u64::from_le_bytes(word.try_into().ok()?));
         if found != 0 {
             return Some(offset + found.trailing_zeros() as usize / 8);
         }
         offset += 8;
     }
-    let tail = chunks.remainder();
-    let in_tail = tail
+    let in_tail = words
+        .remainder()
         .iter()
         .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
     Some(offset + in_tail)
+}
+
+/// The top bit of each byte of `word` that is a quote, a backslash or a
+/// control character, and of no byte before the first such byte.
+///
+/// In `word - 0x0101…01 * n`, a byte below `n` borrows and sets its top
+/// bit. Borrows only spread upwards from a byte that really is below `n`,
+/// so the lowest flagged byte is the first match.
+fn special_bytes(word: u64) -> u64 {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word;
+    (below(word ^ (ONES * u64::from(b'"')), 1)
+        | below(word ^ (ONES * u64::from(b'\\')), 1)
+        | below(word, 0x20))
+        & TOPS
 }
 
 /// A position in the text. Every method returns `None` to give up.
@@ -131,6 +249,17 @@ struct Scanner<'a> {
 }
 
 impl<'a> Scanner<'a> {
+    /// The text from the position on.
+    fn rest(&self) -> &'a [u8] {
+        self.text.as_bytes().get(self.pos..).unwrap_or_default()
+    }
+
+    /// Nothing but whitespace is left.
+    fn end(&mut self) -> Option<()> {
+        self.skip_whitespace();
+        (self.pos == self.text.len()).then_some(())
+    }
+
     fn skip_whitespace(&mut self) {
         let bytes = self.text.as_bytes();
         while matches!(bytes.get(self.pos), Some(b' ' | b'\t' | b'\n' | b'\r')) {
@@ -161,23 +290,51 @@ impl<'a> Scanner<'a> {
         (self.next()? == byte).then_some(())
     }
 
-    /// An object, handing each member's key to `member`, which reads the value.
-    fn object(&mut self, mut member: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    /// An object whose members are all in `members`, handing each member
+    /// to `member`, which reads its value.
+    fn object<M: Copy, const N: usize>(
+        &mut self,
+        members: &Members<M, N>,
+        mut member: impl FnMut(&mut Self, M) -> Option<()>,
+    ) -> Option<()> {
         self.expect(b'{')?;
         if self.peek()? == b'}' {
             self.pos += 1;
             return Some(());
         }
+        let mut expected = 0;
         loop {
-            let key = self.string()?;
-            self.expect(b':')?;
-            member(self, key)?;
+            let index = self.key(members, expected)?;
+            member(self, members[index].1)?;
+            expected = index + 1;
             match self.next()? {
                 b',' => {}
                 b'}' => return Some(()),
                 _ => return None,
             }
         }
+    }
+
+    /// A member's key and its colon: the index of the member in `members`.
+    ///
+    /// Hosts send members in the order of `members`, so the one after the
+    /// last read, `expected`, is tried first, with one comparison of its
+    /// compact start; any other key is read as a string and looked up.
+    fn key<M, const N: usize>(
+        &mut self,
+        members: &Members<M, N>,
+        expected: usize,
+    ) -> Option<usize> {
+        self.peek()?;
+        if let Some((key, _)) = members.get(expected) {
+            if key.starts(self.rest()) {
+                self.pos += key.compact.len();
+                return Some(expected);
+            }
+        }
+        let key = self.string()?;
+        self.expect(b':')?;
+        members.iter().position(|(member, _)| member.name() == key)
     }
 
     fn string(&mut self) -> Option<&'a str> {
@@ -201,8 +358,7 @@ impl<'a> Scanner<'a> {
 
     /// The rest of `null` after its `n`.
     fn null_rest(&mut self) -> Option<()> {
-        let rest = self.text.as_bytes().get(self.pos..)?;
-        rest.starts_with(b"ull").then(|| self.pos += 3)
+        self.rest().starts_with(b"ull").then(|| self.pos += 3)
     }
 
     /// A string, or null (`Some(None)`).
@@ -297,6 +453,35 @@ mod tests {
         ) {
             let expected = bytes.iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20);
             prop_assert_eq!(string_end(&bytes), expected);
+        }
+
+        #[test]
+        fn a_key_starts_exactly_the_texts_that_start_with_it(
+            member in 0..TASK_MEMBERS.len() + REQUESTER_MEMBERS.len(),
+            cut in 0usize..30,
+            tail in "[a-z\":{}]{0,20}",
+        ) {
+            let key = match TASK_MEMBERS.get(member) {
+                Some((key, _)) => key,
+                None => &REQUESTER_MEMBERS[member - TASK_MEMBERS.len()].0,
+            };
+            // The key or a part of it, and then anything.
+            let mut text = key.compact.as_bytes()[..cut.min(key.compact.len())].to_vec();
+            text.extend_from_slice(tail.as_bytes());
+            prop_assert_eq!(key.starts(&text), text.starts_with(key.compact.as_bytes()));
+        }
+    }
+
+    #[test]
+    fn each_key_is_its_name_quoted_with_a_colon() {
+        let keys = REQUEST_MEMBERS.iter().map(|(key, _)| key);
+        let keys = keys.chain(REQUESTER_MEMBERS.iter().map(|(key, _)| key));
+        for key in keys.chain(TASK_MEMBERS.iter().map(|(key, _)| key)) {
+            assert_eq!(format!("\"{}\":", key.name()), key.compact);
+            assert!(key
+                .name()
+                .bytes()
+                .all(|byte| byte.is_ascii_lowercase() || byte == b'_'));
         }
     }
 
@@ -396,14 +581,20 @@ mod tests {
             self.value(prop_oneof![3 => array, 1 => Just("null".to_owned())].boxed())
         }
 
-        /// An object of `members` in a random order; optional ones may be
-        /// left out, and unless plain, any may be, or come twice, or an
-        /// unknown member may join.
+        /// An object of `members`, in their order (as hosts send them) or
+        /// a random one; optional ones may be left out, and unless plain,
+        /// any may be, or come twice, or have its key spelled otherwise
+        /// (see [`spelled`]), or an unknown member may join.
         fn object(
             self,
             members: Vec<(&'static str, bool, BoxedStrategy<String>)>,
         ) -> BoxedStrategy<String> {
             let count = members.len();
+            let spelling = if self.plain {
+                Just(0).boxed()
+            } else {
+                prop_oneof![12 => Just(0), 1 => 1..4usize].boxed()
+            };
             let values: Vec<_> = members
                 .into_iter()
                 .map(|(key, required, value)| {
@@ -412,7 +603,7 @@ mod tests {
                     } else {
                         prop::option::weighted(0.85, value).boxed()
                     };
-                    (Just(key), value)
+                    (Just(key), value, spelling.clone())
                 })
                 .collect();
             let extra = if self.plain {
@@ -420,19 +611,16 @@ mod tests {
             } else {
                 prop::option::weighted(0.15, (0..count, odd_value())).boxed()
             };
-            (
-                values,
-                Just((0..count).collect::<Vec<_>>()).prop_shuffle(),
-                extra,
-            )
+            let in_order = Just((0..count).collect::<Vec<_>>());
+            let order = prop_oneof![in_order.clone(), in_order.prop_shuffle()];
+            (values, order, extra)
                 .prop_map(|(values, order, extra)| {
                     let mut parts: Vec<String> = order
                         .iter()
                         .filter_map(|&i| {
-                            values[i]
-                                .1
-                                .as_ref()
-                                .map(|v| format!("\"{}\":{v}", values[i].0))
+                            let (key, value, spelling) = &values[i];
+                            let value = value.as_ref()?;
+                            Some(format!("{}:{value}", spelled(key, *spelling)))
                         })
                         .collect();
                     if let Some((position, value)) = extra {
@@ -474,6 +662,18 @@ mod tests {
                 ("atlas_ids", false, self.strings()),
                 ("context", false, self.value(Just("{}".to_owned()).boxed())),
             ])
+        }
+    }
+
+    /// The JSON text of the key `name`: as is (`spelling` 0), with an
+    /// escape that serde reads as `name` (1), or as a longer (2) or a
+    /// shorter (3) name, which no member has.
+    fn spelled(name: &str, spelling: usize) -> String {
+        match spelling {
+            0 => format!("\"{name}\""),
+            1 => format!("\"\\u{:04x}{}\"", name.as_bytes()[0], &name[1..]),
+            2 => format!("\"{name}s\""),
+            _ => format!("\"{}\"", &name[..name.len() - 1]),
         }
     }
 

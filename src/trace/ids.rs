@@ -106,18 +106,29 @@ impl ChainTexts {
 /// Parses the canonical text form (36 characters, lowercase, hyphenated).
 /// Other spellings (braces, upper case, no hyphens) are refused so that an
 /// id has exactly one text. Every request names its session this way, so
-/// this decodes the five groups directly instead of checking the text and
-/// then calling `uuid`'s general parser.
+/// this decodes the digits directly instead of checking the text and then
+/// calling `uuid`'s general parser.
 pub fn parse_uuid(text: &str) -> Option<Uuid> {
     let bytes: &[u8; UUID_TEXT_LEN] = text.as_bytes().try_into().ok()?;
     if [8, 13, 18, 23].iter().any(|&at| bytes[at] != b'-') {
         return None;
     }
-    let high = hex::decode_u64(&bytes[0..8])? << 32
-        | hex::decode_u64(&bytes[9..13])? << 16
-        | hex::decode_u64(&bytes[14..18])?;
-    let low = hex::decode_u64(&bytes[19..23])? << 48 | hex::decode_u64(&bytes[24..36])?;
-    Some(Uuid::from_u64_pair(high, low))
+    let digits = |at: usize, len: usize| {
+        let mut word = [0u8; 8];
+        word[8 - len..].copy_from_slice(&bytes[at..at + len]);
+        u64::from_be_bytes(word)
+    };
+    // The 32 digits, eight to a word: the groups are 8, 4, 4, 4 and 12 long.
+    let words = [
+        digits(0, 8),
+        digits(9, 4) << 32 | digits(14, 4),
+        digits(19, 4) << 32 | digits(24, 4),
+        digits(28, 8),
+    ];
+    let value = words.iter().try_fold(0u128, |value, &word| {
+        Some(value << 32 | u128::from(hex::decode_eight(word)?))
+    })?;
+    Some(Uuid::from_u128(value))
 }
 
 #[cfg(test)]

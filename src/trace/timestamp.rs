@@ -2,7 +2,7 @@
 
 use crate::clock::UnixMicros;
 use time::format_description::well_known::Rfc3339;
-use time::{Date, Month, OffsetDateTime, PrimitiveDateTime, Time};
+use time::OffsetDateTime;
 
 /// Length of a formatted timestamp: `2026-11-28T12:00:00.000250Z`.
 pub const TIMESTAMP_LEN: usize = 27;
@@ -104,20 +104,22 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
 
 /// Parses any RFC 3339 timestamp (offsets, any fraction) to microseconds since the epoch.
 pub fn parse_rfc3339(text: &str) -> Option<UnixMicros> {
-    let nanos = match parse_utc_fast(text) {
-        Some(nanos) => nanos,
-        None => OffsetDateTime::parse(text, &Rfc3339)
-            .ok()?
-            .unix_timestamp_nanos(),
-    };
+    if let Some(micros) = parse_utc_fast(text) {
+        return Some(micros);
+    }
+    let nanos = OffsetDateTime::parse(text, &Rfc3339)
+        .ok()?
+        .unix_timestamp_nanos();
     i64::try_from(nanos / 1000).ok()
 }
 
-/// Nanoseconds since the epoch of the form hosts usually send,
+/// Microseconds since the epoch of the form hosts usually send,
 /// `YYYY-MM-DDTHH:MM:SS[.f…]Z` with at most nine fractional digits;
-/// `None` for anything else, which the general parser then reads.
-/// `time` still checks the calendar (month lengths, leap years).
-fn parse_utc_fast(text: &str) -> Option<i128> {
+/// `None` for anything else, which the general parser then reads (a leap
+/// second too: `time` reads `23:59:60` at the end of a month as `:59.999…`).
+/// Every request's timestamp is read here, so this checks the calendar
+/// and counts the days itself instead of building `time`'s values.
+fn parse_utc_fast(text: &str) -> Option<UnixMicros> {
     let bytes = text.as_bytes();
     let (head, rest) = bytes.split_at_checked(19)?;
     let fraction = match rest {
@@ -130,26 +132,67 @@ fn parse_utc_fast(text: &str) -> Option<i128> {
         return None;
     }
     let number = |range: std::ops::Range<usize>| digits_value(&head[range]);
-    let month = Month::try_from(u8::try_from(number(5..7)?).ok()?).ok()?;
-    let date = Date::from_calendar_date(
-        i32::try_from(number(0..4)?).ok()?,
-        month,
-        u8::try_from(number(8..10)?).ok()?,
-    )
-    .ok()?;
-    let nanosecond = digits_value(fraction)? * 10u32.pow(9 - fraction.len() as u32);
-    let time = Time::from_hms_nano(
-        u8::try_from(number(11..13)?).ok()?,
-        u8::try_from(number(14..16)?).ok()?,
-        u8::try_from(number(17..19)?).ok()?,
-        nanosecond,
-    )
-    .ok()?;
-    Some(
-        PrimitiveDateTime::new(date, time)
-            .assume_utc()
-            .unix_timestamp_nanos(),
-    )
+    let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
+    let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
+    let valid_date = (1..=12).contains(&month) && (1..=days_in_month(year, month)).contains(&day);
+    if !valid_date || hour > 23 || minute > 59 || second > 59 {
+        return None;
+    }
+    let seconds =
+        days_from_civil(year, month, day) * 86_400 + i64::from(hour * 3600 + minute * 60 + second);
+    let nanos = digits_value(fraction)? * NANOS_PER_DIGIT[fraction.len()];
+    Some(micros_toward_zero(seconds, nanos))
+}
+
+/// What one unit of a fraction of `n` digits is worth in nanoseconds, by `n`.
+const NANOS_PER_DIGIT: [u32; 10] = [
+    0,
+    100_000_000,
+    10_000_000,
+    1_000_000,
+    100_000,
+    10_000,
+    1_000,
+    100,
+    10,
+    1,
+];
+
+/// `seconds` and `nanos` (a fraction of a second) in whole microseconds,
+/// rounded toward zero as the general parser's division of nanoseconds is:
+/// before the epoch, a fraction of a microsecond rounds up.
+fn micros_toward_zero(seconds: i64, nanos: u32) -> UnixMicros {
+    let micros = seconds * 1_000_000 + i64::from(nanos / 1000);
+    let partial = nanos % 1000 != 0;
+    micros + i64::from(seconds < 0 && partial)
+}
+
+/// The days of `month` (1–12) in `year`, in the proleptic Gregorian calendar.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        2 if is_leap_year(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+fn is_leap_year(year: u32) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+/// The day number, counted from 1970-01-01, of a valid date of years
+/// 0000–9999: the inverse of [`civil_from_days`], also Howard Hinnant's.
+fn days_from_civil(year: u32, month: u32, day: u32) -> i64 {
+    // Years start on March 1, so a leap day ends its year. Counting them
+    // from year -400 (an era before 0000) keeps every number unsigned.
+    let year = year + 400 - u32::from(month <= 2);
+    let (era, year_of_era) = (year / 400, year % 400);
+    let month_from_march = (month + 9) % 12; // 0..=11
+    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1; // 0..=365
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    let days_from_minus_400 = i64::from(era * 146_097 + day_of_era);
+    days_from_minus_400 - 146_097 - 719_468
 }
 
 /// The value of a run of ASCII digits (at most nine); `None` if any byte is not one.
@@ -226,19 +269,39 @@ mod tests {
         }
 
         #[test]
+        fn counts_days_as_the_inverse_of_civil_from_days(
+            days in -719_528i64..2_932_897, // 0000-01-01 to 9999-12-31
+        ) {
+            let (year, month, day) = civil_from_days(days);
+            prop_assert_eq!(days_from_civil(year as u32, month, day), days);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4096))]
+
+        #[test]
         fn the_fast_parse_agrees_with_the_time_crate(
             fields in (0u32..10_000, 0u32..14, 0u32..33, 0u32..25, 0u32..61, 0u32..62),
             fraction in prop::option::of("[0-9]{1,10}"),
             zone in prop::sample::select(vec!["Z", "z", "+01:00", "-00:30", ""]),
         ) {
             let (year, month, day, hour, minute, second) = fields;
+            let digits = fraction.as_ref().map_or(0, String::len);
             let fraction = fraction.map(|digits| format!(".{digits}")).unwrap_or_default();
             let text = format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{zone}");
-            let by_time = OffsetDateTime::parse(&text, &Rfc3339).ok().map(|t| t.unix_timestamp_nanos());
-            if let Some(fast) = parse_utc_fast(&text) {
-                prop_assert_eq!(Some(fast), by_time, "{}", text);
+            let by_time = OffsetDateTime::parse(&text, &Rfc3339)
+                .ok()
+                .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1000).ok());
+            let fast = parse_utc_fast(&text);
+            if fast.is_some() {
+                prop_assert_eq!(fast, by_time, "{}", text);
             }
-            prop_assert_eq!(parse_rfc3339(&text), by_time.and_then(|n| i64::try_from(n / 1000).ok()), "{}", text);
+            // The fast path reads every valid timestamp of its form.
+            if by_time.is_some() && zone == "Z" && digits <= 9 && second < 60 {
+                prop_assert!(fast.is_some(), "{}", text);
+            }
+            prop_assert_eq!(parse_rfc3339(&text), by_time, "{}", text);
         }
     }
 
@@ -248,17 +311,39 @@ mod tests {
             "2026-11-28T12:00:00Z",
             "2026-11-28T12:00:00.5Z",
             "1969-12-31T23:59:59.999999999Z",
+            "2000-02-29T00:00:00Z",
+            "0000-02-29T00:00:00Z",
         ] {
             assert!(parse_utc_fast(text).is_some(), "{text}");
         }
         for text in [
             "2026-11-28T12:00:00+00:00",
             "2026-02-29T12:00:00Z",
+            "1900-02-29T12:00:00Z",
+            "2026-04-31T12:00:00Z",
             "2026-11-28t12:00:00Z",
             "2026-11-28T12:00:00.Z",
+            "2026-12-31T23:59:60Z",
         ] {
             assert!(parse_utc_fast(text).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn fractions_of_a_microsecond_round_toward_zero() {
+        for (text, micros) in [
+            ("1970-01-01T00:00:00.0000009Z", 0),
+            ("1969-12-31T23:59:59.9999995Z", 0),
+            ("1969-12-31T23:59:59.999998001Z", -1),
+            ("1969-12-31T23:59:59.000001Z", -999_999),
+        ] {
+            assert_eq!(parse_rfc3339(text), Some(micros), "{text}");
+        }
+        // A leap second, which only the general parser reads.
+        assert_eq!(
+            parse_rfc3339("2016-12-31T23:59:60Z"),
+            Some(1_483_228_799_999_999)
+        );
     }
 
     #[test]
