@@ -27,7 +27,7 @@ use crate::trace::event::ChainIds;
 use crate::trace::ids::new_v7;
 use crate::trace::jsonl::write_jsonl;
 use crate::trace::memory_store::MemoryStore;
-use crate::trace::operation::{resolve_event_count, Operation, OperationEvents};
+use crate::trace::operation::{resolve_event_count, Operation, OperationEvents, ResolveRecord};
 use crate::trace::pipeline::ShutdownReport;
 use crate::trace::recorder::{Recorder, TraceStats};
 use crate::trace::store::TraceStore;
@@ -37,7 +37,6 @@ use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
 use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
 use session::{Session, SessionTable};
-use std::mem::take;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -279,13 +278,13 @@ impl Resolver {
         let catalog = self.catalog();
         let scope = Scope::of(&catalog, &request)?;
         let mut record = self.recorder.spare_record();
-        let blocks = select_blocks(&catalog, &scope, &request, take(&mut record.blocks));
+        select_blocks(&catalog, &scope, &request, &mut record.blocks);
         // Room for the events is taken before the session's lock: waiting for
         // it (block mode) then holds up no other call on the session, so each
         // waits at most its own block timeout. So a full buffer is reported
         // before what the session's state would refuse (ownership, an ended
         // session, a reused request id).
-        let events = resolve_event_count(scope.action_count(&catalog), blocks.len());
+        let events = resolve_event_count(scope.action_count(&catalog), record.blocks.len());
         let room = self.recorder.reserve(events)?;
         let mut state = session.lock();
         check_ownership(&session, &request)?;
@@ -304,15 +303,19 @@ impl Resolver {
                 ),
             ));
         }
-        let evaluations = take(&mut record.evaluations);
+        let ResolveRecord {
+            evaluations,
+            blocks,
+            ..
+        } = &mut *record;
         let decision = Decision::make(
             &catalog,
             &scope,
             &request,
             &state.usage,
             now,
-            blocks,
             evaluations,
+            blocks,
         );
         let ids = ResolutionIds {
             resolution_id: new_v7(now),
@@ -324,14 +327,16 @@ impl Resolver {
         };
         let written_from = resolution.len();
         write_resolution(resolution, &catalog, &request.request_id, &decision, &ids);
+        // The decision borrows the record's evaluations and blocks: what the
+        // record still needs of it is copied out before the rest is filled.
+        let decision_type = decision.decision_type.as_str();
+        let (allowed_count, denied_count) = (decision.allowed_count, decision.denied_count);
         record.texts.set(&request.request_id, &request.goal);
         record.atlases = scope.atlases;
-        record.evaluations = decision.evaluations;
-        record.blocks = decision.blocks;
+        record.decision_type = decision_type;
+        record.allowed_count = allowed_count;
+        record.denied_count = denied_count;
         record.resolution_id = ids.resolution_id;
-        record.decision_type = decision.decision_type.as_str();
-        record.allowed_count = decision.allowed_count;
-        record.denied_count = decision.denied_count;
         record.ttl_seconds = ids.ttl_seconds;
         let recorded = self.recorder.record(
             room,

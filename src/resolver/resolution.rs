@@ -9,6 +9,7 @@ use crate::policy::evaluate::{Decider, Evaluation, PolicyIndex, Verdict};
 use crate::policy::usage::Usage;
 use crate::trace::canonical_json::write_json_string;
 use crate::trace::ids::{uuid_text, UUID_TEXT_LEN};
+use crate::trace::operation::{Blocks, Evaluations};
 use crate::trace::timestamp::push_timestamp;
 use uuid::Uuid;
 
@@ -155,12 +156,13 @@ fn capability_actions(catalog: &Catalog, request: &Request<'_>) -> Result<Vec<Ac
     Ok(actions)
 }
 
-/// What the policies decided for one request.
-pub struct Decision {
+/// What the policies decided for one request. The evaluations and blocks
+/// live in the resolve's trace record, which the decision borrows.
+pub struct Decision<'r> {
     /// One per action considered, in catalog order.
-    pub evaluations: Vec<(ActionIndex, Evaluation)>,
+    pub evaluations: &'r [(ActionIndex, Evaluation)],
     /// Selected packs, highest priority first (ties in load order).
-    pub blocks: Vec<PackIndex>,
+    pub blocks: &'r [PackIndex],
     /// Rate-limit and budget policies on allowed actions.
     pub constraints: Vec<PolicyIndex>,
     pub decision_type: DecisionType,
@@ -168,20 +170,20 @@ pub struct Decision {
     pub denied_count: u32,
 }
 
-impl Decision {
-    /// Decides `request` within `scope`: evaluates every action, into
-    /// `evaluations` (a buffer to reuse; what it holds is replaced), and
-    /// returns `blocks` (from [`select_blocks`], which needs no session
-    /// state). Reads `usage`: a resolve never consumes rate limits or budgets.
+impl<'r> Decision<'r> {
+    /// Decides `request` within `scope`: evaluates every action into
+    /// `evaluations` (what it held is replaced), with the `blocks` that
+    /// [`select_blocks`] chose. Reads `usage`: a resolve never consumes
+    /// rate limits or budgets.
     pub fn make(
         catalog: &Catalog,
         scope: &Scope,
         request: &Request<'_>,
         usage: &Usage,
         now: UnixMicros,
-        blocks: Vec<PackIndex>,
-        mut evaluations: Vec<(ActionIndex, Evaluation)>,
-    ) -> Decision {
+        evaluations: &'r mut Evaluations,
+        blocks: &'r [PackIndex],
+    ) -> Decision<'r> {
         let is_exhausted = |policy: PolicyIndex| {
             usage.is_exhausted(catalog.policy_key(policy), catalog.policy_kind(policy), now)
         };
@@ -193,6 +195,7 @@ impl Decision {
             let plan = catalog.plan(action, request.risk_tier);
             evaluations.push((action, plan.evaluate(is_exhausted)));
         });
+        let evaluations: &'r [_] = evaluations;
         let allowed_count = evaluations
             .iter()
             .filter(|(_, e)| e.verdict.is_allowed())
@@ -202,24 +205,19 @@ impl Decision {
             .iter()
             .any(|(_, e)| e.verdict == Verdict::RequiresApproval);
         Decision {
-            blocks,
-            constraints: constraint_policies(catalog, &evaluations, request.risk_tier),
-            decision_type: DecisionType::of(allowed_count, denied_count, needs_approval),
             evaluations,
+            blocks,
+            constraints: constraint_policies(catalog, evaluations, request.risk_tier),
+            decision_type: DecisionType::of(allowed_count, denied_count, needs_approval),
             allowed_count,
             denied_count,
         }
     }
 }
 
-/// The context blocks `request` gets within `scope`, in the resolution's
-/// order, in `blocks` (a buffer to reuse; what it holds is replaced).
-pub fn select_blocks(
-    catalog: &Catalog,
-    scope: &Scope,
-    request: &Request<'_>,
-    mut blocks: Vec<PackIndex>,
-) -> Vec<PackIndex> {
+/// Chooses the context blocks `request` gets within `scope` into `blocks`
+/// (what it held is replaced), in the resolution's order.
+pub fn select_blocks(catalog: &Catalog, scope: &Scope, request: &Request<'_>, blocks: &mut Blocks) {
     // Lowercasing allocates: only pay for it when a pack has keywords.
     let any_keywords = scope
         .packs(catalog)
@@ -238,7 +236,6 @@ pub fn select_blocks(
     );
     // Stable: equal priorities keep load order.
     blocks.sort_by_key(|&pack| std::cmp::Reverse(catalog.pack(pack).0.priority));
-    blocks
 }
 
 /// The ids and times a resolution is written with.

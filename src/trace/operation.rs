@@ -11,6 +11,7 @@ use super::chain::SessionChain;
 use crate::atlas::catalog::{json_array, ActionIndex, AtlasIndex, Catalog, PackIndex};
 use crate::clock::UnixMicros;
 use crate::policy::evaluate::Evaluation;
+use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -39,6 +40,15 @@ pub enum OperationEvents {
     },
 }
 
+/// A resolve's evaluations, one per action considered. Inline up to a
+/// typical atlas's size: a new record (when no sealed one is spare, as in a
+/// burst the processor has not caught up with) is then one allocation for
+/// them all, not one per buffer.
+pub type Evaluations = SmallVec<[(ActionIndex, Evaluation); 16]>;
+
+/// A resolve's context blocks, inline up to a typical count.
+pub type Blocks = SmallVec<[PackIndex; 8]>;
+
 /// The decision of one resolve, in indexes.
 ///
 /// Records are reused from one resolve to the next (see
@@ -51,9 +61,9 @@ pub struct ResolveRecord {
     /// their ids), or `None` for every atlas of the catalog.
     pub atlases: Option<Vec<AtlasIndex>>,
     /// One per action considered, in catalog order.
-    pub evaluations: Vec<(ActionIndex, Evaluation)>,
+    pub evaluations: Evaluations,
     /// The context blocks returned, in the resolution's order.
-    pub blocks: Vec<PackIndex>,
+    pub blocks: Blocks,
     pub resolution_id: Uuid,
     pub decision_type: &'static str,
     pub allowed_count: u32,

@@ -10,6 +10,7 @@
 
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use crossbeam_queue::ArrayQueue;
+use smallvec::{Array, SmallVec};
 use std::mem::size_of;
 
 /// Spare records kept at most; a record sealed beyond that is freed. More
@@ -59,13 +60,23 @@ impl Default for RecordPool {
 
 /// The heap memory `record`'s buffers hold.
 fn retained_bytes(record: &ResolveRecord) -> usize {
-    fn bytes<T>(buffer: &Vec<T>) -> usize {
-        buffer.capacity() * size_of::<T>()
-    }
     record.texts.capacity()
-        + bytes(&record.evaluations)
-        + bytes(&record.blocks)
-        + record.atlases.as_ref().map_or(0, bytes)
+        + spilled_bytes(&record.evaluations)
+        + spilled_bytes(&record.blocks)
+        + record.atlases.as_ref().map_or(0, vec_bytes)
+}
+
+/// The heap memory of an inline buffer that outgrew its inline room.
+fn spilled_bytes<A: Array>(buffer: &SmallVec<A>) -> usize {
+    if buffer.spilled() {
+        buffer.capacity() * size_of::<A::Item>()
+    } else {
+        0
+    }
+}
+
+fn vec_bytes<T>(buffer: &Vec<T>) -> usize {
+    buffer.capacity() * size_of::<T>()
 }
 
 #[cfg(test)]

@@ -312,14 +312,12 @@ mod tests {
                 catalog: Arc::new(Catalog::new()),
                 record: Box::new(ResolveRecord {
                     texts: RequestTexts::new("req-1", goal),
-                    atlases: None,
-                    evaluations: Vec::new(),
-                    blocks: Vec::new(),
                     resolution_id: Uuid::from_u128(9),
                     decision_type: "deny",
                     allowed_count: 0,
                     denied_count: 0,
                     ttl_seconds: 60,
+                    ..ResolveRecord::default()
                 }),
             },
         }
