@@ -34,17 +34,6 @@ pub struct SealScratch {
     hash_text: HashText,
 }
 
-impl SealScratch {
-    /// Scratch with room for an operation of `events` events.
-    pub fn with_capacity(events: usize) -> SealScratch {
-        SealScratch {
-            batch: EventBatch::with_capacity(events, events * 128),
-            minter: IdMinter::new(),
-            hash_text: HashText::new(),
-        }
-    }
-}
-
 /// Seals the events of `operation` onto its chain, advancing `tail`, and
 /// appends them to `store`. Returns how many events were stored.
 pub fn seal(
