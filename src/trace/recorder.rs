@@ -2,8 +2,7 @@
 //! decided, in either trace mode, and the sync points that wait for them.
 
 use super::chain::SessionChain;
-use super::operation::Operation;
-use super::operation::ResolveRecord;
+use super::operation::{Operation, ResolveRecord};
 use super::pipeline::{Pipeline, Reservation, ShutdownReport};
 use super::record_pool::RecordPool;
 use super::seal::SealScratch;
