@@ -96,6 +96,11 @@ impl EventBatch {
         self.pending = self.payloads.len();
     }
 
+    /// Heap bytes the batch holds, used or not.
+    pub fn retained_bytes(&self) -> usize {
+        self.events.capacity() * std::mem::size_of::<SealedEvent>() + self.payloads.capacity()
+    }
+
     /// Empties the batch, keeping its room.
     pub fn clear(&mut self) {
         self.events.clear();

@@ -205,12 +205,67 @@ thread_local! {
     static SEAL_SCRATCH: RefCell<SealScratch> = RefCell::new(SealScratch::default());
 }
 
+/// A thread's scratch that grew past this (an operation with huge
+/// payloads) is dropped after the operation rather than kept, so threads
+/// that once sealed something big do not hold on to its memory.
+const KEPT_SCRATCH_BYTES: usize = 64 * 1024;
+
 /// Runs `seal` with this thread's scratch, or with a fresh one when it is
 /// in use: a store that records into the trace from its `append` seals
 /// within a seal.
 fn with_thread_scratch<T>(seal: impl FnOnce(&mut SealScratch) -> T) -> T {
     SEAL_SCRATCH.with(|scratch| match scratch.try_borrow_mut() {
-        Ok(mut scratch) => seal(&mut scratch),
+        Ok(mut scratch) => {
+            let sealed = seal(&mut scratch);
+            if scratch.retained_bytes() > KEPT_SCRATCH_BYTES {
+                *scratch = SealScratch::default();
+            }
+            sealed
+        }
         Err(_) => seal(&mut SealScratch::default()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::chain::SessionChain;
+    use crate::trace::event::ChainIds;
+    use crate::trace::memory_store::MemoryStore;
+    use crate::trace::operation::OperationEvents;
+    use uuid::Uuid;
+
+    fn session_started(goal: &str) -> Operation {
+        let ids = ChainIds {
+            session_id: Uuid::from_u128(1),
+            trace_id: Uuid::from_u128(2),
+        };
+        Operation {
+            chain: SessionChain::new(ids, Uuid::from_u128(3)),
+            at: 0,
+            events: OperationEvents::SessionStarted {
+                agent_id: "agent".into(),
+                goal: goal.into(),
+            },
+        }
+    }
+
+    fn thread_scratch_bytes() -> usize {
+        SEAL_SCRATCH.with(|scratch| scratch.borrow().retained_bytes())
+    }
+
+    #[test]
+    fn immediate_mode_keeps_a_small_scratch_per_thread_but_not_a_huge_one() {
+        let recorder = Recorder::new(&Config::default(), Arc::new(MemoryStore::new())).unwrap();
+        let record = |goal: &str| {
+            let room = recorder.reserve(1).unwrap();
+            recorder.record(room, session_started(goal)).unwrap();
+        };
+        record("a usual goal");
+        let kept = thread_scratch_bytes();
+        assert!(kept > 0 && kept <= KEPT_SCRATCH_BYTES, "{kept}");
+        record(&"g".repeat(4 * KEPT_SCRATCH_BYTES));
+        assert!(thread_scratch_bytes() <= KEPT_SCRATCH_BYTES);
+        assert_eq!(recorder.stats().events_processed, 2);
+    }
 }

@@ -34,6 +34,13 @@ pub struct SealScratch {
     hash_text: HashText,
 }
 
+impl SealScratch {
+    /// Heap bytes the scratch keeps from one operation to the next.
+    pub fn retained_bytes(&self) -> usize {
+        self.batch.retained_bytes()
+    }
+}
+
 /// Seals the events of `operation` onto its chain, advancing `tail`, and
 /// appends them to `store`. Returns how many events were stored.
 pub fn seal(
