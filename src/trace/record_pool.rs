@@ -83,18 +83,12 @@ fn vec_bytes<T>(buffer: &Vec<T>) -> usize {
 mod tests {
     use super::*;
     use crate::atlas::catalog::Catalog;
-    use crate::trace::chain::SessionChain;
-    use crate::trace::event::ChainIds;
+    use crate::trace::test_chains::test_session_chain;
     use std::sync::Arc;
-    use uuid::Uuid;
 
     fn sealed_resolve(record: Box<ResolveRecord>) -> Operation {
-        let ids = ChainIds {
-            session_id: Uuid::from_u128(1),
-            trace_id: Uuid::from_u128(2),
-        };
         Operation {
-            chain: SessionChain::new(ids, Uuid::from_u128(3)),
+            chain: test_session_chain(),
             at: 0,
             events: OperationEvents::Resolve {
                 catalog: Arc::new(Catalog::new()),

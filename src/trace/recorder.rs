@@ -229,19 +229,13 @@ fn with_thread_scratch<T>(seal: impl FnOnce(&mut SealScratch) -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::chain::SessionChain;
-    use crate::trace::event::ChainIds;
     use crate::trace::memory_store::MemoryStore;
     use crate::trace::operation::OperationEvents;
-    use uuid::Uuid;
+    use crate::trace::test_chains::test_session_chain;
 
     fn session_started(goal: &str) -> Operation {
-        let ids = ChainIds {
-            session_id: Uuid::from_u128(1),
-            trace_id: Uuid::from_u128(2),
-        };
         Operation {
-            chain: SessionChain::new(ids, Uuid::from_u128(3)),
+            chain: test_session_chain(),
             at: 0,
             events: OperationEvents::SessionStarted {
                 agent_id: "agent".into(),

@@ -3,6 +3,7 @@
 //! library's own [`StoredHasher`]).
 
 use super::canonical_json::canonical_json;
+use super::chain::SessionChain;
 use super::event::{ChainIds, SealedEvent};
 use super::event_batch::EventBatch;
 use super::event_run::{EventRun, StoredEvent};
@@ -11,6 +12,7 @@ use super::jsonl::write_jsonl;
 use super::stored_events::StoredEvents;
 use super::stored_hash::StoredHasher;
 use serde_json::{json, Value};
+use std::sync::Arc;
 use uuid::Uuid;
 
 /// TRACE.md's three-event vector, in the shared spec beside the repository.
@@ -132,6 +134,11 @@ pub fn test_chain_ids() -> ChainIds {
         session_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_000000000001),
         trace_id: Uuid::from_u128(0x01936f2a_7c00_7000_8000_0000000000aa),
     }
+}
+
+/// A session's chain with the test ids, nothing sealed on it yet.
+pub fn test_session_chain() -> Arc<SessionChain> {
+    SessionChain::new(test_chain_ids(), Uuid::from_u128(3))
 }
 
 /// A stored event with a payload of its own, as tests build and tamper
