@@ -400,7 +400,7 @@ impl Shared {
         // A sync point mostly waits for work already under way (a resolve
         // seals in a few microseconds): spinning a little first spares the
         // caller a sleep and a wake-up, which take longer than that here
-        // (resolve + await: 20-27 µs without, 12-16 µs with). Only with a
+        // (resolve + await: 20-27 µs without, 12-17 µs with). Only with a
         // core left for the processor; and producers waiting for room never
         // spin, they would take the core the processor needs to make room.
         if cores() > 1 {
