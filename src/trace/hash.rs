@@ -39,26 +39,25 @@ pub fn event_hash<Text: AsRef<[u8]> + ?Sized>(input: &HashInput<'_, Text>) -> [u
 ///
 /// The pieces are copied into one contiguous buffer and hashed in a single
 /// call: feeding eleven short pieces to the hasher one by one costs about a
-/// quarter more than the copy (it buffers and re-checks each piece). A
-/// buffer kept from one event to the next is not zeroed again each time.
+/// quarter more than the copy (it buffers and re-checks each piece). The
+/// buffer is kept from one event to the next.
+#[derive(Default)]
 pub struct HashText {
-    bytes: [u8; INLINE_HASH_TEXT],
+    bytes: Vec<u8>,
 }
-
-/// Hash texts up to this size are assembled in the buffer; a typical
-/// event's is 350–450 bytes (7 or 8 SHA-256 blocks), a large payload's goes
-/// to the heap.
-const INLINE_HASH_TEXT: usize = 512;
 
 impl HashText {
     pub fn new() -> HashText {
-        HashText {
-            bytes: [0; INLINE_HASH_TEXT],
-        }
+        HashText::default()
     }
 
     /// SHA-256 of the TRACE.md concatenation of `input`.
     pub fn hash<Text: AsRef<[u8]> + ?Sized>(&mut self, input: &HashInput<'_, Text>) -> [u8; 32] {
+        Sha256::digest(self.assemble(input)).into()
+    }
+
+    /// The TRACE.md concatenation of `input`, the bytes its hash covers.
+    pub fn assemble<Text: AsRef<[u8]> + ?Sized>(&mut self, input: &HashInput<'_, Text>) -> &[u8] {
         let mut sequence_text = itoa::Buffer::new();
         let pieces: [&[u8]; 11] = [
             input.trace_version.as_ref(),
@@ -73,22 +72,11 @@ impl HashText {
             input.canonical_payload.as_ref(),
             input.previous_event_hash.as_ref(),
         ];
-        let len: usize = pieces.iter().map(|piece| piece.len()).sum();
-        if len > INLINE_HASH_TEXT {
-            return Sha256::digest(pieces.concat()).into();
-        }
-        let mut end = 0;
+        self.bytes.clear();
         for piece in pieces {
-            self.bytes[end..end + piece.len()].copy_from_slice(piece);
-            end += piece.len();
+            self.bytes.extend_from_slice(piece);
         }
-        Sha256::digest(&self.bytes[..end]).into()
-    }
-}
-
-impl Default for HashText {
-    fn default() -> HashText {
-        HashText::new()
+        &self.bytes
     }
 }
 
@@ -194,15 +182,17 @@ mod tests {
         let concatenated = format!("1.0etspx42tstype{{\"a\":1}}{GENESIS_HASH_HEX}");
         let expected: [u8; 32] = Sha256::digest(concatenated.as_bytes()).into();
         assert_eq!(event_hash(&with_parent), expected);
-        // Past the inline buffer, the same bytes are hashed from the heap.
-        let large_payload = format!("{{\"a\":\"{}\"}}", "x".repeat(INLINE_HASH_TEXT));
+        // A large payload, after a small one, in the same buffer.
+        let large_payload = format!("{{\"a\":\"{}\"}}", "x".repeat(1000));
         let large = HashInput {
             canonical_payload: large_payload.as_str(),
             ..input
         };
         let concatenated = format!("1.0etsx42tstype{large_payload}{GENESIS_HASH_HEX}");
         let expected: [u8; 32] = Sha256::digest(concatenated.as_bytes()).into();
-        assert_eq!(event_hash(&large), expected);
+        let mut text = HashText::new();
+        text.hash(&input);
+        assert_eq!(text.hash(&large), expected);
         // The sealer's byte form hashes the same as the text form.
         let bytes = HashInput {
             trace_version: b"1.0".as_slice(),
