@@ -10,7 +10,7 @@ mod common;
 
 use common::{Atlas, Rig};
 use cra::trace::canonical_json::canonical_json;
-use cra::trace::hash::{event_hash, HashInput};
+use cra::trace::hash::{event_hash, HashInput, HashPrefix};
 use cra::{TraceMode, TraceRead};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
@@ -50,16 +50,18 @@ impl HashedFields {
         let [trace_version, event_id, trace_id, span_id, session_id, timestamp, event_type] =
             &self.texts;
         HashInput {
-            trace_version,
-            event_id,
-            trace_id,
-            span_id,
-            parent_span_id: self.parent_span_id.as_deref(),
-            session_id,
-            sequence: self.sequence,
-            timestamp,
-            event_type,
-            canonical_payload: &self.canonical_payload,
+            prefix: HashPrefix {
+                trace_version,
+                event_id,
+                trace_id,
+                span_id,
+                parent_span_id: self.parent_span_id.as_deref(),
+                session_id,
+                sequence: self.sequence,
+                timestamp,
+                event_type,
+                canonical_payload: &self.canonical_payload,
+            },
             previous_event_hash: &self.previous_event_hash,
         }
     }

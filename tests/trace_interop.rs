@@ -6,7 +6,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cra::trace::canonical_json::canonical_json;
-use cra::trace::hash::{event_hash, hex_lower, HashInput, GENESIS_HASH_HEX};
+use cra::trace::hash::{event_hash, hex_lower, HashInput, HashPrefix, GENESIS_HASH_HEX};
 use cra::{verify_jsonl, VerifyReport};
 use serde_json::{json, Value};
 
@@ -119,16 +119,18 @@ fn rehash(event: &Value) -> String {
     let canonical = canonical_json(&event["payload"]).expect("finite payload");
     let text = |name: &str| event[name].as_str().unwrap_or_default();
     let input = HashInput {
-        trace_version: text("trace_version"),
-        event_id: text("event_id"),
-        trace_id: text("trace_id"),
-        span_id: text("span_id"),
-        parent_span_id: event["parent_span_id"].as_str(),
-        session_id: text("session_id"),
-        sequence: event["sequence"].as_u64().unwrap_or_default(),
-        timestamp: text("timestamp"),
-        event_type: text("event_type"),
-        canonical_payload: &canonical,
+        prefix: HashPrefix {
+            trace_version: text("trace_version"),
+            event_id: text("event_id"),
+            trace_id: text("trace_id"),
+            span_id: text("span_id"),
+            parent_span_id: event["parent_span_id"].as_str(),
+            session_id: text("session_id"),
+            sequence: event["sequence"].as_u64().unwrap_or_default(),
+            timestamp: text("timestamp"),
+            event_type: text("event_type"),
+            canonical_payload: &canonical,
+        },
         previous_event_hash: text("previous_event_hash"),
     };
     hex_lower(&event_hash(&input))

@@ -14,6 +14,15 @@ pub const GENESIS_HASH_HEX: &str =
 /// skips re-validating them as UTF-8.
 #[derive(Clone, Copy, Debug)]
 pub struct HashInput<'a, Text: ?Sized = str> {
+    pub prefix: HashPrefix<'a, Text>,
+    /// Last in the text, so a chain's events can be hashed up to here
+    /// before the event before them is (`chain_hasher`).
+    pub previous_event_hash: &'a Text,
+}
+
+/// Every field an event hash covers but the previous event's hash.
+#[derive(Clone, Copy, Debug)]
+pub struct HashPrefix<'a, Text: ?Sized = str> {
     pub trace_version: &'a Text,
     pub event_id: &'a Text,
     pub trace_id: &'a Text,
@@ -26,7 +35,6 @@ pub struct HashInput<'a, Text: ?Sized = str> {
     pub event_type: &'a Text,
     /// `canonical_json(payload)`.
     pub canonical_payload: &'a Text,
-    pub previous_event_hash: &'a Text,
 }
 
 /// SHA-256 of the TRACE.md concatenation. Callers that hash many events
@@ -59,24 +67,32 @@ impl HashText {
     /// The TRACE.md concatenation of `input`, the bytes its hash covers.
     pub fn assemble<Text: AsRef<[u8]> + ?Sized>(&mut self, input: &HashInput<'_, Text>) -> &[u8] {
         let mut sequence_text = itoa::Buffer::new();
-        let pieces: [&[u8]; 11] = [
-            input.trace_version.as_ref(),
-            input.event_id.as_ref(),
-            input.trace_id.as_ref(),
-            input.span_id.as_ref(),
-            input.parent_span_id.map_or(&[], AsRef::as_ref),
-            input.session_id.as_ref(),
-            sequence_text.format(input.sequence).as_bytes(),
-            input.timestamp.as_ref(),
-            input.event_type.as_ref(),
-            input.canonical_payload.as_ref(),
-            input.previous_event_hash.as_ref(),
-        ];
         self.bytes.clear();
-        for piece in pieces {
+        for piece in input.prefix.pieces(&mut sequence_text) {
             self.bytes.extend_from_slice(piece);
         }
+        self.bytes
+            .extend_from_slice(input.previous_event_hash.as_ref());
         &self.bytes
+    }
+}
+
+impl<Text: AsRef<[u8]> + ?Sized> HashPrefix<'_, Text> {
+    /// The pieces TRACE.md concatenates before the previous event's hash,
+    /// in order. `sequence_text` holds the sequence number's digits.
+    pub fn pieces<'p>(&'p self, sequence_text: &'p mut itoa::Buffer) -> [&'p [u8]; 10] {
+        [
+            self.trace_version.as_ref(),
+            self.event_id.as_ref(),
+            self.trace_id.as_ref(),
+            self.span_id.as_ref(),
+            self.parent_span_id.map_or(&[], AsRef::as_ref),
+            self.session_id.as_ref(),
+            sequence_text.format(self.sequence).as_bytes(),
+            self.timestamp.as_ref(),
+            self.event_type.as_ref(),
+            self.canonical_payload.as_ref(),
+        ]
     }
 }
 
@@ -138,16 +154,18 @@ mod tests {
         for event in &events {
             let payload = canonical_json(&event["payload"]).expect("finite payload");
             let input = HashInput {
-                trace_version: str_field(event, "trace_version"),
-                event_id: str_field(event, "event_id"),
-                trace_id: str_field(event, "trace_id"),
-                span_id: str_field(event, "span_id"),
-                parent_span_id: event["parent_span_id"].as_str(),
-                session_id: str_field(event, "session_id"),
-                sequence: event["sequence"].as_u64().expect("sequence"),
-                timestamp: str_field(event, "timestamp"),
-                event_type: str_field(event, "event_type"),
-                canonical_payload: &payload,
+                prefix: HashPrefix {
+                    trace_version: str_field(event, "trace_version"),
+                    event_id: str_field(event, "event_id"),
+                    trace_id: str_field(event, "trace_id"),
+                    span_id: str_field(event, "span_id"),
+                    parent_span_id: event["parent_span_id"].as_str(),
+                    session_id: str_field(event, "session_id"),
+                    sequence: event["sequence"].as_u64().expect("sequence"),
+                    timestamp: str_field(event, "timestamp"),
+                    event_type: str_field(event, "event_type"),
+                    canonical_payload: &payload,
+                },
                 previous_event_hash: str_field(event, "previous_event_hash"),
             };
             assert_eq!(
@@ -160,23 +178,28 @@ mod tests {
     #[test]
     fn hash_matches_one_contiguous_sha256() {
         let input = HashInput {
-            trace_version: "1.0",
-            event_id: "e",
-            trace_id: "t",
-            span_id: "s",
-            parent_span_id: None,
-            session_id: "x",
-            sequence: 42,
-            timestamp: "ts",
-            event_type: "type",
-            canonical_payload: "{\"a\":1}",
+            prefix: HashPrefix {
+                trace_version: "1.0",
+                event_id: "e",
+                trace_id: "t",
+                span_id: "s",
+                parent_span_id: None,
+                session_id: "x",
+                sequence: 42,
+                timestamp: "ts",
+                event_type: "type",
+                canonical_payload: "{\"a\":1}",
+            },
             previous_event_hash: GENESIS_HASH_HEX,
         };
         let concatenated = format!("1.0etsx42tstype{{\"a\":1}}{GENESIS_HASH_HEX}");
         let expected: [u8; 32] = Sha256::digest(concatenated.as_bytes()).into();
         assert_eq!(event_hash(&input), expected);
         let with_parent = HashInput {
-            parent_span_id: Some("p"),
+            prefix: HashPrefix {
+                parent_span_id: Some("p"),
+                ..input.prefix
+            },
             ..input
         };
         let concatenated = format!("1.0etspx42tstype{{\"a\":1}}{GENESIS_HASH_HEX}");
@@ -185,7 +208,10 @@ mod tests {
         // A large payload, after a small one, in the same buffer.
         let large_payload = format!("{{\"a\":\"{}\"}}", "x".repeat(1000));
         let large = HashInput {
-            canonical_payload: large_payload.as_str(),
+            prefix: HashPrefix {
+                canonical_payload: large_payload.as_str(),
+                ..input.prefix
+            },
             ..input
         };
         let concatenated = format!("1.0etsx42tstype{large_payload}{GENESIS_HASH_HEX}");
@@ -195,16 +221,18 @@ mod tests {
         assert_eq!(text.hash(&large), expected);
         // The sealer's byte form hashes the same as the text form.
         let bytes = HashInput {
-            trace_version: b"1.0".as_slice(),
-            event_id: b"e",
-            trace_id: b"t",
-            span_id: b"s",
-            parent_span_id: Some(b"p"),
-            session_id: b"x",
-            sequence: 42,
-            timestamp: b"ts",
-            event_type: b"type",
-            canonical_payload: b"{\"a\":1}",
+            prefix: HashPrefix {
+                trace_version: b"1.0".as_slice(),
+                event_id: b"e",
+                trace_id: b"t",
+                span_id: b"s",
+                parent_span_id: Some(b"p"),
+                session_id: b"x",
+                sequence: 42,
+                timestamp: b"ts",
+                event_type: b"type",
+                canonical_payload: b"{\"a\":1}",
+            },
             previous_event_hash: GENESIS_HASH_HEX.as_bytes(),
         };
         assert_eq!(event_hash(&bytes), event_hash(&with_parent));

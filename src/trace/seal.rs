@@ -5,7 +5,7 @@
 use super::chain::ChainTail;
 use super::event::{ChainIds, EventType, SealedEvent};
 use super::event_batch::EventBatch;
-use super::hash::{write_hex_lower, HashInput, HashText};
+use super::hash::{write_hex_lower, HashInput, HashPrefix, HashText};
 use super::ids::{uuid_ascii, uuid_text, ChainTexts, IdMinter, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
@@ -199,16 +199,18 @@ impl Sealer<'_> {
         let mut previous = [0u8; 64];
         write_hex_lower(&mut previous, &self.tail.previous_hash);
         let hash = self.hash_text.hash(&HashInput {
-            trace_version: TRACE_VERSION.as_bytes(),
-            event_id: uuid_ascii(&event_id, &mut event_text),
-            trace_id: self.texts.trace_id,
-            span_id: uuid_ascii(&span, &mut span_text),
-            parent_span_id: parent_text,
-            session_id: self.texts.session_id,
-            sequence: self.tail.next_sequence,
-            timestamp: self.texts.timestamp,
-            event_type: event_type.as_str().as_bytes(),
-            canonical_payload: self.batch.pending_payload().as_bytes(),
+            prefix: HashPrefix {
+                trace_version: TRACE_VERSION.as_bytes(),
+                event_id: uuid_ascii(&event_id, &mut event_text),
+                trace_id: self.texts.trace_id,
+                span_id: uuid_ascii(&span, &mut span_text),
+                parent_span_id: parent_text,
+                session_id: self.texts.session_id,
+                sequence: self.tail.next_sequence,
+                timestamp: self.texts.timestamp,
+                event_type: event_type.as_str().as_bytes(),
+                canonical_payload: self.batch.pending_payload().as_bytes(),
+            },
             previous_event_hash: &previous,
         });
         self.tail.next_sequence += 1;

@@ -8,7 +8,7 @@
 
 use super::event::ChainIds;
 use super::event_run::StoredEvent;
-use super::hash::{write_hex_lower, HashInput, HashText, GENESIS_HASH_HEX};
+use super::hash::{write_hex_lower, HashInput, HashPrefix, HashText, GENESIS_HASH_HEX};
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
 use super::timestamp::TimestampText;
@@ -54,16 +54,18 @@ impl StoredHasher {
             event.parent_span_id.as_ref().map(uuid_bytes),
         );
         self.text.hash(&HashInput {
-            trace_version: TRACE_VERSION.as_bytes(),
-            event_id: &event_id,
-            trace_id: &self.chain.trace_id,
-            span_id: &span_id,
-            parent_span_id: parent.as_ref().map(|parent| parent.as_slice()),
-            session_id: &self.chain.session_id,
-            sequence,
-            timestamp: &timestamp,
-            event_type: event.event_type.as_str().as_bytes(),
-            canonical_payload: stored.payload.as_bytes(),
+            prefix: HashPrefix {
+                trace_version: TRACE_VERSION.as_bytes(),
+                event_id: &event_id,
+                trace_id: &self.chain.trace_id,
+                span_id: &span_id,
+                parent_span_id: parent.as_ref().map(|parent| parent.as_slice()),
+                session_id: &self.chain.session_id,
+                sequence,
+                timestamp: &timestamp,
+                event_type: event.event_type.as_str().as_bytes(),
+                canonical_payload: stored.payload.as_bytes(),
+            },
             previous_event_hash,
         })
     }
@@ -110,16 +112,18 @@ mod tests {
         let timestamp = format_timestamp(event.timestamp);
         let previous = previous.map_or_else(|| GENESIS_HASH_HEX.to_owned(), hex_lower);
         event_hash(&HashInput {
-            trace_version: TRACE_VERSION,
-            event_id: uuid_text(&event.event_id, id),
-            trace_id: uuid_text(&ids.trace_id, trace),
-            span_id: uuid_text(&event.span_id, span),
-            parent_span_id: event.parent_span_id.as_ref().map(|p| uuid_text(p, parent)),
-            session_id: uuid_text(&ids.session_id, session),
-            sequence,
-            timestamp: std::str::from_utf8(&timestamp).expect("ASCII"),
-            event_type: event.event_type.as_str(),
-            canonical_payload: stored.payload,
+            prefix: HashPrefix {
+                trace_version: TRACE_VERSION,
+                event_id: uuid_text(&event.event_id, id),
+                trace_id: uuid_text(&ids.trace_id, trace),
+                span_id: uuid_text(&event.span_id, span),
+                parent_span_id: event.parent_span_id.as_ref().map(|p| uuid_text(p, parent)),
+                session_id: uuid_text(&ids.session_id, session),
+                sequence,
+                timestamp: std::str::from_utf8(&timestamp).expect("ASCII"),
+                event_type: event.event_type.as_str(),
+                canonical_payload: stored.payload,
+            },
             previous_event_hash: &previous,
         })
     }

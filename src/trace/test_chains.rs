@@ -7,7 +7,7 @@ use super::chain::SessionChain;
 use super::event::{ChainIds, SealedEvent};
 use super::event_batch::EventBatch;
 use super::event_run::{EventRun, StoredEvent};
-use super::hash::{event_hash, hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::hash::{event_hash, hex_lower, HashInput, HashPrefix, GENESIS_HASH_HEX};
 use super::jsonl::write_jsonl;
 use super::stored_events::StoredEvents;
 use super::stored_hash::StoredHasher;
@@ -89,16 +89,18 @@ pub fn rehash(event: &Value) -> String {
     let canonical = canonical_json(&event["payload"]).expect("finite payload");
     let text = |name: &str| event[name].as_str().unwrap_or_default();
     let input = HashInput {
-        trace_version: text("trace_version"),
-        event_id: text("event_id"),
-        trace_id: text("trace_id"),
-        span_id: text("span_id"),
-        parent_span_id: event["parent_span_id"].as_str(),
-        session_id: text("session_id"),
-        sequence: event["sequence"].as_u64().unwrap_or_default(),
-        timestamp: text("timestamp"),
-        event_type: text("event_type"),
-        canonical_payload: &canonical,
+        prefix: HashPrefix {
+            trace_version: text("trace_version"),
+            event_id: text("event_id"),
+            trace_id: text("trace_id"),
+            span_id: text("span_id"),
+            parent_span_id: event["parent_span_id"].as_str(),
+            session_id: text("session_id"),
+            sequence: event["sequence"].as_u64().unwrap_or_default(),
+            timestamp: text("timestamp"),
+            event_type: text("event_type"),
+            canonical_payload: &canonical,
+        },
         previous_event_hash: text("previous_event_hash"),
     };
     hex_lower(&event_hash(&input))

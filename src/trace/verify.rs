@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::hash::{event_hash, write_hex_lower, HashInput, GENESIS_HASH_HEX};
+use super::hash::{event_hash, write_hex_lower, HashInput, HashPrefix, GENESIS_HASH_HEX};
 use super::shape::shape_error;
 
 pub use super::verify_jsonl::verify_jsonl;
@@ -101,16 +101,18 @@ impl<'a> EventView<'a> {
     /// What this event's `event_hash` covers.
     pub fn hash_input(&self) -> HashInput<'a> {
         HashInput {
-            trace_version: self.trace_version,
-            event_id: self.event_id,
-            trace_id: self.trace_id,
-            span_id: self.span_id,
-            parent_span_id: self.parent_span_id,
-            session_id: self.session_id,
-            sequence: self.sequence,
-            timestamp: self.timestamp,
-            event_type: self.event_type,
-            canonical_payload: self.canonical_payload,
+            prefix: HashPrefix {
+                trace_version: self.trace_version,
+                event_id: self.event_id,
+                trace_id: self.trace_id,
+                span_id: self.span_id,
+                parent_span_id: self.parent_span_id,
+                session_id: self.session_id,
+                sequence: self.sequence,
+                timestamp: self.timestamp,
+                event_type: self.event_type,
+                canonical_payload: self.canonical_payload,
+            },
             previous_event_hash: self.previous_event_hash,
         }
     }
