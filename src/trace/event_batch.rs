@@ -64,6 +64,14 @@ impl EventBatch {
         self.pending = self.payloads.len();
     }
 
+    /// Gives the events their hashes, in order.
+    pub fn set_hashes(&mut self, hashes: &[[u8; 32]]) {
+        assert_eq!(hashes.len(), self.events.len(), "one hash per event");
+        for (event, hash) in self.events.iter_mut().zip(hashes) {
+            event.event_hash = *hash;
+        }
+    }
+
     /// Adds `event` with `payload`.
     pub fn push(&mut self, event: SealedEvent, payload: &str) {
         self.payloads.truncate(self.pending);

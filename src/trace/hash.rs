@@ -21,7 +21,7 @@ pub struct HashInput<'a, Text: ?Sized = str> {
 }
 
 /// Every field an event hash covers but the previous event's hash.
-#[derive(Clone, Copy, Debug)]
+#[derive(Debug)]
 pub struct HashPrefix<'a, Text: ?Sized = str> {
     pub trace_version: &'a Text,
     pub event_id: &'a Text,
@@ -36,6 +36,16 @@ pub struct HashPrefix<'a, Text: ?Sized = str> {
     /// `canonical_json(payload)`.
     pub canonical_payload: &'a Text,
 }
+
+// Copied as the references they hold, whatever `Text` is (a derive would
+// require `Text: Copy`, which `[u8]` is not).
+impl<Text: ?Sized> Clone for HashPrefix<'_, Text> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Text: ?Sized> Copy for HashPrefix<'_, Text> {}
 
 /// SHA-256 of the TRACE.md concatenation. Callers that hash many events
 /// keep a [`HashText`] instead.

@@ -3,6 +3,7 @@
 
 pub mod canonical_json;
 pub mod chain;
+pub mod chain_hasher;
 pub mod event;
 pub mod event_batch;
 pub mod event_run;

@@ -3,9 +3,10 @@
 //! hashing each event onto the chain — and handing them to the store.
 
 use super::chain::ChainTail;
+use super::chain_hasher::ChainHasher;
 use super::event::{ChainIds, EventType, SealedEvent};
 use super::event_batch::EventBatch;
-use super::hash::{write_hex_lower, HashInput, HashPrefix, HashText};
+use super::hash::HashPrefix;
 use super::ids::{uuid_ascii, uuid_text, ChainTexts, IdMinter, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
@@ -31,13 +32,13 @@ pub struct SealScratch {
     /// The sealed events not yet handed to the store, payloads written in place.
     batch: EventBatch,
     minter: IdMinter,
-    hash_text: HashText,
+    hasher: ChainHasher,
 }
 
 impl SealScratch {
     /// Heap bytes the scratch keeps from one operation to the next.
     pub fn retained_bytes(&self) -> usize {
-        self.batch.retained_bytes()
+        self.batch.retained_bytes() + self.hasher.retained_bytes()
     }
 }
 
@@ -64,7 +65,7 @@ pub fn seal(
         tail,
         batch: &mut scratch.batch,
         minter: &mut scratch.minter,
-        hash_text: &mut scratch.hash_text,
+        hasher: &mut scratch.hasher,
         store,
         ids,
         sealed: 0,
@@ -162,7 +163,7 @@ struct Sealer<'a> {
     tail: &'a mut ChainTail,
     batch: &'a mut EventBatch,
     minter: &'a mut IdMinter,
-    hash_text: &'a mut HashText,
+    hasher: &'a mut ChainHasher,
     store: &'a dyn TraceStore,
     ids: ChainIds,
     /// Events sealed so far.
@@ -196,33 +197,27 @@ impl Sealer<'_> {
         let event_id = self.new_id();
         let mut event_text = [0u8; UUID_TEXT_LEN];
         let mut span_text = [0u8; UUID_TEXT_LEN];
-        let mut previous = [0u8; 64];
-        write_hex_lower(&mut previous, &self.tail.previous_hash);
-        let hash = self.hash_text.hash(&HashInput {
-            prefix: HashPrefix {
-                trace_version: TRACE_VERSION.as_bytes(),
-                event_id: uuid_ascii(&event_id, &mut event_text),
-                trace_id: self.texts.trace_id,
-                span_id: uuid_ascii(&span, &mut span_text),
-                parent_span_id: parent_text,
-                session_id: self.texts.session_id,
-                sequence: self.tail.next_sequence,
-                timestamp: self.texts.timestamp,
-                event_type: event_type.as_str().as_bytes(),
-                canonical_payload: self.batch.pending_payload().as_bytes(),
-            },
-            previous_event_hash: &previous,
+        self.hasher.push(&HashPrefix {
+            trace_version: TRACE_VERSION.as_bytes(),
+            event_id: uuid_ascii(&event_id, &mut event_text),
+            trace_id: self.texts.trace_id,
+            span_id: uuid_ascii(&span, &mut span_text),
+            parent_span_id: parent_text,
+            session_id: self.texts.session_id,
+            sequence: self.tail.next_sequence,
+            timestamp: self.texts.timestamp,
+            event_type: event_type.as_str().as_bytes(),
+            canonical_payload: self.batch.pending_payload().as_bytes(),
         });
         self.tail.next_sequence += 1;
-        self.tail.previous_hash = hash;
         self.batch.push_pending(SealedEvent {
             event_id,
             span_id: span,
             parent_span_id: parent,
             timestamp: self.at,
             event_type,
-            payload_offset: 0, // set by the batch
-            event_hash: hash,
+            payload_offset: 0,   // set by the batch
+            event_hash: [0; 32], // set at hand-off, when the run is hashed
         });
         self.sealed += 1;
         if self.batch.payload_bytes() >= HAND_OFF_PAYLOAD_BYTES {
@@ -230,9 +225,12 @@ impl Sealer<'_> {
         }
     }
 
-    /// Appends the events sealed so far to the store.
+    /// Hashes the events sealed so far onto the chain and appends them to
+    /// the store.
     fn hand_off(&mut self) {
         if !self.batch.is_empty() {
+            let hashes = self.hasher.hash_onto(&mut self.tail.previous_hash);
+            self.batch.set_hashes(hashes);
             self.store.append(self.ids, self.batch.as_run());
         }
         self.batch.clear();

@@ -98,14 +98,9 @@ impl FinalBlocks {
         FinalBlocks { bytes, len }
     }
 
-    /// How many blocks there are (one to three).
-    pub fn count(&self) -> usize {
-        self.len / BLOCK
-    }
-
-    /// The `index`th block.
-    pub fn block(&self, index: usize) -> &Block {
-        block_at(&self.bytes[..self.len], index * BLOCK)
+    /// The blocks, one to three.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -137,14 +132,14 @@ impl<'m> Message<'m> {
     }
 
     fn blocks(&self) -> usize {
-        self.whole.len() / BLOCK + self.last.count()
+        (self.whole.len() + self.last.as_bytes().len()) / BLOCK
     }
 
     /// The next block to compress; the caller counts it done.
     fn next_block(&self) -> &Block {
         match self.done * BLOCK {
             offset if offset < self.whole.len() => block_at(self.whole, offset),
-            offset => self.last.block((offset - self.whole.len()) / BLOCK),
+            offset => block_at(self.last.as_bytes(), offset - self.whole.len()),
         }
     }
 
