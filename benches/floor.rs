@@ -1,7 +1,11 @@
 //! The physical floor: SHA-256 over exactly the bytes that events hash.
 //!
-//! Every trace event costs at least one `event_hash`, whatever the mode, so
-//! these are the figures the hot paths are compared with. The inputs are
+//! Every trace event costs at least its share of SHA-256, whatever the
+//! mode, so these are the figures the hot paths are compared with: one
+//! event alone (`event_hash`), a resolve's events hashed one after the
+//! other (`resolve_hashes`), and the same events chained by the library's
+//! [`ChainHasher`] with two hashes in flight (`resolve_chain`, the floor
+//! the ratios use). The inputs are
 //! not made up: they are read back from the trace of a real resolve of the
 //! benchmark request, so their lengths (UUIDs, timestamps, canonical
 //! payloads) are the real ones.
@@ -10,10 +14,12 @@ mod common;
 
 use common::{Atlas, Rig};
 use cra::trace::canonical_json::canonical_json;
-use cra::trace::hash::{event_hash, HashInput, HashPrefix};
+use cra::trace::chain_hasher::ChainHasher;
+use cra::trace::hash::{hex_lower, parse_hex_hash, HashInput, HashPrefix, HashText};
 use cra::{TraceMode, TraceRead};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use std::hint::black_box;
 
 /// The hashed fields of one event, owned.
@@ -23,6 +29,7 @@ struct HashedFields {
     sequence: u64,
     canonical_payload: String,
     previous_event_hash: String,
+    event_hash: String,
 }
 
 impl HashedFields {
@@ -43,7 +50,19 @@ impl HashedFields {
             sequence: event["sequence"].as_u64().expect("sequence"),
             canonical_payload: canonical_json(&event["payload"]).expect("finite payload"),
             previous_event_hash: text("previous_event_hash"),
+            event_hash: text("event_hash"),
         }
+    }
+
+    /// The bytes the event's hash covers.
+    fn text(&self) -> Vec<u8> {
+        let text = HashText::new().assemble(&self.input()).to_vec();
+        assert_eq!(
+            hex_lower(&Sha256::digest(&text).into()),
+            self.event_hash,
+            "the text is what the event hashed"
+        );
+        text
     }
 
     fn input(&self) -> HashInput<'_> {
@@ -94,18 +113,29 @@ fn floor(c: &mut Criterion) {
         .iter()
         .find(|e| e.texts[6] == "policy.evaluated")
         .expect("a policy.evaluated event")
-        .input();
+        .text();
     group.throughput(Throughput::Elements(1));
-    group.bench_function("event_hash", |b| b.iter(|| event_hash(black_box(&one))));
+    group.bench_function("event_hash", |b| b.iter(|| Sha256::digest(black_box(&one))));
 
     for (atlas, events) in [(Atlas::A, a), (Atlas::B, resolve_events(Atlas::B))] {
-        let inputs: Vec<HashInput<'_>> = events.iter().map(HashedFields::input).collect();
-        group.throughput(Throughput::Elements(inputs.len() as u64));
+        let texts: Vec<Vec<u8>> = events.iter().map(HashedFields::text).collect();
+        group.throughput(Throughput::Elements(texts.len() as u64));
         group.bench_function(BenchmarkId::new("resolve_hashes", atlas.name()), |b| {
             b.iter(|| {
-                for input in &inputs {
-                    black_box(event_hash(black_box(input)));
+                for text in &texts {
+                    black_box(Sha256::digest(black_box(text)));
                 }
+            })
+        });
+        let inputs: Vec<HashInput<'_>> = events.iter().map(HashedFields::input).collect();
+        let start = parse_hex_hash(inputs[0].previous_event_hash).expect("a hex hash");
+        let mut hasher = ChainHasher::default();
+        group.bench_function(BenchmarkId::new("resolve_chain", atlas.name()), |b| {
+            b.iter(|| {
+                for input in &inputs {
+                    hasher.push(black_box(&input.prefix));
+                }
+                black_box(hasher.hash_onto(&mut start.clone()).len())
             })
         });
     }

@@ -7,15 +7,14 @@
 //! depend on the chain and can be hashed alongside the tails.
 //!
 //! The [`ChainHasher`] queues the prefixes of a run of events, then hashes
-//! them in two lanes that compress a block each per step
-//! ([`compress_two`], which costs about what one block alone does). A free
-//! lane takes the next tail if the chain has reached it (the tails are the
-//! critical path), else the next prefix.
+//! them in two lanes that compress their blocks side by side
+//! ([`compress_two`], where a block of each costs about what one block
+//! alone does). A free lane takes the next tail if the chain has reached
+//! it (the tails are the critical path), else the next prefix.
 
 use super::hash::{write_hex_lower, HashPrefix};
 use super::sha256_lanes::{
-    block_at, compress_one, compress_two, state_hash, whole_blocks, Block, FinalBlocks, State,
-    BLOCK, INITIAL_STATE,
+    compress_one, compress_two, state_hash, whole_blocks, FinalBlocks, State, INITIAL_STATE,
 };
 use sha2::{Digest, Sha256};
 
@@ -42,7 +41,10 @@ impl ChainHasher {
     /// Queues the next event of the run.
     pub fn push<Text: AsRef<[u8]> + ?Sized>(&mut self, prefix: &HashPrefix<'_, Text>) {
         let mut sequence_text = itoa::Buffer::new();
-        for piece in prefix.pieces(&mut sequence_text) {
+        let pieces = prefix.pieces(&mut sequence_text);
+        self.text
+            .reserve(pieces.iter().map(|piece| piece.len()).sum());
+        for piece in pieces {
             self.text.extend_from_slice(piece);
         }
         self.queued.push(Queued {
@@ -95,7 +97,8 @@ impl ChainHasher {
             queued: &mut self.queued,
             hashes: &mut self.hashes,
             previous,
-            tail: None,
+            tail: FinalBlocks::new(&[], 0),
+            tail_in_flight: false,
             next_prefix: 0,
             next_tail: 0,
         };
@@ -108,10 +111,11 @@ impl ChainHasher {
             }
             match &mut lanes {
                 [a, b] if !a.is_idle() && !b.is_idle() => {
-                    let (block_a, block_b) = (*schedule.block(a), *schedule.block(b));
-                    compress_two(&mut a.state, &block_a, &mut b.state, &block_b);
-                    schedule.advance(a);
-                    schedule.advance(b);
+                    let (run_a, run_b) = (schedule.blocks_left(a), schedule.blocks_left(b));
+                    let len = run_a.len().min(run_b.len());
+                    compress_two(&mut a.state, &run_a[..len], &mut b.state, &run_b[..len]);
+                    schedule.advance(a, len);
+                    schedule.advance(b, len);
                 }
                 [a, b] => {
                     let lane = if a.is_idle() { b } else { a };
@@ -120,11 +124,9 @@ impl ChainHasher {
                     }
                     // Alone, a lane has nothing to overlap with, and nothing
                     // can start until it is done: it finishes in one go.
-                    while !lane.is_idle() {
-                        let block = *schedule.block(lane);
-                        compress_one(&mut lane.state, &block);
-                        schedule.advance(lane);
-                    }
+                    let run = schedule.blocks_left(lane);
+                    compress_one(&mut lane.state, run);
+                    schedule.advance(lane, run.len());
                 }
             }
         }
@@ -140,7 +142,9 @@ struct Schedule<'h> {
     previous: &'h mut [u8; 32],
     /// The final blocks of the tail a lane is hashing; there is one at a
     /// time, as each needs the hash of the one before.
-    tail: Option<FinalBlocks>,
+    tail: FinalBlocks,
+    /// A lane is hashing `tail`.
+    tail_in_flight: bool,
     /// The first event whose prefix no lane has taken yet.
     next_prefix: usize,
     /// The first event whose tail no lane has taken yet.
@@ -178,7 +182,7 @@ impl Schedule<'_> {
     }
 
     fn next_tail_work(&mut self) -> Option<Lane> {
-        if self.tail.is_some() {
+        if self.tail_in_flight {
             return None;
         }
         let event = self.next_tail;
@@ -188,31 +192,32 @@ impl Schedule<'_> {
         let mut previous_hex = [0u8; 64];
         write_hex_lower(&mut previous_hex, self.previous);
         let rest = &prefix[whole_blocks(prefix.len())..];
-        let tail = FinalBlocks::new(&[rest, &previous_hex], prefix.len() + previous_hex.len());
-        let end = tail.as_bytes().len();
-        self.tail = Some(tail);
+        self.tail
+            .refill(&[rest, &previous_hex], prefix.len() + previous_hex.len());
+        self.tail_in_flight = true;
         Some(Lane {
             work: Work::Tail,
             state,
             next: 0,
-            end,
+            end: self.tail.as_bytes().len(),
         })
     }
 
-    /// The next block `lane` compresses.
-    fn block(&self, lane: &Lane) -> &Block {
-        let bytes = match (lane.work, &self.tail) {
-            (Work::Prefix { .. }, _) => self.text,
-            (Work::Tail, Some(tail)) => tail.as_bytes(),
-            (Work::Idle, _) | (Work::Tail, None) => unreachable!("an idle lane has no block"),
+    /// The blocks `lane` has yet to compress.
+    fn blocks_left(&self, lane: &Lane) -> &[u8] {
+        let bytes = match lane.work {
+            Work::Prefix { .. } => self.text,
+            Work::Tail => self.tail.as_bytes(),
+            Work::Idle => &[],
         };
-        block_at(bytes, lane.next)
+        &bytes[lane.next..lane.end]
     }
 
-    /// Moves `lane` past the block it compressed and, if that completes its
-    /// hashing, takes the result and leaves the lane idle.
-    fn advance(&mut self, lane: &mut Lane) {
-        lane.next += BLOCK;
+    /// Moves `lane` past the `len` bytes of blocks it compressed and, if
+    /// that completes its hashing, takes the result and leaves the lane
+    /// idle.
+    fn advance(&mut self, lane: &mut Lane, len: usize) {
+        lane.next += len;
         if lane.next < lane.end {
             return;
         }
@@ -223,7 +228,7 @@ impl Schedule<'_> {
                 let hash = state_hash(&lane.state);
                 self.hashes.push(hash);
                 *self.previous = hash;
-                self.tail = None;
+                self.tail_in_flight = false;
             }
         }
         *lane = Lane::IDLE;

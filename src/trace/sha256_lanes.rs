@@ -34,22 +34,30 @@ pub const INITIAL_STATE: State = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
-/// Compresses `block` into `state`.
-pub fn compress_one(state: &mut State, block: &Block) {
-    sha2::compress256(state, slice::from_ref(GenericArray::from_slice(block)));
+/// Compresses `blocks` (whole 64-byte blocks) into `state`.
+pub fn compress_one(state: &mut State, blocks: &[u8]) {
+    assert!(blocks.len() % BLOCK == 0, "whole blocks only");
+    for block in blocks.chunks_exact(BLOCK) {
+        sha2::compress256(state, slice::from_ref(GenericArray::from_slice(block)));
+    }
 }
 
-/// Compresses `block_a` into `a` and `block_b` into `b`, the two hashes'
-/// rounds interleaved where the CPU has SHA-NI.
-pub fn compress_two(a: &mut State, block_a: &Block, b: &mut State, block_b: &Block) {
+/// Compresses `blocks_a` into `a` and `blocks_b` into `b`, the same number
+/// of whole blocks each, the two hashes' rounds interleaved where the CPU
+/// has SHA-NI.
+pub fn compress_two(a: &mut State, blocks_a: &[u8], b: &mut State, blocks_b: &[u8]) {
+    assert!(
+        blocks_a.len() == blocks_b.len() && blocks_a.len() % BLOCK == 0,
+        "the same number of whole blocks in both lanes"
+    );
     #[cfg(target_arch = "x86_64")]
     if shani::available() {
         // SAFETY: the CPU has the instructions `shani::compress_two` uses.
-        unsafe { shani::compress_two(a, block_a, b, block_b) };
+        unsafe { shani::compress_two(a, blocks_a, b, blocks_b) };
         return;
     }
-    compress_one(a, block_a);
-    compress_one(b, block_b);
+    compress_one(a, blocks_a);
+    compress_one(b, blocks_b);
 }
 
 /// The hash a final state spells: its words, big-endian.
@@ -81,21 +89,30 @@ impl FinalBlocks {
     /// The final blocks of a message of `message_len` bytes that end with
     /// `pieces`, which together are shorter than two blocks.
     pub fn new(pieces: &[&[u8]], message_len: usize) -> FinalBlocks {
-        let mut bytes = [0u8; Self::CAPACITY];
+        let mut blocks = FinalBlocks {
+            bytes: [0; Self::CAPACITY],
+            len: 0,
+        };
+        blocks.refill(pieces, message_len);
+        blocks
+    }
+
+    /// Makes these the final blocks of another message, as [`Self::new`].
+    pub fn refill(&mut self, pieces: &[&[u8]], message_len: usize) {
         let mut end = 0;
         for piece in pieces {
-            bytes[end..end + piece.len()].copy_from_slice(piece);
+            self.bytes[end..end + piece.len()].copy_from_slice(piece);
             end += piece.len();
         }
         assert!(
             end < 2 * BLOCK,
             "final blocks hold less than two blocks of message"
         );
-        bytes[end] = 0x80;
-        let len = (end + 1 + 8).next_multiple_of(BLOCK);
+        self.len = (end + 1 + 8).next_multiple_of(BLOCK);
+        self.bytes[end] = 0x80;
+        self.bytes[end + 1..self.len - 8].fill(0);
         let bits = message_len as u64 * 8;
-        bytes[len - 8..len].copy_from_slice(&bits.to_be_bytes());
-        FinalBlocks { bytes, len }
+        self.bytes[self.len - 8..self.len].copy_from_slice(&bits.to_be_bytes());
     }
 
     /// The blocks, one to three.
@@ -104,19 +121,13 @@ impl FinalBlocks {
     }
 }
 
-/// The block that starts at `offset` in `bytes`.
-pub fn block_at(bytes: &[u8], offset: usize) -> &Block {
-    bytes[offset..offset + BLOCK]
-        .try_into()
-        .expect("a block is 64 bytes")
-}
-
-/// One message being hashed: its state and the blocks left.
+/// One message being hashed: its state and the bytes left, as two runs of
+/// whole blocks (the message's own, then its final blocks).
 struct Message<'m> {
     state: State,
     whole: &'m [u8],
     last: FinalBlocks,
-    /// Blocks compressed so far.
+    /// Bytes of blocks compressed so far.
     done: usize,
 }
 
@@ -131,38 +142,48 @@ impl<'m> Message<'m> {
         }
     }
 
-    fn blocks(&self) -> usize {
-        (self.whole.len() + self.last.as_bytes().len()) / BLOCK
-    }
-
-    /// The next block to compress; the caller counts it done.
-    fn next_block(&self) -> &Block {
-        match self.done * BLOCK {
-            offset if offset < self.whole.len() => block_at(self.whole, offset),
-            offset => block_at(self.last.as_bytes(), offset - self.whole.len()),
+    /// The blocks left in the current run; empty once all are compressed.
+    fn run(&self) -> &[u8] {
+        match self.whole.get(self.done..) {
+            Some(whole) if !whole.is_empty() => whole,
+            _ => self
+                .last
+                .as_bytes()
+                .get(self.done - self.whole.len()..)
+                .unwrap_or_default(),
         }
     }
 
     fn finish(mut self) -> [u8; 32] {
-        while self.done < self.blocks() {
-            let block = *self.next_block();
-            compress_one(&mut self.state, &block);
-            self.done += 1;
+        loop {
+            let run = self.run();
+            if run.is_empty() {
+                return state_hash(&self.state);
+            }
+            let len = run.len();
+            let mut state = self.state;
+            compress_one(&mut state, run);
+            self.state = state;
+            self.done += len;
         }
-        state_hash(&self.state)
     }
 }
 
 /// The SHA-256 hashes of two independent messages, computed together.
 pub fn digest_two(a: &[u8], b: &[u8]) -> [[u8; 32]; 2] {
     let (mut a, mut b) = (Message::new(a), Message::new(b));
-    for _ in 0..a.blocks().min(b.blocks()) {
-        let (block_a, block_b) = (*a.next_block(), *b.next_block());
-        compress_two(&mut a.state, &block_a, &mut b.state, &block_b);
-        a.done += 1;
-        b.done += 1;
+    loop {
+        let (run_a, run_b) = (a.run(), b.run());
+        let len = run_a.len().min(run_b.len());
+        if len == 0 {
+            return [a.finish(), b.finish()];
+        }
+        let (mut state_a, mut state_b) = (a.state, b.state);
+        compress_two(&mut state_a, &run_a[..len], &mut state_b, &run_b[..len]);
+        (a.state, b.state) = (state_a, state_b);
+        a.done += len;
+        b.done += len;
     }
-    [a.finish(), b.finish()]
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -173,7 +194,7 @@ mod shani {
     //! instructions of the two lanes side by side in each group of four
     //! rounds.
 
-    use super::{Block, State};
+    use super::{State, BLOCK};
     use std::arch::x86_64::*;
 
     /// SHA-256's round constants (FIPS 180-4, 4.2.2).
@@ -213,16 +234,26 @@ mod shani {
     /// # Safety
     /// The CPU must have SHA-NI, SSE2, SSSE3 and SSE4.1 ([`available`]).
     #[target_feature(enable = "sha,sse2,ssse3,sse4.1")]
-    pub unsafe fn compress_two(a: &mut State, block_a: &Block, b: &mut State, block_b: &Block) {
-        let mut lanes = [start(a, block_a), start(b, block_b)];
-        // Written out so that every index into `words` is a constant and
-        // the lanes stay in registers.
-        quad(&mut lanes, 0, false);
-        quad(&mut lanes, 4, true);
-        quad(&mut lanes, 8, true);
-        quad(&mut lanes, 12, true);
-        finish(a, &lanes[0]);
-        finish(b, &lanes[1]);
+    pub unsafe fn compress_two(a: &mut State, blocks_a: &[u8], b: &mut State, blocks_b: &[u8]) {
+        let mut states = [load(a), load(b)];
+        for (block_a, block_b) in blocks_a
+            .chunks_exact(BLOCK)
+            .zip(blocks_b.chunks_exact(BLOCK))
+        {
+            let mut lanes = [start(states[0], block_a), start(states[1], block_b)];
+            // Written out so that every index into `words` is a constant and
+            // the lanes stay in registers.
+            quad(&mut lanes, 0, false);
+            quad(&mut lanes, 4, true);
+            quad(&mut lanes, 8, true);
+            quad(&mut lanes, 12, true);
+            for (state, lane) in states.iter_mut().zip(&lanes) {
+                state.0 = _mm_add_epi32(state.0, lane.abef);
+                state.1 = _mm_add_epi32(state.1, lane.cdgh);
+            }
+        }
+        store(a, states[0]);
+        store(b, states[1]);
     }
 
     #[inline(always)]
@@ -252,16 +283,16 @@ mod shani {
         }
     }
 
+    /// A lane about to compress `block` from `state` (as [`load`] gives it).
     #[inline(always)]
-    unsafe fn start(state: &State, block: &Block) -> Lane {
+    unsafe fn start((abef, cdgh): (__m128i, __m128i), block: &[u8]) -> Lane {
         let big_endian_words = _mm_set_epi64x(0x0c0d0e0f08090a0b, 0x0405060700010203);
         let word_group = |index: usize| {
             _mm_shuffle_epi8(
-                _mm_loadu_si128(block.as_ptr().add(16 * index).cast()),
+                _mm_loadu_si128(block[16 * index..].as_ptr().cast()),
                 big_endian_words,
             )
         };
-        let (abef, cdgh) = load(state);
         Lane {
             abef,
             cdgh,
@@ -269,14 +300,9 @@ mod shani {
         }
     }
 
-    /// Adds the lane's result to the state it started from. The starting
-    /// state is loaded again rather than kept: held in registers through
-    /// the rounds, it made the lanes spill.
+    /// Writes a state SHA-NI keeps back in the standard word order.
     #[inline(always)]
-    unsafe fn finish(state: &mut State, lane: &Lane) {
-        let (abef, cdgh) = load(state);
-        let abef = _mm_add_epi32(lane.abef, abef);
-        let cdgh = _mm_add_epi32(lane.cdgh, cdgh);
+    unsafe fn store(state: &mut State, (abef, cdgh): (__m128i, __m128i)) {
         let feba = _mm_shuffle_epi32(abef, 0x1B);
         let dchg = _mm_shuffle_epi32(cdgh, 0xB1);
         _mm_storeu_si128(state.as_mut_ptr().cast(), _mm_blend_epi16(feba, dchg, 0xF0));
@@ -326,6 +352,12 @@ mod tests {
             compress_two(&mut a, &block_a, &mut b, &block_b);
             compress_one(&mut expected_a, &block_a);
             compress_one(&mut expected_b, &block_b);
+            assert_eq!((a, b), (expected_a, expected_b));
+            // Runs of blocks, the lanes' states carried from one to the next.
+            let (run_a, run_b) = ([block_a, block_b].concat(), [block_b, block_a].concat());
+            compress_two(&mut a, &run_a, &mut b, &run_b);
+            compress_one(&mut expected_a, &run_a);
+            compress_one(&mut expected_b, &run_b);
             assert_eq!((a, b), (expected_a, expected_b));
         }
     }
