@@ -2,12 +2,12 @@
 //!
 //! SHA-256 is latency-bound: each pair of rounds waits for the pair before.
 //! With SHA-NI on this project's machines (AMD EPYC), `sha256rnds2` takes
-//! about 1.4 ns to produce its result but the unit accepts a new one every
-//! 0.5 ns, so one hash leaves it idle most of the time: 50 ns a block.
+//! about 1.4 ns to produce its result but the unit takes a new one at least
+//! every 0.5 ns, so one hash leaves it idle most of the time: 50 ns a block.
 //! Compressing a block of each of two independent hashes with their
-//! instructions interleaved costs about the same 50 ns, so 25 ns a block.
-//! Three or more lanes measured no faster (the SHA unit is then busy, and
-//! the registers run out).
+//! instructions interleaved costs 50–58 ns, so 25–29 ns a block. Three or
+//! four lanes measured within 10 % of two: the SHA unit is then busy, and
+//! the sixteen vector registers run out.
 //!
 //! `sha2` hashes one message at a time and offers no interleaved kernel, so
 //! [`compress_two`] is written here with the SHA-NI intrinsics. Everything
@@ -15,7 +15,8 @@
 //! compression function, which the tests also check the kernel against.
 //!
 //! Callers frame the blocks themselves: [`INITIAL_STATE`], whole blocks of
-//! the message, then [`FinalBlocks`] (the rest and SHA-256's padding).
+//! the message, then [`FinalBlocks`] (the rest and SHA-256's padding), as
+//! [`digest_two`] does for two whole messages.
 
 use sha2::digest::generic_array::GenericArray;
 use std::slice;
@@ -25,9 +26,6 @@ pub const BLOCK: usize = 64;
 
 /// A SHA-256 hash state: eight 32-bit words.
 pub type State = [u32; 8];
-
-/// One 64-byte block of a message.
-pub type Block = [u8; BLOCK];
 
 /// SHA-256's initial hash value (FIPS 180-4, 5.3.3).
 pub const INITIAL_STATE: State = [
