@@ -168,7 +168,7 @@ mod tests {
     /// What checking `line` found, as text to compare.
     fn outcome(check: LineCheck<'_>) -> String {
         match check {
-            LineCheck::Event(event) => format!("event {:?} {:?}", event.link(), event.hash),
+            LineCheck::Event(event) => format!("event {:?}", event.view()),
             LineCheck::Failed(failure) => format!("failed {failure:?}"),
             LineCheck::Unreadable(failure) => format!("unreadable {failure:?}"),
         }

@@ -1,8 +1,10 @@
 //! Checking one JSONL line on its own: reading it as Python's `json`
 //! module reads it, then the rules an event passes or fails whatever
-//! precedes it (its shape, its hash). The rules that link it to earlier
-//! events are [`super::verify_jsonl`]'s, applied afterwards in file order;
-//! so lines can be checked on several threads at once.
+//! precedes it (its shape; its hash, which [`ReadEvent::checked`] judges
+//! once the caller recomputed it, two events at a time). The rules that
+//! link it to earlier events are [`super::verify_jsonl`]'s, applied
+//! afterwards in file order; so lines can be checked on several threads at
+//! once.
 //!
 //! Python's reading of JSON is followed where it matters (a repeated member
 //! keeps its last value, `-0` is the integer 0, `1.0` is no integer).
@@ -22,7 +24,7 @@ use serde_json::Value;
 use super::canonical_json::{canonical_json, is_canonical};
 use super::jsonl_layout;
 use super::shape::shape_error;
-use super::verify::{hash_verdict, CheckFailure, EventView, FailureKind, Link};
+use super::verify::{compare_hash, CheckFailure, EventView, FailureKind, Link};
 
 /// What one line is, checked on its own.
 pub enum LineCheck<'a> {
@@ -31,7 +33,58 @@ pub enum LineCheck<'a> {
     Unreadable(CheckFailure),
     /// An event failing whatever precedes it.
     Failed(CheckFailure),
-    Event(CheckedEvent<'a>),
+    /// An event passing the rules it can pass alone, its hash rule aside:
+    /// verify_jsonl recomputes hashes two at a time, across lines.
+    Event(ReadEvent<'a>),
+}
+
+/// An event read from a line whose shape passed, its hash not yet checked.
+pub enum ReadEvent<'a> {
+    /// Laid out as libcra writes it: every member borrowed from the line.
+    Laid(EventView<'a>),
+    /// Read with a JSON parser; its sequence fits a `u64`. (Boxed: it is
+    /// the larger and the rarer.)
+    Parsed(Box<DecodedEvent<'a>>),
+}
+
+impl<'a> ReadEvent<'a> {
+    pub fn view(&self) -> EventView<'_> {
+        match self {
+            ReadEvent::Laid(view) => *view,
+            ReadEvent::Parsed(event) => event.view(),
+        }
+    }
+
+    /// What linking the event needs, with the hash rule's verdict for the
+    /// hash recomputed as `computed`.
+    pub fn checked(self, computed: &[u8; 32]) -> CheckedEvent<'a> {
+        let view = self.view();
+        let (sequence, hash) = (view.sequence, compare_hash(view.event_hash, computed));
+        match self {
+            ReadEvent::Laid(view) => CheckedEvent {
+                session_id: Cow::Borrowed(view.session_id),
+                sequence,
+                previous_event_hash: Cow::Borrowed(view.previous_event_hash),
+                event_hash: Cow::Borrowed(view.event_hash),
+                hash,
+            },
+            ReadEvent::Parsed(event) => {
+                let DecodedEvent {
+                    session_id,
+                    previous_event_hash,
+                    event_hash,
+                    ..
+                } = *event;
+                CheckedEvent {
+                    session_id,
+                    sequence,
+                    previous_event_hash,
+                    event_hash,
+                    hash,
+                }
+            }
+        }
+    }
 }
 
 /// An event that passed the rules it can pass alone.
@@ -44,18 +97,7 @@ pub struct CheckedEvent<'a> {
     pub hash: Result<(), CheckFailure>,
 }
 
-impl<'a> CheckedEvent<'a> {
-    /// `event`, whose shape passed, with its hash checked.
-    fn of_view(event: &EventView<'a>) -> CheckedEvent<'a> {
-        CheckedEvent {
-            session_id: Cow::Borrowed(event.session_id),
-            sequence: event.sequence,
-            previous_event_hash: Cow::Borrowed(event.previous_event_hash),
-            event_hash: Cow::Borrowed(event.event_hash),
-            hash: hash_verdict(event),
-        }
-    }
-
+impl CheckedEvent<'_> {
     pub fn link(&self) -> Link<'_> {
         Link {
             session_id: &self.session_id,
@@ -70,7 +112,7 @@ impl<'a> CheckedEvent<'a> {
 pub fn check_line(line: &str) -> LineCheck<'_> {
     // Lines libcra wrote are read without a JSON parser.
     match jsonl_layout::read(line) {
-        Some(event) => LineCheck::Event(CheckedEvent::of_view(&event)),
+        Some(event) => LineCheck::Event(ReadEvent::Laid(event)),
         None => check_line_in_general(line),
     }
 }
@@ -98,30 +140,19 @@ fn parse_line(line: &str) -> Result<LineMembers<'_>, CheckFailure> {
     })
 }
 
-fn check_members(members: LineMembers<'_>) -> Result<CheckedEvent<'_>, CheckFailure> {
+fn check_members(members: LineMembers<'_>) -> Result<ReadEvent<'_>, CheckFailure> {
     let event = members.decode().map_err(malformed)?;
-    let view = event.view();
-    if let Some(detail) = shape_error(&view) {
+    if let Some(detail) = shape_error(&event.view()) {
         return Err(malformed(detail));
     }
-    let sequence = match event.sequence {
-        Sequence::Fits(n) => n,
+    if let Sequence::Huge(literal) = event.sequence {
         // Python would get as far as the sequence rule, which it fails.
-        Sequence::Huge(literal) => {
-            return Err((
-                FailureKind::SequenceGap,
-                format!("sequence {literal} is beyond any chain"),
-            ))
-        }
-    };
-    let hash = hash_verdict(&view);
-    Ok(CheckedEvent {
-        session_id: event.session_id,
-        sequence,
-        previous_event_hash: event.previous_event_hash,
-        event_hash: event.event_hash,
-        hash,
-    })
+        return Err((
+            FailureKind::SequenceGap,
+            format!("sequence {literal} is beyond any chain"),
+        ));
+    }
+    Ok(ReadEvent::Parsed(Box::new(event)))
 }
 
 fn malformed(detail: String) -> CheckFailure {
@@ -167,7 +198,7 @@ struct LineMembers<'a> {
 }
 
 /// An event with every member present and typed.
-struct DecodedEvent<'a> {
+pub struct DecodedEvent<'a> {
     trace_version: Cow<'a, str>,
     event_id: Cow<'a, str>,
     trace_id: Cow<'a, str>,

@@ -4,21 +4,33 @@
 //! It builds the byte form of [`HashInput`] with no intermediate texts:
 //! the chain's session and trace ids are formatted once, and a timestamp
 //! once per run of events that share it (all the events of one operation
-//! do), and hashes it with [`HashText`], the one definition of the hash.
+//! do), and hashes it with [`HashText`](super::hash::HashText), the one
+//! definition of the hash. A verifier hashes events two at a time
+//! ([`StoredHasher::hash_in_pairs`]), which on one core costs about what
+//! hashing one does.
 
 use super::event::ChainIds;
 use super::event_run::StoredEvent;
-use super::hash::{write_hex_lower, HashInput, HashPrefix, HashText, GENESIS_HASH_HEX};
+use super::hash::{write_hex_lower, HashInput, HashPrefix, HashTextPair, GENESIS_HASH_HEX};
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::seal::TRACE_VERSION;
-use super::timestamp::TimestampText;
+use super::timestamp::{TimestampText, TIMESTAMP_LEN};
 use uuid::Uuid;
+
+/// A stored event at its place in the chain: all its hash depends on.
+#[derive(Clone, Copy, Debug)]
+pub struct ChainedEvent<'a> {
+    pub sequence: u64,
+    pub stored: StoredEvent<'a>,
+    /// The stored hash of the event before it; `None` for the genesis event.
+    pub previous: Option<&'a [u8; 32]>,
+}
 
 /// Recomputes the event hashes of one chain.
 pub struct StoredHasher {
     chain: ChainTexts,
     timestamps: TimestampText,
-    text: HashText,
+    hash_texts: HashTextPair,
 }
 
 impl StoredHasher {
@@ -26,48 +38,113 @@ impl StoredHasher {
         StoredHasher {
             chain: ChainTexts::new(ids),
             timestamps: TimestampText::default(),
-            text: HashText::new(),
+            hash_texts: HashTextPair::default(),
         }
     }
 
-    /// The TRACE.md hash of `stored` at position `sequence`, chained after
-    /// the event whose hash is `previous` (`None`: the genesis event).
-    pub fn hash(
-        &mut self,
-        sequence: u64,
-        stored: StoredEvent<'_>,
-        previous: Option<&[u8; 32]>,
-    ) -> [u8; 32] {
-        let event = stored.event;
-        let timestamp = self.timestamps.of(event.timestamp);
-        let mut previous_hex = [0u8; 64];
-        let previous_event_hash = match previous {
-            Some(previous) => {
-                write_hex_lower(&mut previous_hex, previous);
-                &previous_hex
-            }
-            None => GENESIS_HASH_HEX.as_bytes(),
-        };
-        let (event_id, span_id, parent) = (
-            uuid_bytes(&event.event_id),
-            uuid_bytes(&event.span_id),
-            event.parent_span_id.as_ref().map(uuid_bytes),
-        );
-        self.text.hash(&HashInput {
+    /// The TRACE.md hash of `event`.
+    pub fn hash(&mut self, event: ChainedEvent<'_>) -> [u8; 32] {
+        let texts = self.texts_of(&event);
+        self.hash_texts
+            .hash_one(&texts.hash_input(&self.chain, &event))
+    }
+
+    /// The TRACE.md hashes of two events, computed together.
+    pub fn hash_two(&mut self, [first, second]: [ChainedEvent<'_>; 2]) -> [[u8; 32]; 2] {
+        let (first_texts, second_texts) = (self.texts_of(&first), self.texts_of(&second));
+        self.hash_texts.hash_two([
+            &first_texts.hash_input(&self.chain, &first),
+            &second_texts.hash_input(&self.chain, &second),
+        ])
+    }
+
+    /// `events`, in order, each with its TRACE.md hash; the hashes are
+    /// computed two at a time, so an event's comes with the next one's.
+    pub fn hash_in_pairs<'a, I>(&mut self, events: I) -> HashedInPairs<'_, 'a, I>
+    where
+        I: Iterator<Item = ChainedEvent<'a>>,
+    {
+        HashedInPairs {
+            hasher: self,
+            events,
+            second: None,
+        }
+    }
+
+    fn texts_of(&mut self, event: &ChainedEvent<'_>) -> EventTexts {
+        let sealed = event.stored.event;
+        let mut previous_event_hash = [0u8; 64];
+        match event.previous {
+            Some(previous) => write_hex_lower(&mut previous_event_hash, previous),
+            None => previous_event_hash.copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
+        }
+        EventTexts {
+            event_id: uuid_bytes(&sealed.event_id),
+            span_id: uuid_bytes(&sealed.span_id),
+            parent_span_id: sealed.parent_span_id.as_ref().map(uuid_bytes),
+            timestamp: self.timestamps.of(sealed.timestamp),
+            previous_event_hash,
+        }
+    }
+}
+
+/// The members of one event that are stored in binary, as the text its
+/// hash covers.
+struct EventTexts {
+    event_id: [u8; UUID_TEXT_LEN],
+    span_id: [u8; UUID_TEXT_LEN],
+    parent_span_id: Option<[u8; UUID_TEXT_LEN]>,
+    timestamp: [u8; TIMESTAMP_LEN],
+    previous_event_hash: [u8; 64],
+}
+
+impl EventTexts {
+    /// What the hash of `event`, of the chain with texts `chain`, covers.
+    fn hash_input<'t>(
+        &'t self,
+        chain: &'t ChainTexts,
+        event: &ChainedEvent<'t>,
+    ) -> HashInput<'t, [u8]> {
+        HashInput {
             prefix: HashPrefix {
                 trace_version: TRACE_VERSION.as_bytes(),
-                event_id: &event_id,
-                trace_id: &self.chain.trace_id,
-                span_id: &span_id,
-                parent_span_id: parent.as_ref().map(|parent| parent.as_slice()),
-                session_id: &self.chain.session_id,
-                sequence,
-                timestamp: &timestamp,
-                event_type: event.event_type.as_str().as_bytes(),
-                canonical_payload: stored.payload.as_bytes(),
+                event_id: &self.event_id,
+                trace_id: &chain.trace_id,
+                span_id: &self.span_id,
+                parent_span_id: self.parent_span_id.as_ref().map(|parent| parent.as_slice()),
+                session_id: &chain.session_id,
+                sequence: event.sequence,
+                timestamp: &self.timestamp,
+                event_type: event.stored.event.event_type.as_str().as_bytes(),
+                canonical_payload: event.stored.payload.as_bytes(),
             },
-            previous_event_hash,
-        })
+            previous_event_hash: &self.previous_event_hash,
+        }
+    }
+}
+
+/// Stored events with their hashes, from [`StoredHasher::hash_in_pairs`].
+pub struct HashedInPairs<'h, 'a, I> {
+    hasher: &'h mut StoredHasher,
+    events: I,
+    /// The second event of the pair last hashed, not yet handed out.
+    second: Option<(ChainedEvent<'a>, [u8; 32])>,
+}
+
+impl<'a, I: Iterator<Item = ChainedEvent<'a>>> Iterator for HashedInPairs<'_, 'a, I> {
+    type Item = (ChainedEvent<'a>, [u8; 32]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(second) = self.second.take() {
+            return Some(second);
+        }
+        let first = self.events.next()?;
+        let Some(second) = self.events.next() else {
+            return Some((first, self.hasher.hash(first)));
+        };
+        let [first_hash, second_hash] = self.hasher.hash_two([first, second]);
+        self.second = Some((second, second_hash));
+        Some((first, first_hash))
     }
 }
 
@@ -145,12 +222,48 @@ mod tests {
         for (n, (event, payload)) in events.iter().enumerate() {
             let stored = StoredEvent { event, payload };
             for (sequence, previous) in [(0, None), (n as u64 + 9, Some(&previous))] {
+                let chained = ChainedEvent {
+                    sequence,
+                    stored,
+                    previous,
+                };
                 assert_eq!(
-                    hasher.hash(sequence, stored, previous),
+                    hasher.hash(chained),
                     reference_hash(sequence, stored, previous),
                     "event {n}, sequence {sequence}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn hashes_in_pairs_as_one_at_a_time() {
+        let events: Vec<SealedEvent> = (0..5)
+            .map(|n| event(n, 1_795_867_200_000_000 + n as i64 / 2, Some(7)))
+            .collect();
+        let payloads = ["{}", "{\"a\":1}", "{\"b\":[1,2,3]}", "{}", "{\"c\":\"é\"}"];
+        let previous = [0x5a; 32];
+        let chained: Vec<ChainedEvent<'_>> = events
+            .iter()
+            .zip(payloads)
+            .enumerate()
+            .map(|(n, (event, payload))| ChainedEvent {
+                sequence: n as u64,
+                stored: StoredEvent { event, payload },
+                previous: (n > 0).then_some(&previous),
+            })
+            .collect();
+        let mut hasher = StoredHasher::new(ids());
+        // Odd and even counts: the last event is hashed alone or in a pair.
+        for len in 0..=chained.len() {
+            let one_at_a_time: Vec<[u8; 32]> =
+                chained[..len].iter().map(|&e| hasher.hash(e)).collect();
+            let in_pairs: Vec<(u64, [u8; 32])> = StoredHasher::new(ids())
+                .hash_in_pairs(chained[..len].iter().copied())
+                .map(|(event, hash)| (event.sequence, hash))
+                .collect();
+            let expected: Vec<(u64, [u8; 32])> = (0..len as u64).zip(one_at_a_time).collect();
+            assert_eq!(in_pairs, expected, "{len} events");
         }
     }
 }

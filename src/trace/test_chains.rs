@@ -10,7 +10,7 @@ use super::event_run::{EventRun, StoredEvent};
 use super::hash::{event_hash, hex_lower, HashInput, HashPrefix, GENESIS_HASH_HEX};
 use super::jsonl::write_jsonl;
 use super::stored_events::StoredEvents;
-use super::stored_hash::StoredHasher;
+use super::stored_hash::{ChainedEvent, StoredHasher};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -159,7 +159,11 @@ pub fn rechain(ids: ChainIds, events: &mut [TestEvent], from: usize) {
         let previous = index.checked_sub(1).map(|p| events[p].event.event_hash);
         let TestEvent { event, payload } = &events[index];
         let stored = StoredEvent { event, payload };
-        events[index].event.event_hash = hasher.hash(index as u64, stored, previous.as_ref());
+        events[index].event.event_hash = hasher.hash(ChainedEvent {
+            sequence: index as u64,
+            stored,
+            previous: previous.as_ref(),
+        });
     }
 }
 

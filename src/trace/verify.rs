@@ -271,14 +271,20 @@ fn check_genesis_link(event: &Link<'_>) -> Result<(), CheckFailure> {
 }
 
 /// The hash rule: the recomputed hash equals `event_hash`.
-pub(crate) fn hash_verdict(event: &EventView<'_>) -> Result<(), CheckFailure> {
-    let mut computed = [0u8; 64];
-    write_hex_lower(&mut computed, &event_hash(&event.hash_input()));
-    if event.event_hash.as_bytes() == computed {
+fn hash_verdict(event: &EventView<'_>) -> Result<(), CheckFailure> {
+    compare_hash(event.event_hash, &event_hash(&event.hash_input()))
+}
+
+/// The hash rule for an event carrying `event_hash` whose hash was
+/// recomputed as `computed`.
+pub(crate) fn compare_hash(event_hash: &str, computed: &[u8; 32]) -> Result<(), CheckFailure> {
+    let mut computed_hex = [0u8; 64];
+    write_hex_lower(&mut computed_hex, computed);
+    if event_hash.as_bytes() == computed_hex {
         return Ok(());
     }
     Err(hash_mismatch(
-        std::str::from_utf8(&computed).unwrap_or_default(),
+        std::str::from_utf8(&computed_hex).unwrap_or_default(),
     ))
 }
 

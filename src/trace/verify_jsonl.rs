@@ -4,7 +4,8 @@
 //! order.
 //!
 //! The first part is most of the work and independent for each line, so on
-//! long texts it runs on several threads over parts of the text; the
+//! long texts it runs on several threads over parts of the text (and within
+//! a part, the events' hashes are recomputed two at a time); the
 //! linking, cheap, follows on the calling thread, part by part in file
 //! order. The report is the same either way.
 //!
@@ -22,7 +23,8 @@ use std::collections::HashMap;
 use std::convert::Infallible;
 use std::ops::{ControlFlow, Range};
 
-use super::jsonl_line::{check_line, CheckedEvent, LineCheck};
+use super::hash::HashTextPair;
+use super::jsonl_line::{check_line, CheckedEvent, LineCheck, ReadEvent};
 use super::verify::{ChainFailure, ChainVerifier, CheckFailure, VerifyReport};
 use crate::parallel;
 
@@ -155,22 +157,65 @@ type Record<'a> = Result<CheckedEvent<'a>, CheckFailure>;
 
 /// The records of the non-blank lines of `text`, in order.
 fn check_lines(text: &str) -> Vec<Record<'_>> {
-    let mut records = Vec::new();
+    let mut records = PartRecords::default();
     for line in lines(text).filter(|line| !is_blank(line)) {
         match check_line(line) {
-            LineCheck::Event(event) => records.push(Ok(event)),
-            LineCheck::Failed(failure) => records.push(Err(failure)),
             LineCheck::Unreadable(_) if line.contains('\r') => {
-                let pieces = line.split('\r').filter(|piece| !is_blank(piece));
-                records.extend(pieces.map(|piece| match check_line(piece) {
-                    LineCheck::Event(event) => Ok(event),
-                    LineCheck::Failed(failure) | LineCheck::Unreadable(failure) => Err(failure),
-                }));
+                for piece in line.split('\r').filter(|piece| !is_blank(piece)) {
+                    records.push(check_line(piece));
+                }
             }
-            LineCheck::Unreadable(failure) => records.push(Err(failure)),
+            check => records.push(check),
         }
     }
-    records
+    records.finish()
+}
+
+/// The records of a part's lines, in order, their events' hashes computed
+/// two at a time (on one core, two cost about what one does). An event
+/// waits for the next one to be hashed with it; a failing line or the end
+/// of the part has it hashed alone.
+#[derive(Default)]
+struct PartRecords<'a> {
+    records: Vec<Record<'a>>,
+    waiting: Option<ReadEvent<'a>>,
+    hash_texts: HashTextPair,
+}
+
+impl<'a> PartRecords<'a> {
+    fn push(&mut self, check: LineCheck<'a>) {
+        match check {
+            LineCheck::Event(event) => self.push_event(event),
+            LineCheck::Failed(failure) | LineCheck::Unreadable(failure) => {
+                self.hash_waiting_alone();
+                self.records.push(Err(failure));
+            }
+        }
+    }
+
+    fn push_event(&mut self, event: ReadEvent<'a>) {
+        let Some(first) = self.waiting.take() else {
+            self.waiting = Some(event);
+            return;
+        };
+        let [first_hash, second_hash] = self
+            .hash_texts
+            .hash_two([&first.view().hash_input(), &event.view().hash_input()]);
+        self.records.push(Ok(first.checked(&first_hash)));
+        self.records.push(Ok(event.checked(&second_hash)));
+    }
+
+    fn hash_waiting_alone(&mut self) {
+        if let Some(event) = self.waiting.take() {
+            let hash = self.hash_texts.hash_one(&event.view().hash_input());
+            self.records.push(Ok(event.checked(&hash)));
+        }
+    }
+
+    fn finish(mut self) -> Vec<Record<'a>> {
+        self.hash_waiting_alone();
+        self.records
+    }
 }
 
 /// Links records in file order, up to the first failure.
@@ -457,6 +502,66 @@ mod tests {
         let mut event: Value = serde_json::from_str(line).expect("JSON");
         event[name] = value;
         plain_line(&event)
+    }
+
+    /// Changes a line.
+    type Edit = fn(&str) -> String;
+
+    /// Edits that make an event of `session_lines` fail, with the kind of
+    /// failure each gives. The payload edit keeps libcra's layout; the
+    /// others write the line anew, so it is read with a JSON parser.
+    fn failing_edits() -> Vec<(FailureKind, Edit)> {
+        vec![
+            (FailureKind::HashMismatch, |line| {
+                line.replace("block_id", "block_jd")
+            }),
+            (FailureKind::HashMismatch, |line| {
+                edit_member(line, "event_hash", json!("ab".repeat(32)))
+            }),
+            (FailureKind::ChainBroken, |line| {
+                edit_member(line, "previous_event_hash", json!("cd".repeat(32)))
+            }),
+            (FailureKind::SequenceGap, |line| {
+                edit_member(line, "sequence", json!(99))
+            }),
+            (FailureKind::Malformed, |line| line[..40].to_owned()),
+        ]
+    }
+
+    /// Hashes are recomputed two at a time, across lines; still, the first
+    /// failing event is reported, with the failure its own rules give first
+    /// (link rules before the hash rule), whether it is the first or the
+    /// second of a pair, the last event, or one of an even or odd number.
+    #[test]
+    fn of_two_failing_neighbours_the_earlier_is_reported() {
+        for len in [6, 7] {
+            let valid = session_lines(1, len);
+            for index in 0..len {
+                for (kind, edit) in failing_edits() {
+                    for (_, edit_next) in failing_edits() {
+                        let mut lines = valid.clone();
+                        lines[index] = edit(&lines[index]);
+                        if let Some(next) = lines.get_mut(index + 1) {
+                            *next = edit_next(next);
+                        }
+                        let report = assert_parts_agree(&lines.join("\n"));
+                        let failure = report.failure.expect("a failure");
+                        let case = format!("{len} events, {kind} at {index}: {failure:?}");
+                        assert_eq!(
+                            (failure.kind, failure.index),
+                            (kind, index as u64),
+                            "{case}"
+                        );
+                        if kind == FailureKind::HashMismatch {
+                            let event: Value = serde_json::from_str(&lines[index]).expect("JSON");
+                            assert_eq!(failure.detail, format!("computed {}", rehash(&event)));
+                        }
+                        let head = index.checked_sub(1).map(|last| event_hash_of(&valid[last]));
+                        assert_eq!((report.events, report.head_hash), (index as u64, head));
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::event::ChainIds;
 use super::hash::hex_lower;
 use super::stored_events::StoredEvents;
-use super::stored_hash::StoredHasher;
+use super::stored_hash::{ChainedEvent, StoredHasher};
 use super::verify::{hash_mismatch, ChainFailure, VerifyReport};
 use crate::parallel;
 
@@ -73,6 +73,10 @@ struct Mismatch {
 /// The first mismatch among the events at positions `range`. Gives up,
 /// with `None`, once a mismatch before `range` was published in
 /// `earliest`: this part's result no longer matters then.
+///
+/// Hashes are computed two at a time, so an event's hash may be computed
+/// before the event before it is checked; that has no effect but the time
+/// it takes, and the events are still checked in order.
 fn first_mismatch(
     ids: ChainIds,
     events: StoredEvents<'_>,
@@ -80,20 +84,37 @@ fn first_mismatch(
     earliest: &AtomicUsize,
 ) -> Option<Mismatch> {
     let mut hasher = StoredHasher::new(ids);
-    let before = range.start.checked_sub(1);
-    let mut previous = before.and_then(|p| events.get(p)).map(|e| &e.event_hash);
-    for (index, stored) in range.clone().zip(events.iter_from(range.start)) {
+    for (event, computed) in hasher.hash_in_pairs(chained(events, range)) {
+        let index = event.sequence as usize;
         if earliest.load(Ordering::Relaxed) < index {
             return None;
         }
-        let computed = hasher.hash(index as u64, stored, previous);
-        if computed != stored.event.event_hash {
+        if computed != event.stored.event.event_hash {
             earliest.fetch_min(index, Ordering::Relaxed);
             return Some(Mismatch { index, computed });
         }
-        previous = Some(&stored.event.event_hash);
     }
     None
+}
+
+/// The events at positions `range`, each with the stored hash of the one
+/// before it (which need not be in `range`).
+fn chained<'a>(
+    events: StoredEvents<'a>,
+    range: Range<usize>,
+) -> impl Iterator<Item = ChainedEvent<'a>> {
+    let before = range.start.checked_sub(1).and_then(|p| events.get(p));
+    let previous = before.map(|event| &event.event_hash);
+    let in_range = range.clone().zip(events.iter_from(range.start));
+    in_range.scan(previous, |previous, (index, stored)| {
+        let event = ChainedEvent {
+            sequence: index as u64,
+            stored,
+            previous: *previous,
+        };
+        *previous = Some(&stored.event.event_hash);
+        Some(event)
+    })
 }
 
 /// The report of a chain of `len` events whose first failing event is
@@ -174,7 +195,7 @@ mod tests {
 
     #[test]
     fn valid_chains_verify_with_their_head() {
-        for len in [0, 1, 2, 9] {
+        for len in [0, 1, 2, 3, 8, 9] {
             let events = chain(len);
             let report = assert_reports_like_the_export(&events);
             assert_eq!((report.events, report.failure), (len as u64, None));
@@ -190,6 +211,13 @@ mod tests {
 
     /// Each way of tampering with a stored chain, by name.
     fn tamperings() -> Vec<(&'static str, Tampering)> {
+        let mut tamperings = edits();
+        tamperings.extend(moves());
+        tamperings
+    }
+
+    /// The tamperings that change the event at an index in place.
+    fn edits() -> Vec<(&'static str, Tampering)> {
         vec![
             ("payload", |events, i| {
                 events[i].payload = "{\"goal\":\"x\"}".into()
@@ -204,6 +232,12 @@ mod tests {
             ("parent_span_id", |events, i| {
                 events[i].event.parent_span_id = Some(Uuid::from_u128(77))
             }),
+        ]
+    }
+
+    /// The tamperings that move events.
+    fn moves() -> Vec<(&'static str, Tampering)> {
+        vec![
             ("removed", |events, i| {
                 events.remove(i);
             }),
@@ -228,6 +262,38 @@ mod tests {
                     (FailureKind::HashMismatch, index as u64),
                     "{name} at {index}"
                 );
+            }
+        }
+    }
+
+    /// Hashes are recomputed two at a time; still, the first tampered
+    /// event is reported, with the hash recomputed for it, whether it is the
+    /// first or the second of a pair, the last event, or one of an even or
+    /// odd number (and however the chain is cut into parts).
+    #[test]
+    fn of_two_tampered_neighbours_the_earlier_is_reported() {
+        for len in [6, 7] {
+            let valid = chain(len);
+            for index in 0..len {
+                let has_next = index + 1 < len;
+                // Moving the last event leaves nothing at its place to fail.
+                let at_index = if has_next { tamperings() } else { edits() };
+                for (name, tamper) in at_index {
+                    for (_, edit_next) in edits() {
+                        let mut events = valid.clone();
+                        if has_next {
+                            edit_next(&mut events, index + 1);
+                        }
+                        tamper(&mut events, index);
+                        let report = assert_reports_like_the_export(&events);
+                        let mut recomputed = events.clone();
+                        rechain(ids(), &mut recomputed, index);
+                        let computed = hex_lower(&recomputed[index].event.event_hash);
+                        let expected = ChainFailure::at(index as u64, hash_mismatch(&computed));
+                        assert_eq!(report.failure, Some(expected), "{name} at {index} of {len}");
+                        assert_eq!(report.events, index as u64);
+                    }
+                }
             }
         }
     }
