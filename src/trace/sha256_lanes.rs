@@ -119,14 +119,29 @@ impl FinalBlocks {
     }
 }
 
-/// One message being hashed: its state and the bytes left, as two runs of
-/// whole blocks (the message's own, then its final blocks).
+/// One message being hashed: its state and the blocks left.
 struct Message<'m> {
     state: State,
+    blocks: MessageBlocks<'m>,
+}
+
+/// A message's blocks, as two runs: the message's whole blocks, then its
+/// final blocks.
+struct MessageBlocks<'m> {
     whole: &'m [u8],
     last: FinalBlocks,
     /// Bytes of blocks compressed so far.
     done: usize,
+}
+
+impl MessageBlocks<'_> {
+    /// What is left of the current run; empty once all are compressed.
+    fn run(&self) -> &[u8] {
+        match self.whole.get(self.done..) {
+            Some(whole) if !whole.is_empty() => whole,
+            _ => &self.last.as_bytes()[self.done - self.whole.len()..],
+        }
+    }
 }
 
 impl<'m> Message<'m> {
@@ -134,35 +149,22 @@ impl<'m> Message<'m> {
         let (whole, rest) = message.split_at(whole_blocks(message.len()));
         Message {
             state: INITIAL_STATE,
-            whole,
-            last: FinalBlocks::new(&[rest], message.len()),
-            done: 0,
-        }
-    }
-
-    /// The blocks left in the current run; empty once all are compressed.
-    fn run(&self) -> &[u8] {
-        match self.whole.get(self.done..) {
-            Some(whole) if !whole.is_empty() => whole,
-            _ => self
-                .last
-                .as_bytes()
-                .get(self.done - self.whole.len()..)
-                .unwrap_or_default(),
+            blocks: MessageBlocks {
+                whole,
+                last: FinalBlocks::new(&[rest], message.len()),
+                done: 0,
+            },
         }
     }
 
     fn finish(mut self) -> [u8; 32] {
         loop {
-            let run = self.run();
+            let run = self.blocks.run();
             if run.is_empty() {
                 return state_hash(&self.state);
             }
-            let len = run.len();
-            let mut state = self.state;
-            compress_one(&mut state, run);
-            self.state = state;
-            self.done += len;
+            compress_one(&mut self.state, run);
+            self.blocks.done += run.len();
         }
     }
 }
@@ -171,16 +173,14 @@ impl<'m> Message<'m> {
 pub fn digest_two(a: &[u8], b: &[u8]) -> [[u8; 32]; 2] {
     let (mut a, mut b) = (Message::new(a), Message::new(b));
     loop {
-        let (run_a, run_b) = (a.run(), b.run());
+        let (run_a, run_b) = (a.blocks.run(), b.blocks.run());
         let len = run_a.len().min(run_b.len());
         if len == 0 {
             return [a.finish(), b.finish()];
         }
-        let (mut state_a, mut state_b) = (a.state, b.state);
-        compress_two(&mut state_a, &run_a[..len], &mut state_b, &run_b[..len]);
-        (a.state, b.state) = (state_a, state_b);
-        a.done += len;
-        b.done += len;
+        compress_two(&mut a.state, &run_a[..len], &mut b.state, &run_b[..len]);
+        a.blocks.done += len;
+        b.blocks.done += len;
     }
 }
 
