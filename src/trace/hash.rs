@@ -223,9 +223,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn hash_matches_one_contiguous_sha256() {
-        let input = HashInput {
+    /// A genesis event with one-letter ids, whose text is
+    /// `1.0etsx{sequence}tstype{payload}` and 64 zeros.
+    fn short_input(sequence: u64, payload: &str) -> HashInput<'_> {
+        HashInput {
             prefix: HashPrefix {
                 trace_version: "1.0",
                 event_id: "e",
@@ -233,13 +234,18 @@ mod tests {
                 span_id: "s",
                 parent_span_id: None,
                 session_id: "x",
-                sequence: 42,
+                sequence,
                 timestamp: "ts",
                 event_type: "type",
-                canonical_payload: "{\"a\":1}",
+                canonical_payload: payload,
             },
             previous_event_hash: GENESIS_HASH_HEX,
-        };
+        }
+    }
+
+    #[test]
+    fn hash_matches_one_contiguous_sha256() {
+        let input = short_input(42, "{\"a\":1}");
         let concatenated = format!("1.0etsx42tstype{{\"a\":1}}{GENESIS_HASH_HEX}");
         let expected: [u8; 32] = Sha256::digest(concatenated.as_bytes()).into();
         assert_eq!(event_hash(&input), expected);
@@ -288,21 +294,7 @@ mod tests {
 
     #[test]
     fn a_pair_of_texts_hashes_each_input_as_event_hash_does() {
-        let small = HashInput {
-            prefix: HashPrefix {
-                trace_version: "1.0",
-                event_id: "e",
-                trace_id: "t",
-                span_id: "s",
-                parent_span_id: None,
-                session_id: "x",
-                sequence: 7,
-                timestamp: "ts",
-                event_type: "type",
-                canonical_payload: "{}",
-            },
-            previous_event_hash: GENESIS_HASH_HEX,
-        };
+        let small = short_input(7, "{}");
         let payload = format!("{{\"a\":\"{}\"}}", "x".repeat(500));
         let large = HashInput {
             prefix: HashPrefix {

@@ -2,21 +2,18 @@
 
 use super::event::{ChainIds, SealedEvent};
 use super::event_run::StoredEvent;
-use super::hash::{write_hex_lower, GENESIS_HASH_HEX};
-use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
+use super::hash::write_hex_lower;
+use super::ids::ChainTexts;
 use super::seal::TRACE_VERSION;
 use super::stored_events::StoredEvents;
+use super::stored_hash::StoredTexts;
 use super::timestamp::{TimestampText, TIMESTAMP_LEN};
 use super::verify::EventView;
 
 /// The texts of one stored event, formatted on the stack.
 struct EventTexts {
-    event_id: [u8; UUID_TEXT_LEN],
-    span_id: [u8; UUID_TEXT_LEN],
-    parent_span_id: Option<[u8; UUID_TEXT_LEN]>,
-    timestamp: [u8; TIMESTAMP_LEN],
+    stored: StoredTexts,
     event_hash: [u8; 64],
-    previous_hash: [u8; 64],
 }
 
 impl EventTexts {
@@ -25,29 +22,12 @@ impl EventTexts {
         previous: Option<&SealedEvent>,
         timestamp: [u8; TIMESTAMP_LEN],
     ) -> EventTexts {
-        let mut texts = EventTexts {
-            event_id: [0; UUID_TEXT_LEN],
-            span_id: [0; UUID_TEXT_LEN],
-            parent_span_id: None,
-            timestamp,
-            event_hash: [0; 64],
-            previous_hash: [0; 64],
-        };
-        uuid_ascii(&event.event_id, &mut texts.event_id);
-        uuid_ascii(&event.span_id, &mut texts.span_id);
-        texts.parent_span_id = event.parent_span_id.map(|parent| {
-            let mut buf = [0; UUID_TEXT_LEN];
-            uuid_ascii(&parent, &mut buf);
-            buf
-        });
-        write_hex_lower(&mut texts.event_hash, &event.event_hash);
-        match previous {
-            Some(previous) => write_hex_lower(&mut texts.previous_hash, &previous.event_hash),
-            None => texts
-                .previous_hash
-                .copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
+        let mut event_hash = [0; 64];
+        write_hex_lower(&mut event_hash, &event.event_hash);
+        EventTexts {
+            stored: StoredTexts::new(event, previous.map(|p| &p.event_hash), timestamp),
+            event_hash,
         }
-        texts
     }
 
     fn view<'a>(
@@ -58,17 +38,17 @@ impl EventTexts {
     ) -> EventView<'a> {
         EventView {
             trace_version: TRACE_VERSION,
-            event_id: ascii(&self.event_id),
+            event_id: ascii(&self.stored.event_id),
             trace_id: ascii(&chain.trace_id),
-            span_id: ascii(&self.span_id),
-            parent_span_id: self.parent_span_id.as_ref().map(|p| ascii(p)),
+            span_id: ascii(&self.stored.span_id),
+            parent_span_id: self.stored.parent_span_id.as_ref().map(|p| ascii(p)),
             session_id: ascii(&chain.session_id),
             sequence,
-            timestamp: ascii(&self.timestamp),
+            timestamp: ascii(&self.stored.timestamp),
             event_type: stored.event.event_type.as_str(),
             canonical_payload: stored.payload,
             event_hash: ascii(&self.event_hash),
-            previous_event_hash: ascii(&self.previous_hash),
+            previous_event_hash: ascii(&self.stored.previous_event_hash),
         }
     }
 }

@@ -9,7 +9,7 @@
 //! ([`StoredHasher::hash_in_pairs`]), which on one core costs about what
 //! hashing one does.
 
-use super::event::ChainIds;
+use super::event::{ChainIds, SealedEvent};
 use super::event_run::StoredEvent;
 use super::hash::{write_hex_lower, HashInput, HashPrefix, HashTextPair, GENESIS_HASH_HEX};
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
@@ -71,34 +71,44 @@ impl StoredHasher {
         }
     }
 
-    fn texts_of(&mut self, event: &ChainedEvent<'_>) -> EventTexts {
+    fn texts_of(&mut self, event: &ChainedEvent<'_>) -> StoredTexts {
         let sealed = event.stored.event;
-        let mut previous_event_hash = [0u8; 64];
-        match event.previous {
-            Some(previous) => write_hex_lower(&mut previous_event_hash, previous),
-            None => previous_event_hash.copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
-        }
-        EventTexts {
-            event_id: uuid_bytes(&sealed.event_id),
-            span_id: uuid_bytes(&sealed.span_id),
-            parent_span_id: sealed.parent_span_id.as_ref().map(uuid_bytes),
-            timestamp: self.timestamps.of(sealed.timestamp),
-            previous_event_hash,
-        }
+        StoredTexts::new(sealed, event.previous, self.timestamps.of(sealed.timestamp))
     }
 }
 
-/// The members of one event that are stored in binary, as the text its
-/// hash covers.
-struct EventTexts {
-    event_id: [u8; UUID_TEXT_LEN],
-    span_id: [u8; UUID_TEXT_LEN],
-    parent_span_id: Option<[u8; UUID_TEXT_LEN]>,
-    timestamp: [u8; TIMESTAMP_LEN],
-    previous_event_hash: [u8; 64],
+/// The members of a stored event that are kept in binary, as the text its
+/// hash covers (formatted on the stack).
+pub(crate) struct StoredTexts {
+    pub event_id: [u8; UUID_TEXT_LEN],
+    pub span_id: [u8; UUID_TEXT_LEN],
+    pub parent_span_id: Option<[u8; UUID_TEXT_LEN]>,
+    pub timestamp: [u8; TIMESTAMP_LEN],
+    pub previous_event_hash: [u8; 64],
 }
 
-impl EventTexts {
+impl StoredTexts {
+    /// The texts of `event`, chained after the event whose hash is
+    /// `previous` (`None`: the genesis event), stamped with `timestamp`.
+    pub fn new(
+        event: &SealedEvent,
+        previous: Option<&[u8; 32]>,
+        timestamp: [u8; TIMESTAMP_LEN],
+    ) -> StoredTexts {
+        let mut previous_event_hash = [0u8; 64];
+        match previous {
+            Some(previous) => write_hex_lower(&mut previous_event_hash, previous),
+            None => previous_event_hash.copy_from_slice(GENESIS_HASH_HEX.as_bytes()),
+        }
+        StoredTexts {
+            event_id: uuid_bytes(&event.event_id),
+            span_id: uuid_bytes(&event.span_id),
+            parent_span_id: event.parent_span_id.as_ref().map(uuid_bytes),
+            timestamp,
+            previous_event_hash,
+        }
+    }
+
     /// What the hash of `event`, of the chain with texts `chain`, covers.
     fn hash_input<'t>(
         &'t self,
