@@ -2,10 +2,12 @@
 //!
 //! Every trace event costs at least its share of SHA-256, whatever the
 //! mode, so these are the figures the hot paths are compared with: one
-//! event alone (`event_hash`), a resolve's events hashed one after the
-//! other (`resolve_hashes`), and the same events chained by the library's
-//! [`ChainHasher`] with two hashes in flight (`resolve_chain`, the floor
-//! the ratios use). The inputs are
+//! event alone (`event_hash`) and a resolve's events one after the other
+//! (`resolve_hashes`, the floor the ratios use), hashed from texts built
+//! beforehand. Beside them, the same events chained by the sealer's
+//! [`ChainHasher`] (`resolve_chain`): two hashes in flight, but copying
+//! each event's fields into its buffer, as sealing does; and, to compare
+//! with, each event's fields copied and hashed alone (`resolve_one_by_one`). The inputs are
 //! not made up: they are read back from the trace of a real resolve of the
 //! benchmark request, so their lengths (UUIDs, timestamps, canonical
 //! payloads) are the real ones.
@@ -128,6 +130,14 @@ fn floor(c: &mut Criterion) {
             })
         });
         let inputs: Vec<HashInput<'_>> = events.iter().map(HashedFields::input).collect();
+        let mut text = HashText::new();
+        group.bench_function(BenchmarkId::new("resolve_one_by_one", atlas.name()), |b| {
+            b.iter(|| {
+                for input in &inputs {
+                    black_box(text.hash(black_box(input)));
+                }
+            })
+        });
         let start = parse_hex_hash(inputs[0].previous_event_hash).expect("a hex hash");
         let mut hasher = ChainHasher::default();
         group.bench_function(BenchmarkId::new("resolve_chain", atlas.name()), |b| {
