@@ -1,4 +1,4 @@
-//! Verifying a session's stored chain of typed [`SealedEvent`]s, as
+//! Verifying a session's stored chain of typed [`SealedEvent`](super::event::SealedEvent)s, as
 //! `verify_chain` does.
 //!
 //! Of TRACE.md's rules, a stored event can only fail the hash rule: what the
