@@ -21,7 +21,7 @@ pub mod progress;
 pub mod record_pool;
 pub mod recorder;
 pub mod seal;
-pub mod sha256_lanes;
+pub(crate) mod sha256_lanes;
 pub mod shape;
 pub mod store;
 pub mod stored_events;

@@ -22,7 +22,7 @@ use sha2::digest::generic_array::GenericArray;
 use std::slice;
 
 /// SHA-256's block size.
-pub const BLOCK: usize = 64;
+pub(crate) const BLOCK: usize = 64;
 
 /// A SHA-256 hash state: eight 32-bit words.
 pub type State = [u32; 8];
