@@ -8,7 +8,7 @@
 //!
 //! The [`ChainHasher`] queues the prefixes of a run of events, then hashes
 //! them in two lanes that compress their blocks side by side
-//! ([`compress_two`], where a block of each costs about what one block
+//! (`sha256_lanes::compress_two`, where a block of each costs about what one block
 //! alone does). A free lane takes the next tail if the chain has reached
 //! it (the tails are the critical path), else the next prefix.
 
