@@ -8,9 +8,9 @@
 //!
 //! The [`ChainHasher`] queues the prefixes of a run of events, then hashes
 //! them in two lanes that compress their blocks side by side
-//! (`sha256_lanes::compress_two`, where a block of each costs about what one block
-//! alone does). A free lane takes the next tail if the chain has reached
-//! it (the tails are the critical path), else the next prefix.
+//! (`sha256_lanes::compress_two`, where a block of each costs about what
+//! one block alone does). A free lane takes the next tail if the chain has
+//! reached it (the tails are the critical path), else the next prefix.
 
 use super::hash::{write_hex_lower, HashPrefix};
 use super::sha256_lanes::{

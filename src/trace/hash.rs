@@ -117,9 +117,9 @@ impl<Text: AsRef<[u8]> + ?Sized> HashPrefix<'_, Text> {
 /// Two [`HashText`]s, for verifiers that hash events two at a time.
 ///
 /// SHA-256 is latency-bound: hashing two independent texts together
-/// (`sha256_lanes::digest_two`) costs about what hashing one does, so a verifier that
-/// recomputes many event hashes pairs them up and hashes a lone event (the
-/// last, say) with [`HashTextPair::hash_one`].
+/// (`sha256_lanes::digest_two`) costs about what hashing one does, so a
+/// verifier that recomputes many event hashes pairs them up and hashes a
+/// lone event (the last, say) with [`HashTextPair::hash_one`].
 #[derive(Default)]
 pub struct HashTextPair {
     texts: [HashText; 2],
