@@ -7,10 +7,10 @@
 //! beforehand. Beside them, the same events chained by the sealer's
 //! [`ChainHasher`] (`resolve_chain`): two hashes in flight, but copying
 //! each event's fields into its buffer, as sealing does; and, to compare
-//! with, each event's fields copied and hashed alone (`resolve_one_by_one`). The inputs are
-//! not made up: they are read back from the trace of a real resolve of the
-//! benchmark request, so their lengths (UUIDs, timestamps, canonical
-//! payloads) are the real ones.
+//! with, each event's fields copied and hashed alone (`resolve_one_by_one`).
+//! The inputs are not made up: they are read back from the trace of a real
+//! resolve of the benchmark request, so their lengths (UUIDs, timestamps,
+//! canonical payloads) are the real ones.
 
 mod common;
 

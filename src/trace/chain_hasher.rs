@@ -40,13 +40,7 @@ struct Queued {
 impl ChainHasher {
     /// Queues the next event of the run.
     pub fn push<Text: AsRef<[u8]> + ?Sized>(&mut self, prefix: &HashPrefix<'_, Text>) {
-        let mut sequence_text = itoa::Buffer::new();
-        let pieces = prefix.pieces(&mut sequence_text);
-        self.text
-            .reserve(pieces.iter().map(|piece| piece.len()).sum());
-        for piece in pieces {
-            self.text.extend_from_slice(piece);
-        }
+        prefix.append_to(&mut self.text);
         self.queued.push(Queued {
             end: self.text.len(),
             midstate: None,

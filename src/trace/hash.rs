@@ -84,11 +84,8 @@ impl HashText {
 
     /// The TRACE.md concatenation of `input`, the bytes its hash covers.
     pub fn assemble<Text: AsRef<[u8]> + ?Sized>(&mut self, input: &HashInput<'_, Text>) -> &[u8] {
-        let mut sequence_text = itoa::Buffer::new();
         self.bytes.clear();
-        for piece in input.prefix.pieces(&mut sequence_text) {
-            self.bytes.extend_from_slice(piece);
-        }
+        input.prefix.append_to(&mut self.bytes);
         self.bytes
             .extend_from_slice(input.previous_event_hash.as_ref());
         &self.bytes
@@ -111,6 +108,16 @@ impl<Text: AsRef<[u8]> + ?Sized> HashPrefix<'_, Text> {
             self.event_type.as_ref(),
             self.canonical_payload.as_ref(),
         ]
+    }
+
+    /// Appends the pieces to `text`, in order.
+    pub fn append_to(&self, text: &mut Vec<u8>) {
+        let mut sequence_text = itoa::Buffer::new();
+        let pieces = self.pieces(&mut sequence_text);
+        text.reserve(pieces.iter().map(|piece| piece.len()).sum());
+        for piece in pieces {
+            text.extend_from_slice(piece);
+        }
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::fmt;
 
-use super::hash::{event_hash, write_hex_lower, HashInput, HashPrefix, GENESIS_HASH_HEX};
+use super::hash::{event_hash, hex_text, HashInput, HashPrefix, GENESIS_HASH_HEX};
 use super::shape::shape_error;
 
 pub use super::verify_jsonl::verify_jsonl;
@@ -279,13 +279,11 @@ fn hash_verdict(event: &EventView<'_>) -> Result<(), CheckFailure> {
 /// recomputed as `computed`.
 pub(crate) fn compare_hash(event_hash: &str, computed: &[u8; 32]) -> Result<(), CheckFailure> {
     let mut computed_hex = [0u8; 64];
-    write_hex_lower(&mut computed_hex, computed);
-    if event_hash.as_bytes() == computed_hex {
+    let computed_hex = hex_text(&mut computed_hex, computed);
+    if event_hash == computed_hex {
         return Ok(());
     }
-    Err(hash_mismatch(
-        std::str::from_utf8(&computed_hex).unwrap_or_default(),
-    ))
+    Err(hash_mismatch(computed_hex))
 }
 
 /// The failure of an event whose recomputed hash, `computed`, differs.
