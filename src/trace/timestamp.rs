@@ -1,6 +1,7 @@
 //! TRACE timestamps: UTC, RFC 3339, exactly six fractional digits, `Z`.
 
 use crate::clock::UnixMicros;
+use std::cell::RefCell;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -12,10 +13,8 @@ pub const TIMESTAMP_LEN: usize = 27;
 /// Times outside years 0000–9999 are clamped to that range: they cannot be
 /// written in this format and only arise from a broken clock.
 pub fn format_timestamp(micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
-    const MIN: i64 = -62_167_219_200_000_000; // 0000-01-01T00:00:00Z
-    const MAX: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
     const DAY: i64 = 86_400_000_000;
-    let micros = micros.clamp(MIN, MAX);
+    let micros = within_format(micros);
     let (days, of_day) = (micros.div_euclid(DAY), micros.rem_euclid(DAY));
     let (year, month, day) = civil_from_days(days);
     let seconds = of_day / 1_000_000;
@@ -29,6 +28,13 @@ pub fn format_timestamp(micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
     put_digits(&mut out[17..19], (seconds % 60) as u32);
     put_digits(&mut out[20..26], (of_day % 1_000_000) as u32);
     out
+}
+
+/// `micros` clamped to the years the format can write, 0000–9999.
+fn within_format(micros: UnixMicros) -> UnixMicros {
+    const MIN: i64 = -62_167_219_200_000_000; // 0000-01-01T00:00:00Z
+    const MAX: i64 = 253_402_300_799_999_999; // 9999-12-31T23:59:59.999999Z
+    micros.clamp(MIN, MAX)
 }
 
 /// The proleptic Gregorian (year, month, day) of a day number counted from
@@ -76,10 +82,72 @@ impl TimestampText {
 }
 
 /// Appends the formatted timestamp to `out`.
+///
+/// Each resolve writes two into its resolution (when it was issued and when
+/// it expires), so each thread keeps the text of the last two seconds it
+/// wrote, up to their fraction, as web servers keep their `Date` header: a
+/// timestamp within one of them costs only its six fraction digits (the
+/// two of a resolve: 310 instructions instead of 610, by callgrind).
 pub fn push_timestamp(out: &mut String, micros: UnixMicros) {
-    let text = format_timestamp(micros);
-    // The buffer holds only ASCII digits and separators.
-    out.push_str(std::str::from_utf8(&text).unwrap_or_default());
+    RECENT_SECONDS.with_borrow_mut(|recent| recent.push(out, micros));
+}
+
+thread_local! {
+    static RECENT_SECONDS: RefCell<RecentSeconds> = const { RefCell::new(RecentSeconds::new()) };
+}
+
+const MICROS_PER_SECOND: i64 = 1_000_000;
+
+/// Where the fraction starts in a formatted timestamp.
+const FRACTION_START: usize = 20;
+
+/// The text before the fraction (`2026-11-28T12:00:00.`) of two seconds.
+struct RecentSeconds {
+    seconds: [i64; 2],
+    heads: [String; 2],
+    /// The slot the next second not found replaces.
+    oldest: usize,
+}
+
+impl RecentSeconds {
+    const fn new() -> RecentSeconds {
+        RecentSeconds {
+            // Below every clamped time: no slot matches until written.
+            seconds: [i64::MIN; 2],
+            heads: [String::new(), String::new()],
+            oldest: 0,
+        }
+    }
+
+    fn push(&mut self, out: &mut String, micros: UnixMicros) {
+        let micros = within_format(micros);
+        out.push_str(self.head(micros));
+        let fraction = micros.rem_euclid(MICROS_PER_SECOND) as u32;
+        for place in [100_000, 10_000, 1_000, 100, 10, 1] {
+            out.push(char::from(b'0' + (fraction / place % 10) as u8));
+        }
+        out.push('Z');
+    }
+
+    /// The text before the fraction of the second `micros` falls in.
+    fn head(&mut self, micros: UnixMicros) -> &str {
+        let second = micros.div_euclid(MICROS_PER_SECOND);
+        let slot = match self.seconds.iter().position(|&known| known == second) {
+            Some(slot) => slot,
+            None => {
+                let slot = self.oldest;
+                self.oldest = 1 - slot;
+                let text = format_timestamp(micros);
+                let head = &mut self.heads[slot];
+                head.clear();
+                // The text holds only ASCII digits and separators.
+                head.push_str(std::str::from_utf8(&text[..FRACTION_START]).unwrap_or_default());
+                self.seconds[slot] = second;
+                slot
+            }
+        };
+        &self.heads[slot]
+    }
 }
 
 /// Writes `value` as zero-padded decimal filling `slot`, which holds an
@@ -266,6 +334,25 @@ mod tests {
         fn formats_as_the_time_crate_does(micros in any::<i64>(), near in -4_102_444_800_000_000i64..4_102_444_800_000_000) {
             prop_assert_eq!(formatted(micros), formatted_by_time(micros));
             prop_assert_eq!(formatted(near), formatted_by_time(near));
+        }
+
+        #[test]
+        fn pushed_timestamps_read_as_formatted_ones(
+            // Times in a few seconds after a random one (1840–2100), and
+            // their expiry, and now and then anywhere, clamped years
+            // included.
+            start in -4_102_444_800_000_000i64..4_102_444_800_000_000,
+            steps in prop::collection::vec((0i64..3_000_000, any::<bool>(), prop::option::weighted(0.05, any::<i64>())), 1..40),
+        ) {
+            let mut out = String::new();
+            let mut expected = String::new();
+            for (step, expiry, anywhere) in steps {
+                let micros = anywhere.unwrap_or(start.saturating_add(step));
+                let micros = if expiry { micros.saturating_add(300_000_000) } else { micros };
+                push_timestamp(&mut out, micros);
+                expected.push_str(&formatted(micros));
+            }
+            prop_assert_eq!(out, expected);
         }
 
         #[test]
