@@ -316,7 +316,7 @@ impl ShortestDecimal {
         let Some(&last) = self.digits().last() else {
             return;
         };
-        if (last - b'0') % 2 == 0 {
+        if (last - b'0').is_multiple_of(2) {
             return;
         }
         for neighbour in [last - 1, last + 1] {

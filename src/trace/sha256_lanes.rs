@@ -34,7 +34,7 @@ pub const INITIAL_STATE: State = [
 
 /// Compresses `blocks` (whole 64-byte blocks) into `state`.
 pub fn compress_one(state: &mut State, blocks: &[u8]) {
-    assert!(blocks.len() % BLOCK == 0, "whole blocks only");
+    assert!(blocks.len().is_multiple_of(BLOCK), "whole blocks only");
     for block in blocks.chunks_exact(BLOCK) {
         sha2::compress256(state, slice::from_ref(GenericArray::from_slice(block)));
     }
@@ -45,7 +45,7 @@ pub fn compress_one(state: &mut State, blocks: &[u8]) {
 /// has SHA-NI.
 pub fn compress_two(a: &mut State, blocks_a: &[u8], b: &mut State, blocks_b: &[u8]) {
     assert!(
-        blocks_a.len() == blocks_b.len() && blocks_a.len() % BLOCK == 0,
+        blocks_a.len() == blocks_b.len() && blocks_a.len().is_multiple_of(BLOCK),
         "the same number of whole blocks in both lanes"
     );
     #[cfg(target_arch = "x86_64")]

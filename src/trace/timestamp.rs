@@ -236,7 +236,7 @@ const NANOS_PER_DIGIT: [u32; 10] = [
 /// before the epoch, a fraction of a microsecond rounds up.
 fn micros_toward_zero(seconds: i64, nanos: u32) -> UnixMicros {
     let micros = seconds * 1_000_000 + i64::from(nanos / 1000);
-    let partial = nanos % 1000 != 0;
+    let partial = !nanos.is_multiple_of(1000);
     micros + i64::from(seconds < 0 && partial)
 }
 
@@ -251,7 +251,7 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 }
 
 fn is_leap_year(year: u32) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+    year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400))
 }
 
 /// The day number, counted from 1970-01-01, of a valid date of years
