@@ -223,17 +223,19 @@ fn tricky_payloads_hash_alike_in_both() {
     assert_both_valid(&(canonical_lines(&events).join("\n") + "\n"));
 }
 
-#[test]
-fn interleaved_sessions_are_valid_for_both() {
+/// The lines of three sessions' chains, one event of each in turn.
+fn three_sessions_interleaved() -> Vec<String> {
     let chains: Vec<Vec<String>> = (1..=3)
         .map(|s| canonical_lines(&chain(s, tricky_payloads())))
         .collect();
-    let mut lines = Vec::new();
-    for i in 0..tricky_payloads().len() {
-        for chain in &chains {
-            lines.push(chain[i].clone());
-        }
-    }
+    (0..tricky_payloads().len())
+        .flat_map(|i| chains.iter().map(move |chain| chain[i].clone()))
+        .collect()
+}
+
+#[test]
+fn interleaved_sessions_are_valid_for_both() {
+    let lines = three_sessions_interleaved();
     assert_eq!(assert_both_valid(&lines.join("\n")).events, 15);
 }
 
@@ -340,15 +342,7 @@ fn malformed_events_are_malformed_in_both() {
 
 #[test]
 fn failure_in_one_session_of_many_is_found_by_both() {
-    let chains: Vec<Vec<String>> = (1..=3)
-        .map(|s| canonical_lines(&chain(s, tricky_payloads())))
-        .collect();
-    let mut lines = Vec::new();
-    for i in 0..tricky_payloads().len() {
-        for chain in &chains {
-            lines.push(chain[i].clone());
-        }
-    }
+    let mut lines = three_sessions_interleaved();
     // Line 4 is the second event of the second session.
     lines[4] = lines[4].replace("D\\u00e9ployer", "Deployer");
     assert_both_fail(&lines.join("\n"), "hash_mismatch", false);
