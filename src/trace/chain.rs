@@ -2,6 +2,7 @@
 //! the last hash), and the counters that sync points wait on.
 
 use super::event::ChainIds;
+use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::operation::Operation;
 use super::seal::{seal, SealScratch};
 use super::store::TraceStore;
@@ -29,6 +30,9 @@ pub struct ChainTail {
 pub struct SessionChain {
     ids: ChainIds,
     root_span: Uuid,
+    /// The ids every event hashes, as text: formatted once, not per operation.
+    texts: ChainTexts,
+    root_span_text: [u8; UUID_TEXT_LEN],
     emitted: AtomicU64,
     /// Apart from `emitted` (see `Totals`): the session's producer and the
     /// processor write these at the same time.
@@ -38,9 +42,13 @@ pub struct SessionChain {
 
 impl SessionChain {
     pub fn new(ids: ChainIds, root_span: Uuid) -> Arc<SessionChain> {
+        let mut root_span_text = [0; UUID_TEXT_LEN];
+        uuid_ascii(&root_span, &mut root_span_text);
         Arc::new(SessionChain {
             ids,
             root_span,
+            texts: ChainTexts::new(ids),
+            root_span_text,
             emitted: AtomicU64::new(0),
             processed: CachePadded::new(AtomicU64::new(0)),
             tail: Mutex::new(ChainTail {
@@ -57,6 +65,16 @@ impl SessionChain {
     /// The span of `session.started`, parent of every operation's span.
     pub fn root_span(&self) -> Uuid {
         self.root_span
+    }
+
+    /// The session and trace ids as events hash them.
+    pub fn texts(&self) -> &ChainTexts {
+        &self.texts
+    }
+
+    /// [`Self::root_span`] as events hash it.
+    pub fn root_span_text(&self) -> &[u8] {
+        &self.root_span_text
     }
 
     pub fn emitted(&self) -> u64 {

@@ -86,6 +86,7 @@ pub fn uuid_ascii<'a>(id: &Uuid, buf: &'a mut [u8; UUID_TEXT_LEN]) -> &'a [u8] {
 const UUID_GROUPS: [(usize, usize); 5] = [(0, 8), (9, 4), (14, 4), (19, 4), (24, 12)];
 
 /// The texts of the ids every event of a chain carries, formatted once.
+#[derive(Debug)]
 pub struct ChainTexts {
     pub session_id: [u8; UUID_TEXT_LEN],
     pub trace_id: [u8; UUID_TEXT_LEN],

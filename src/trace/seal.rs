@@ -7,7 +7,7 @@ use super::chain_hasher::ChainHasher;
 use super::event::{ChainIds, EventType, SealedEvent};
 use super::event_batch::EventBatch;
 use super::hash::HashPrefix;
-use super::ids::{uuid_ascii, uuid_text, ChainTexts, IdMinter, UUID_TEXT_LEN};
+use super::ids::{uuid_ascii, uuid_text, IdMinter, UUID_TEXT_LEN};
 use super::operation::{Operation, OperationEvents, ResolveRecord};
 use super::payload::{self, ResolutionSummary};
 use super::store::TraceStore;
@@ -51,29 +51,30 @@ pub fn seal(
     store: &dyn TraceStore,
 ) -> u64 {
     let chain = &operation.chain;
-    let ids = chain.ids();
-    let chain_texts = ChainTexts::new(ids);
     let timestamp = format_timestamp(operation.at);
+    let chain_texts = chain.texts();
     let texts = OperationTexts {
         session_id: &chain_texts.session_id,
         trace_id: &chain_texts.trace_id,
+        root_span: chain.root_span_text(),
         timestamp: &timestamp,
     };
     let mut sealer = Sealer {
         at: operation.at,
+        root: chain.root_span(),
         texts,
         tail,
         batch: &mut scratch.batch,
         minter: &mut scratch.minter,
         hasher: &mut scratch.hasher,
         store,
-        ids,
+        ids: chain.ids(),
         sealed: 0,
     };
-    let root = chain.root_span();
     match &operation.events {
         OperationEvents::SessionStarted { agent_id, goal } => {
             payload::session_started(sealer.payload(), agent_id, goal);
+            let root = sealer.root;
             sealer.push(EventType::SessionStarted, root, None)
         }
         OperationEvents::SessionEnded {
@@ -82,17 +83,15 @@ pub fn seal(
         } => {
             payload::session_ended(sealer.payload(), reason, *duration_ms);
             let span = sealer.new_id();
-            sealer.push(EventType::SessionEnded, span, Some(root))
+            sealer.push_under_root(EventType::SessionEnded, span)
         }
-        OperationEvents::Resolve { catalog, record } => {
-            seal_resolve(&mut sealer, root, catalog, record)
-        }
+        OperationEvents::Resolve { catalog, record } => seal_resolve(&mut sealer, catalog, record),
     }
     sealer.hand_off();
     sealer.sealed
 }
 
-fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, catalog: &Catalog, record: &ResolveRecord) {
+fn seal_resolve(sealer: &mut Sealer<'_>, catalog: &Catalog, record: &ResolveRecord) {
     let operation_span = sealer.new_id();
     let atlas_ids_json = record.atlas_ids_json(catalog);
     payload::request_received(
@@ -101,7 +100,7 @@ fn seal_resolve(sealer: &mut Sealer<'_>, root: Uuid, catalog: &Catalog, record: 
         record.texts.goal(),
         &atlas_ids_json,
     );
-    sealer.push(EventType::RequestReceived, operation_span, Some(root));
+    sealer.push_under_root(EventType::RequestReceived, operation_span);
     let mut span_text = [0u8; UUID_TEXT_LEN];
     let mut children = Children {
         parent: operation_span,
@@ -153,12 +152,16 @@ const DEFAULT_DENY_JSON: &str = "\"default-deny\"";
 struct OperationTexts<'t> {
     session_id: &'t [u8],
     trace_id: &'t [u8],
+    /// The session's root span, parent of every operation's span.
+    root_span: &'t [u8],
     timestamp: &'t [u8],
 }
 
 /// Writes the events of one operation onto a chain.
 struct Sealer<'a> {
     at: UnixMicros,
+    /// The session's root span.
+    root: Uuid,
     texts: OperationTexts<'a>,
     tail: &'a mut ChainTail,
     batch: &'a mut EventBatch,
@@ -180,20 +183,16 @@ impl Sealer<'_> {
         self.batch.payload_writer()
     }
 
-    /// Seals the event whose payload was just written to [`Self::payload`].
-    fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<Uuid>) {
-        let mut parent_text = [0u8; UUID_TEXT_LEN];
-        let parent_text = parent.map(|id| uuid_ascii(&id, &mut parent_text));
-        self.push_with_parent_text(event_type, span, parent, parent_text);
+    /// Seals the event whose payload was just written to [`Self::payload`],
+    /// a child of the session's root span.
+    fn push_under_root(&mut self, event_type: EventType, span: Uuid) {
+        let root = (self.root, self.texts.root_span);
+        self.push(event_type, span, Some(root));
     }
 
-    fn push_with_parent_text(
-        &mut self,
-        event_type: EventType,
-        span: Uuid,
-        parent: Option<Uuid>,
-        parent_text: Option<&[u8]>,
-    ) {
+    /// Seals the event whose payload was just written to [`Self::payload`];
+    /// `parent` is the parent span and its text as events hash it.
+    fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<(Uuid, &[u8])>) {
         let event_id = self.new_id();
         let mut event_text = [0u8; UUID_TEXT_LEN];
         let mut span_text = [0u8; UUID_TEXT_LEN];
@@ -202,7 +201,7 @@ impl Sealer<'_> {
             event_id: uuid_ascii(&event_id, &mut event_text),
             trace_id: self.texts.trace_id,
             span_id: uuid_ascii(&span, &mut span_text),
-            parent_span_id: parent_text,
+            parent_span_id: parent.map(|(_, text)| text),
             session_id: self.texts.session_id,
             sequence: self.tail.next_sequence,
             timestamp: self.texts.timestamp,
@@ -213,7 +212,7 @@ impl Sealer<'_> {
         self.batch.push_pending(SealedEvent {
             event_id,
             span_id: span,
-            parent_span_id: parent,
+            parent_span_id: parent.map(|(span, _)| span),
             timestamp: self.at,
             event_type,
             payload_offset: 0,   // set by the batch
@@ -252,12 +251,8 @@ impl Children<'_, '_> {
 
     fn push(&mut self, event_type: EventType) {
         let span = self.sealer.new_id();
-        self.sealer.push_with_parent_text(
-            event_type,
-            span,
-            Some(self.parent),
-            Some(self.parent_text),
-        );
+        self.sealer
+            .push(event_type, span, Some((self.parent, self.parent_text)));
     }
 }
 
