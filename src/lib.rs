@@ -19,6 +19,7 @@ mod parallel;
 pub mod policy;
 pub mod resolver;
 mod sharded;
+mod string_end;
 pub mod trace;
 
 pub use clock::{Clock, SystemClock};

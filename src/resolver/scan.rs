@@ -11,6 +11,7 @@
 //! reads exactly as serde does (proptested below).
 
 use super::wire::{Object, Wire, WireRequester, WireTask};
+use crate::string_end::json_string_end;
 use serde::de::IgnoredAny;
 use std::borrow::Cow;
 
@@ -204,44 +205,6 @@ fn fill<T>(slot: &mut Option<T>, value: T) -> Option<()> {
     }
 }
 
-/// Where the first quote, backslash or control character of `bytes` is:
-/// the end of a JSON string's text, unless it has escapes.
-///
-/// Strings are most of a request's bytes, so this looks at eight at a time
-/// (reading on past the string's end, while the text lasts).
-fn string_end(bytes: &[u8]) -> Option<usize> {
-    let mut words = bytes.chunks_exact(8);
-    let mut offset = 0;
-    for word in &mut words {
-        let found = special_bytes(u64::from_le_bytes(word.try_into().ok()?));
-        if found != 0 {
-            return Some(offset + found.trailing_zeros() as usize / 8);
-        }
-        offset += 8;
-    }
-    let in_tail = words
-        .remainder()
-        .iter()
-        .position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
-    Some(offset + in_tail)
-}
-
-/// The top bit of each byte of `word` that is a quote, a backslash or a
-/// control character, and of no byte before the first such byte.
-///
-/// In `word - 0x0101…01 * n`, a byte below `n` borrows and sets its top
-/// bit. Borrows only spread upwards from a byte that really is below `n`,
-/// so the lowest flagged byte is the first match.
-fn special_bytes(word: u64) -> u64 {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);
-    let below = |word: u64, n: u8| word.wrapping_sub(ONES * u64::from(n)) & !word;
-    (below(word ^ (ONES * u64::from(b'"')), 1)
-        | below(word ^ (ONES * u64::from(b'\\')), 1)
-        | below(word, 0x20))
-        & TOPS
-}
-
 /// A position in the text. Every method returns `None` to give up.
 struct Scanner<'a> {
     text: &'a str,
@@ -347,7 +310,7 @@ impl<'a> Scanner<'a> {
     fn string_rest(&mut self) -> Option<&'a str> {
         let start = self.pos;
         let rest = self.text.as_bytes().get(start..)?;
-        let len = string_end(rest)?;
+        let len = json_string_end(rest)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -444,17 +407,6 @@ mod tests {
     }
 
     proptest! {
-        #[test]
-        fn string_end_finds_the_first_special_byte(
-            bytes in prop::collection::vec(prop_oneof![
-                12 => prop::sample::select(vec![b'a', b' ', 0x20, 0x21, 0x7f, 0x80, 0xa2, 0xdc, 0xff]),
-                1 => prop::sample::select(vec![b'"', b'\\', 0x00, 0x01, 0x1f]),
-            ], 0..40),
-        ) {
-            let expected = bytes.iter().position(|&byte| byte == b'"' || byte == b'\\' || byte < 0x20);
-            prop_assert_eq!(string_end(&bytes), expected);
-        }
-
         #[test]
         fn a_key_starts_exactly_the_texts_that_start_with_it(
             member in 0..TASK_MEMBERS.len() + REQUESTER_MEMBERS.len(),

@@ -8,6 +8,7 @@
 //! verifier can hash the text it read as is (the usual case for traces libcra
 //! writes) and parse only what is not.
 
+use crate::string_end::printable_ascii_len;
 use std::cmp::Ordering;
 use std::fmt;
 use std::fmt::Write as _;
@@ -125,14 +126,15 @@ fn is_integer_literal(literal: &str) -> bool {
 /// escapes it.
 pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
-    let bytes = s.as_bytes();
-    let Some(first_special) = bytes.iter().position(|&b| needs_escape(b)) else {
-        out.push_str(s);
-        out.push('"');
-        return;
-    };
-    out.push_str(&s[..first_special]);
-    write_escaped_tail(out, &s[first_special..]);
+    // The bytes before the first one to escape are ASCII, so they end on a
+    // character boundary.
+    let (plain, rest) = s
+        .split_at_checked(printable_ascii_len(s.as_bytes()))
+        .unwrap_or(("", s));
+    out.push_str(plain);
+    if !rest.is_empty() {
+        write_escaped_tail(out, rest);
+    }
     out.push('"');
 }
 
@@ -538,8 +540,7 @@ impl<'t> Cursor<'t> {
         let mut escaped = false;
         loop {
             // Most string bytes are plain printable ASCII: skip them first.
-            let plain_run = self.bytes.get(self.pos..)?.iter();
-            self.pos += plain_run.take_while(|&&b| !needs_escape(b)).count();
+            self.pos += printable_ascii_len(self.bytes.get(self.pos..)?);
             match self.peek()? {
                 b'"' => {
                     let text = &self.bytes[start..self.pos];
