@@ -148,6 +148,8 @@ typedef struct cra_config {
   uint32_t trace_mode;
   /**
    * Events the deferred buffer holds: 16 to 16777216; default 4096.
+   * Deferred mode allocates 64 bytes per event of capacity when the
+   * resolver is created (256 KiB by default, 1 GiB at the largest).
    */
   uint32_t buffer_capacity;
   /**

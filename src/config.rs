@@ -27,7 +27,9 @@ pub enum Backpressure {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
     pub trace_mode: TraceMode,
-    /// Events the deferred buffer holds (default 4096).
+    /// Events the deferred buffer holds (default 4096). Deferred mode
+    /// allocates 64 bytes per event of capacity when the resolver is
+    /// created (256 KiB by default).
     pub buffer_capacity: u32,
     pub backpressure: Backpressure,
     /// How long [`Backpressure::Block`] waits for room (default 100 ms).

@@ -67,7 +67,8 @@ type Config struct {
 	// TraceMode is TraceImmediate (default) or TraceDeferred.
 	TraceMode TraceMode
 	// BufferCapacity is how many events the deferred buffer holds:
-	// 16 to 16777216; default 4096.
+	// 16 to 16777216; default 4096. Deferred mode allocates 64 bytes per
+	// event of capacity when the resolver is created.
 	BufferCapacity uint32
 	// Backpressure is BackpressureError (default) or BackpressureBlock.
 	Backpressure Backpressure

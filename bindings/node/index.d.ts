@@ -93,7 +93,7 @@ export declare const Backpressure: Readonly<{ error: 0; block: 1 }>;
 export interface ResolverConfig {
   /** 'immediate' (default): hash on the caller's thread; 'deferred': a background thread hashes. */
   traceMode?: keyof typeof TraceMode | 0 | 1;
-  /** Events the deferred buffer holds: 16 to 16777216; default 4096. */
+  /** Events the deferred buffer holds: 16 to 16777216; default 4096. Deferred mode allocates 64 bytes per event of capacity when the resolver is created. */
   bufferCapacity?: number;
   /** Full buffer: 'error' (default) fails at once; 'block' waits up to blockTimeoutMs. */
   backpressure?: keyof typeof Backpressure | 0 | 1;

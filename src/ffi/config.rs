@@ -23,6 +23,8 @@ pub struct cra_config {
     /// `CRA_TRACE_IMMEDIATE` (default) or `CRA_TRACE_DEFERRED`.
     pub trace_mode: u32,
     /// Events the deferred buffer holds: 16 to 16777216; default 4096.
+    /// Deferred mode allocates 64 bytes per event of capacity when the
+    /// resolver is created (256 KiB by default, 1 GiB at the largest).
     pub buffer_capacity: u32,
     /// `CRA_BACKPRESSURE_ERROR` (default) or `CRA_BACKPRESSURE_BLOCK`.
     pub backpressure: u32,

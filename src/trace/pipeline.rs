@@ -36,6 +36,11 @@ use std::time::{Duration, Instant};
 /// whenever it has caught up).
 const NOTIFY_EVERY: u32 = 64;
 
+/// Bytes a queue slot takes, per event of `buffer_capacity` (`cra.h` and
+/// [`Config`] say so): an operation and crossbeam's stamp beside it.
+const SLOT_BYTES: usize = 64;
+const _: () = assert!(size_of::<Operation>() + size_of::<usize>() <= SLOT_BYTES);
+
 /// How long the processor sleeps when idle before looking again on its own
 /// (a safety net: pushes wake it).
 const IDLE_PARK: Duration = Duration::from_millis(250);
@@ -127,7 +132,9 @@ impl Pipeline {
         let capacity = u64::from(config.buffer_capacity);
         let shared = Arc::new(Shared {
             // Every operation has at least one event, so as many slots as
-            // events can never run out before the event budget does.
+            // events can never run out before the event budget does. The
+            // slots are allocated and written here, all of them: the
+            // memory the header promises per event of capacity.
             queue: ArrayQueue::new(config.buffer_capacity as usize),
             capacity,
             reserved: AtomicU64::new(0),
