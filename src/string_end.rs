@@ -1,8 +1,9 @@
 //! Where the plain text of a JSON string ends, found eight bytes at a time.
 //!
 //! Strings are most of the bytes of a request and of a trace payload, and
-//! most of their bytes need no escape, so both the request scanner and the
-//! canonical-JSON check skip them a word at a time (with no `unsafe`).
+//! most of their bytes need no escape, so the request scanner, the
+//! canonical-JSON check and the JSON string writer skip them a word at a
+//! time (with no `unsafe`).
 //! Against a byte at a time, that saved ≈ 200 instructions of each JSONL
 //! line verified.
 

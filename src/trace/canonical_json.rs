@@ -126,46 +126,20 @@ fn is_integer_literal(literal: &str) -> bool {
 /// escapes it.
 pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
-    // The bytes before the first one to escape are ASCII, so they end on a
-    // character boundary.
-    let (plain, rest) = s
-        .split_at_checked(printable_ascii_len(s.as_bytes()))
-        .unwrap_or(("", s));
-    out.push_str(plain);
-    if !rest.is_empty() {
-        write_escaped_tail(out, rest);
+    let mut rest = s;
+    loop {
+        // Printable ASCII goes as is, up to the next character to escape: a
+        // run of ASCII bytes, so it ends on a character boundary.
+        let (plain, to_escape) = rest
+            .split_at_checked(printable_ascii_len(rest.as_bytes()))
+            .unwrap_or(("", rest));
+        out.push_str(plain);
+        let mut chars = to_escape.chars();
+        let Some(c) = chars.next() else { break };
+        write_escaped_char(out, c);
+        rest = chars.as_str();
     }
     out.push('"');
-}
-
-/// Everything but printable ASCII, `"` and `\` takes an escape.
-#[inline]
-fn needs_escape(byte: u8) -> bool {
-    NEEDS_ESCAPE[usize::from(byte)]
-}
-
-/// A table, because this runs once per byte of every string hashed.
-const NEEDS_ESCAPE: [bool; 256] = {
-    let mut table = [true; 256];
-    let mut byte = 0x20;
-    while byte <= 0x7e {
-        table[byte] = byte == b'"' as usize || byte == b'\\' as usize;
-        byte += 1;
-    }
-    table
-};
-
-fn write_escaped_tail(out: &mut String, s: &str) {
-    let mut plain_start = 0;
-    for (i, c) in s.char_indices() {
-        if c.is_ascii() && !needs_escape(c as u8) {
-            continue;
-        }
-        out.push_str(&s[plain_start..i]);
-        plain_start = i + c.len_utf8();
-        write_escaped_char(out, c);
-    }
-    out.push_str(&s[plain_start..]);
 }
 
 fn write_escaped_char(out: &mut String, c: char) {
