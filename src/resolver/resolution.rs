@@ -107,6 +107,13 @@ impl Scope {
             .filter(|&action| self.includes(catalog.action_atlas(action)))
     }
 
+    /// Every action of the catalog, when the request narrows nothing: the
+    /// usual request, which then skips the filter [`Self::actions`] applies.
+    fn every_action(&self, catalog: &Catalog) -> Option<std::ops::Range<ActionIndex>> {
+        let narrowed = self.atlases.is_some() || self.capability_actions.is_some();
+        (!narrowed).then(|| 0..catalog.action_count() as ActionIndex)
+    }
+
     /// How many actions [`Self::actions`] gives.
     pub fn action_count(&self, catalog: &Catalog) -> usize {
         if self.atlases.is_none() && self.capability_actions.is_none() {
@@ -191,10 +198,16 @@ impl<'r> Decision<'r> {
         // for_each, not extend: the chained sources then run as two plain loops.
         evaluations.clear();
         evaluations.reserve(catalog.action_count());
-        scope.actions(catalog).for_each(|action| {
+        let evaluate = |action| {
             let plan = catalog.plan(action, request.risk_tier);
-            evaluations.push((action, plan.evaluate(is_exhausted)));
-        });
+            (action, plan.evaluate(is_exhausted))
+        };
+        match scope.every_action(catalog) {
+            Some(every) => every.for_each(|action| evaluations.push(evaluate(action))),
+            None => scope
+                .actions(catalog)
+                .for_each(|action| evaluations.push(evaluate(action))),
+        }
         let evaluations: &'r [_] = evaluations;
         let allowed_count = evaluations
             .iter()
