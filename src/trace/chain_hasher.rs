@@ -202,7 +202,7 @@ impl Schedule<'_> {
         let bytes = match lane.work {
             Work::Prefix { .. } => self.text,
             Work::Tail => self.tail.as_bytes(),
-            Work::Idle => &[],
+            Work::Idle => return &[],
         };
         &bytes[lane.next..lane.end]
     }
@@ -225,7 +225,8 @@ impl Schedule<'_> {
                 self.tail_in_flight = false;
             }
         }
-        *lane = Lane::IDLE;
+        // The rest of an idle lane is never read.
+        lane.work = Work::Idle;
     }
 
     fn prefix_start(&self, event: usize) -> usize {
