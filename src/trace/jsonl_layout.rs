@@ -19,6 +19,7 @@ use super::ids::UUID_TEXT_LEN;
 use super::shape::shape_error;
 use super::timestamp::TIMESTAMP_LEN;
 use super::verify::EventView;
+use crate::string_end::json_string_end;
 
 /// What follows the payload: the two hashes and the end of the object.
 const TAIL: [&str; 3] = [",\"event_hash\":\"", "\",\"previous_event_hash\":\"", "\"}"];
@@ -106,10 +107,7 @@ impl<'a> Cursor<'a> {
     fn event_type(&mut self) -> Option<&'a str> {
         self.expect("\",\"event_type\":\"")?;
         // The first byte that is not plain must be the closing quote.
-        let len = self
-            .0
-            .bytes()
-            .position(|byte| byte == b'"' || byte == b'\\' || byte < 0x20)?;
+        let len = json_string_end(self.0.as_bytes())?;
         let text = self.take(len)?;
         self.expect("\"")?;
         Some(text)
