@@ -116,10 +116,9 @@ impl Scope {
 
     /// How many actions [`Self::actions`] gives.
     pub fn action_count(&self, catalog: &Catalog) -> usize {
-        if self.atlases.is_none() && self.capability_actions.is_none() {
-            catalog.action_count()
-        } else {
-            self.actions(catalog).count()
+        match self.every_action(catalog) {
+            Some(every) => every.len(),
+            None => self.actions(catalog).count(),
         }
     }
 
