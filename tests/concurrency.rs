@@ -10,10 +10,25 @@ use std::time::Duration;
 
 const THREADS: usize = 8;
 
+/// How often the swarm's threads call a sync point.
+#[derive(Clone, Copy)]
+enum Syncs {
+    /// Only once, after the swarm.
+    AtTheEnd,
+    /// After every `n`-th resolve: thread 0 flushes, the others await
+    /// their session.
+    Every(usize),
+}
+
 /// Resolves `requests` times in each of `sessions` sessions per thread,
 /// retrying on backpressure; returns every trace as one JSONL text and the
 /// number of events refused along the way.
-fn swarm(resolver: &Arc<Resolver>, sessions: usize, requests: usize) -> (String, u64) {
+fn swarm(
+    resolver: &Arc<Resolver>,
+    sessions: usize,
+    requests: usize,
+    syncs: Syncs,
+) -> (String, u64) {
     let refused_events = Arc::new(AtomicU64::new(0));
     let threads: Vec<_> = (0..THREADS)
         .map(|thread| {
@@ -30,6 +45,16 @@ fn swarm(resolver: &Arc<Resolver>, sessions: usize, requests: usize) -> (String,
                         retry(&refused_events, 8, || {
                             resolver.resolve(&request.to_string())
                         });
+                        if let Syncs::Every(every) = syncs {
+                            if n % every == every - 1 {
+                                let timeout = Duration::from_secs(60);
+                                match thread {
+                                    0 => resolver.flush_traces(timeout),
+                                    _ => resolver.await_trace_ready(session, timeout),
+                                }
+                                .unwrap();
+                            }
+                        }
                     }
                     ids.push(session);
                 }
@@ -47,9 +72,27 @@ fn swarm(resolver: &Arc<Resolver>, sessions: usize, requests: usize) -> (String,
         let report = resolver.verify_chain(session).unwrap();
         assert!(report.failure.is_none(), "{report:?}");
         assert_eq!(report.events as usize, 1 + requests * 8);
-        all.push_str(&resolver.trace_jsonl(session, TraceRead::Partial).unwrap());
+        let trace = resolver.trace_jsonl(session, TraceRead::Partial).unwrap();
+        assert_requests_in_call_order(&trace, requests);
+        all.push_str(&trace);
     }
     (all, refused_events.load(Ordering::SeqCst))
+}
+
+/// A valid chain could still hold a session's resolves out of order: the
+/// requests must appear as they were made, `{thread}-{session}-{n}` for n
+/// counting up.
+fn assert_requests_in_call_order(trace: &str, requests: usize) {
+    let numbers: Vec<usize> = trace
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .filter(|event| event["event_type"] == "carp.request.received")
+        .map(|event| {
+            let id = event["payload"]["request_id"].as_str().unwrap().to_owned();
+            id.rsplit('-').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    assert_eq!(numbers, (0..requests).collect::<Vec<_>>());
 }
 
 /// Calls `operation` until the buffer takes it, counting refused events.
@@ -75,7 +118,7 @@ fn check_with_python(jsonl: &str, sessions: usize, events_per_session: usize, na
 #[test]
 fn immediate_mode_keeps_every_chain_gapless_under_eight_threads() {
     let resolver = Arc::new(loaded_resolver(Config::default()));
-    let (jsonl, refused) = swarm(&resolver, 100, 20);
+    let (jsonl, refused) = swarm(&resolver, 100, 20, Syncs::AtTheEnd);
     assert_eq!(refused, 0);
     check_with_python(&jsonl, THREADS * 100, 1 + 20 * 8, "immediate-swarm");
     let stats = resolver.stats().trace;
@@ -89,7 +132,7 @@ fn deferred_mode_loses_nothing_under_backpressure() {
         ..Config::deferred()
     };
     let resolver = Arc::new(loaded_resolver(config));
-    let (jsonl, refused) = swarm(&resolver, 200, 50);
+    let (jsonl, refused) = swarm(&resolver, 200, 50, Syncs::AtTheEnd);
     check_with_python(&jsonl, THREADS * 200, 1 + 50 * 8, "deferred-swarm");
     let stats = resolver.stats().trace;
     assert_eq!(stats.events_emitted, stats.events_processed);
@@ -100,4 +143,21 @@ fn deferred_mode_loses_nothing_under_backpressure() {
     );
     assert_eq!(stats.queue_depth, 0);
     assert!(stats.queue_high_water <= 256);
+}
+
+/// Sync points seal on their own threads beside the processor (the default
+/// store appends promptly): every thread's calls race it for the queue.
+#[test]
+fn deferred_mode_loses_nothing_while_sync_points_seal_beside_the_processor() {
+    let config = Config {
+        buffer_capacity: 256,
+        ..Config::deferred()
+    };
+    let resolver = Arc::new(loaded_resolver(config));
+    let (jsonl, _) = swarm(&resolver, 50, 30, Syncs::Every(3));
+    check_with_python(&jsonl, THREADS * 50, 1 + 30 * 8, "deferred-syncs");
+    let stats = resolver.stats().trace;
+    assert_eq!(stats.events_emitted, stats.events_processed);
+    assert_eq!(stats.events_emitted, (THREADS * 50 * (1 + 30 * 8)) as u64);
+    assert_eq!(stats.queue_depth, 0);
 }

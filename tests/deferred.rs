@@ -443,8 +443,11 @@ fn shutdown_reports_what_it_could_not_drain() {
     assert_eq!(report.undrained_events, 8);
 }
 
-/// A store that fails like a bug would.
-struct PanickingStore;
+/// A store that fails like a bug would. A prompt one is called on a sync
+/// point's thread too, so the panic may happen there.
+struct PanickingStore {
+    prompt: bool,
+}
 
 impl TraceStore for PanickingStore {
     fn append(&self, _: ChainIds, _: EventRun<'_>) {
@@ -452,31 +455,101 @@ impl TraceStore for PanickingStore {
     }
 
     fn read(&self, _: Uuid, _: usize, _: &mut dyn FnMut(StoredEvents<'_>)) {}
+
+    fn appends_promptly(&self) -> bool {
+        self.prompt
+    }
 }
 
 #[test]
-fn a_panicking_processor_turns_into_shutdown_errors_not_hangs() {
-    let resolver = Resolver::builder(Config::deferred())
-        .store(Arc::new(PanickingStore))
-        .build()
-        .unwrap();
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
-    let session = resolver.begin_session(AGENT, "Doomed").unwrap();
-    let err = resolver.await_trace_ready(session, LONG).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Shutdown);
-    assert!(err.message().contains("disk on fire"), "{err}");
-    let err = resolver
-        .resolve(&request(session, "r1", "x", "low").to_string())
-        .unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Shutdown);
-    assert_eq!(
-        resolver.flush_traces(LONG).unwrap_err().kind(),
-        ErrorKind::Shutdown
-    );
-    assert_eq!(
-        resolver.begin_session(AGENT, "x").unwrap_err().kind(),
-        ErrorKind::Shutdown
-    );
+fn a_panicking_store_turns_into_shutdown_errors_not_hangs() {
+    for prompt in [false, true] {
+        let resolver = Resolver::builder(Config::deferred())
+            .store(Arc::new(PanickingStore { prompt }))
+            .build()
+            .unwrap();
+        resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+        let session = resolver.begin_session(AGENT, "Doomed").unwrap();
+        let err = resolver.await_trace_ready(session, LONG).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Shutdown);
+        assert!(err.message().contains("disk on fire"), "{err}");
+        let err = resolver
+            .resolve(&request(session, "r1", "x", "low").to_string())
+            .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Shutdown);
+        assert_eq!(
+            resolver.flush_traces(LONG).unwrap_err().kind(),
+            ErrorKind::Shutdown
+        );
+        assert_eq!(
+            resolver.begin_session(AGENT, "x").unwrap_err().kind(),
+            ErrorKind::Shutdown
+        );
+        // Shutting down does not hang, and reports `session.started`, whose
+        // append panicked, as not stored.
+        assert_eq!(resolver.shutdown().undrained_events, 1);
+    }
+}
+
+/// A memory store that notes the thread of every append.
+struct ThreadNotingStore {
+    inner: MemoryStore,
+    prompt: bool,
+    threads: Mutex<Vec<std::thread::ThreadId>>,
+}
+
+impl TraceStore for ThreadNotingStore {
+    fn append(&self, chain: ChainIds, events: EventRun<'_>) {
+        self.threads.lock().push(std::thread::current().id());
+        self.inner.append(chain, events);
+    }
+
+    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
+        self.inner.read(session_id, from, visit)
+    }
+
+    fn appends_promptly(&self) -> bool {
+        self.prompt
+    }
+}
+
+#[test]
+fn a_sync_point_seals_on_its_own_thread_only_with_a_prompt_store() {
+    for prompt in [true, false] {
+        let store = Arc::new(ThreadNotingStore {
+            inner: MemoryStore::new(),
+            prompt,
+            threads: Mutex::new(Vec::new()),
+        });
+        let resolver = Resolver::builder(Config::deferred())
+            .store(store.clone())
+            .build()
+            .unwrap();
+        resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+        let session = resolver.begin_session(AGENT, "Awaited").unwrap();
+        for n in 0..100 {
+            resolve(
+                &resolver,
+                &request(session, &format!("r{n}"), "Export", "low"),
+            )
+            .unwrap();
+            resolver.await_trace_ready(session, LONG).unwrap();
+        }
+        let report = resolver.verify_chain(session).unwrap();
+        assert_eq!((report.events, report.failure), (1 + 100 * 8, None));
+        // The processor is parked when a resolve publishes, and waking it
+        // takes longer than getting from the resolve to the wait: a prompt
+        // store sees nearly every append from this thread. Any one is proof.
+        let here = std::thread::current().id();
+        let appends = store.threads.lock();
+        let on_this_thread = appends.iter().filter(|&&thread| thread == here).count();
+        assert_eq!(
+            on_this_thread > 0,
+            prompt,
+            "{on_this_thread} of {}",
+            appends.len()
+        );
+    }
 }
 
 #[test]

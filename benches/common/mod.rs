@@ -160,6 +160,22 @@ impl Rig {
             .flush_traces(Duration::from_secs(60))
             .expect("trace flushes");
     }
+
+    /// Waits until the processor thread has stored every event emitted,
+    /// watching the counters: a sync point would seal what is left on
+    /// this thread if it found the processor idle, and then the time
+    /// measured would not be the processor's alone.
+    pub fn wait_for_processor(&self) {
+        loop {
+            let trace = self.resolver.stats().trace;
+            if trace.events_processed >= trace.events_emitted {
+                return;
+            }
+            for _ in 0..64 {
+                std::hint::spin_loop();
+            }
+        }
+    }
 }
 
 /// Runs `iters` units of work in rigs of at most `units_per_rig` units,

@@ -363,7 +363,10 @@ impl Resolver {
     }
 
     /// Waits until the session's events emitted before this call are stored;
-    /// a zero timeout checks once. Errors: `NotFound`, `Timeout`, `Shutdown`.
+    /// a zero timeout checks once. If the processor is idle and the store
+    /// appends promptly ([`TraceStore::appends_promptly`]), the calling
+    /// thread seals the queued events itself, in queue order; so does
+    /// [`Self::flush_traces`]. Errors: `NotFound`, `Timeout`, `Shutdown`.
     pub fn await_trace_ready(&self, session_id: SessionId, timeout: Duration) -> Result<()> {
         let session = self.sessions.get(session_id)?;
         self.recorder.await_chain(&session.chain, timeout)

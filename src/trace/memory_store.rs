@@ -74,6 +74,11 @@ impl TraceStore for MemoryStore {
             visit(StoredEvents::new(&runs));
         }
     }
+
+    /// Appending copies into memory under a shard's lock.
+    fn appends_promptly(&self) -> bool {
+        true
+    }
 }
 
 /// One session's events: chunks filled one after the other.

@@ -7,7 +7,9 @@
 //! so an operation enters whole or not at all, and a session's operations
 //! enter in call order. The processor pops in FIFO order, seals onto each
 //! session's chain, stores, counts the events as processed, frees their
-//! room, and tells waiters.
+//! room, and tells waiters. A sync point that finds the processor idle does
+//! the same on its own thread; one lock around popping and sealing keeps
+//! the queue's order either way.
 //!
 //! A full buffer is never solved by dropping events: the producer gets
 //! `Backpressure` (at once, or after `block_timeout` in block mode) and
@@ -24,6 +26,7 @@ use crate::config::{Backpressure, Config};
 use crate::error::{panic_message, Error, ErrorKind, Result};
 use crate::parallel::cores;
 use crossbeam_queue::ArrayQueue;
+use crossbeam_utils::CachePadded;
 use parking_lot::Mutex;
 use std::cell::Cell;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -70,20 +73,29 @@ struct Shared {
     /// Why the processor failed, when it did.
     failure: Mutex<Option<String>>,
     processor_parked: AtomicBool,
-    /// Test support: while set, the processor stores nothing.
+    /// Set once the processor thread is started.
+    processor_thread: OnceLock<Thread>,
+    /// Test support: while set, nothing is sealed or stored.
     held: AtomicBool,
     progress: Progress,
     totals: Arc<Totals>,
     store: Arc<dyn TraceStore>,
     /// Where sealed resolves' records go back to, for producers to refill.
     records: Arc<RecordPool>,
+    /// The right to take operations off the queue and seal them, with the
+    /// buffers sealing reuses. The processor holds it while it drains; a
+    /// sync point that finds it free seals on its own thread (see
+    /// `Shared::help`). Popping and sealing under one lock keeps the store
+    /// in queue order whichever thread seals. Sealing writes the scratch's
+    /// buffer lengths for every event: on lines of their own, they do not
+    /// slow down the producers reading and writing the fields around.
+    sealing: CachePadded<Mutex<SealScratch>>,
 }
 
 /// The deferred pipeline of one resolver. Dropping it drains and stops the
 /// processor (see [`Pipeline::shutdown`]).
 pub struct Pipeline {
     shared: Arc<Shared>,
-    processor_thread: Thread,
     /// Taken by the first shutdown.
     processor: Mutex<Option<JoinHandle<()>>>,
 }
@@ -146,11 +158,13 @@ impl Pipeline {
             shutdown_started: OnceLock::new(),
             failure: Mutex::new(None),
             processor_parked: AtomicBool::new(false),
+            processor_thread: OnceLock::new(),
             held: AtomicBool::new(false),
             progress: Progress::new(),
             totals,
             store,
             records,
+            sealing: CachePadded::new(Mutex::new(SealScratch::default())),
         });
         let worker = shared.clone();
         let handle = thread::Builder::new()
@@ -162,9 +176,9 @@ impl Pipeline {
                     format!("cannot start the trace processor: {err}"),
                 )
             })?;
+        let _ = shared.processor_thread.set(handle.thread().clone());
         Ok(Pipeline {
             shared,
-            processor_thread: handle.thread().clone(),
             processor: Mutex::new(Some(handle)),
         })
     }
@@ -220,7 +234,7 @@ impl Pipeline {
         // parked and wake it, or it sees our operation before it sleeps.
         fence(Ordering::SeqCst);
         if shared.processor_parked.load(Ordering::SeqCst) {
-            self.processor_thread.unpark();
+            shared.wake_processor();
         }
         Ok(())
     }
@@ -249,7 +263,7 @@ impl Pipeline {
     pub fn hold_processor(&self, hold: bool) {
         self.shared.held.store(hold, Ordering::SeqCst);
         if !hold {
-            self.processor_thread.unpark();
+            self.shared.wake_processor();
         }
     }
 
@@ -275,7 +289,7 @@ impl Pipeline {
         let handle = self.processor.lock().take();
         let first = handle.is_some();
         if let Some(handle) = handle {
-            self.processor_thread.unpark();
+            self.shared.wake_processor();
             // The processor catches its own panics; a join error means the
             // catch itself failed, and the report below still holds.
             let _ = handle.join();
@@ -404,6 +418,7 @@ impl Shared {
         let started = Instant::now();
         let deadline = started + timeout;
         let stopped = || self.state.load(Ordering::SeqCst) >= STOPPED;
+        self.help(deadline, &done);
         // A sync point mostly waits for work already under way (a resolve
         // seals in a few microseconds): spinning a little first spares the
         // caller a sleep and a wake-up, which take longer than that here
@@ -429,14 +444,67 @@ impl Shared {
         ))
     }
 
+    /// Seals queued operations on the calling thread, in queue order, until
+    /// `done` holds, the queue is empty or `deadline` passes, if the
+    /// processor is not sealing and the store appends promptly (a store
+    /// call is never interrupted: the caller may pass `deadline` by one
+    /// operation's sealing, no more). The processor is usually asleep when
+    /// a resolve publishes, and waking it takes longer here than sealing:
+    /// resolve + await went from 16-19 µs to 9-12 µs, against 6-7 µs for
+    /// an immediate resolve (bench/FINDINGS.md, ninth round).
+    fn help(&self, deadline: Instant, done: &impl Fn() -> bool) {
+        if done() || !self.store.appends_promptly() {
+            return;
+        }
+        let Some(mut scratch) = self.sealing.try_lock() else {
+            return;
+        };
+        let outcome = catch_unwind(AssertUnwindSafe(|| {
+            let mut sealed = false;
+            while !done() && Instant::now() < deadline {
+                let Some(operation) = self.next_operation() else {
+                    break;
+                };
+                self.seal(operation, &mut scratch);
+                sealed = true;
+            }
+            sealed
+        }));
+        drop(scratch);
+        // Pairs with the fence in `park`: either the processor sees the lock
+        // free and seals what is left, or this sees it parked.
+        fence(Ordering::SeqCst);
+        if !self.queue.is_empty() && self.processor_parked.load(Ordering::SeqCst) {
+            self.wake_processor();
+        }
+        match outcome {
+            Ok(true) => self.progress.notify(),
+            Ok(false) => {}
+            Err(panic) => self.fail(panic_message(&*panic)),
+        }
+    }
+
+    /// Seals `operation`, stores it, counts its events as processed and
+    /// frees their room. Hold `sealing`.
+    fn seal(&self, operation: Operation, scratch: &mut SealScratch) {
+        let events = operation.chain.seal_into(&operation, &*self.store, scratch);
+        operation.chain.mark_processed(events);
+        self.totals.processed.fetch_add(events, Ordering::SeqCst);
+        self.records.recycle(operation);
+        self.release(events);
+    }
+
     // ----- the processor thread -----
 
     fn run(&self) {
-        let mut scratch = SealScratch::default();
         loop {
-            let outcome = catch_unwind(AssertUnwindSafe(|| self.drain(&mut scratch)));
+            let outcome = catch_unwind(AssertUnwindSafe(|| self.drain()));
             if let Err(panic) = outcome {
                 self.fail(panic_message(&*panic));
+                return;
+            }
+            if self.state.load(Ordering::SeqCst) == FAILED {
+                // Sealing failed on a sync point's thread.
                 return;
             }
             if self.state.load(Ordering::SeqCst) == DRAINING
@@ -460,14 +528,16 @@ impl Shared {
     /// Seals and stores queued operations until the queue is empty or the
     /// shutdown timeout runs out. (A store call itself is never
     /// interrupted: a store that blocks forever blocks shutdown.)
-    fn drain(&self, scratch: &mut SealScratch) {
+    fn drain(&self) {
+        // A sync point sealing on its own thread wakes the processor if it
+        // leaves work behind (see `help`); blocking on the lock instead
+        // would have it pay for waking the processor on its way out.
+        let Some(mut scratch) = self.sealing.try_lock() else {
+            return;
+        };
         let mut unannounced = 0;
         while let Some(operation) = self.next_operation() {
-            let events = operation.chain.seal_into(&operation, &*self.store, scratch);
-            operation.chain.mark_processed(events);
-            self.totals.processed.fetch_add(events, Ordering::SeqCst);
-            self.records.recycle(operation);
-            self.release(events);
+            self.seal(operation, &mut scratch);
             // Waking waiters costs a system call and a thundering herd, so
             // it is batched; waiters re-check on their own every millisecond
             // (see `Progress`), which bounds what a batch can delay.
@@ -482,9 +552,16 @@ impl Shared {
         }
     }
 
+    /// The next operation to seal, unless sealing must stop (held, failed,
+    /// or the shutdown timeout ran out). Hold `sealing`.
     fn next_operation(&self) -> Option<Operation> {
-        let shutting_down = self.state.load(Ordering::Relaxed) != RUNNING;
-        if (shutting_down && self.drain_expired()) || self.held.load(Ordering::Relaxed) {
+        let state = self.state.load(Ordering::Relaxed);
+        let stop = match state {
+            RUNNING => false,
+            FAILED => true,
+            _ => self.drain_expired(),
+        };
+        if stop || self.held.load(Ordering::Relaxed) {
             return None;
         }
         self.queue.pop()
@@ -494,17 +571,28 @@ impl Shared {
     fn park(&self) {
         self.processor_parked.store(true, Ordering::SeqCst);
         fence(Ordering::SeqCst);
-        let idle = self.queue.is_empty() || self.held.load(Ordering::SeqCst);
+        let idle =
+            self.queue.is_empty() || self.held.load(Ordering::SeqCst) || self.sealing.is_locked();
         if idle && self.state.load(Ordering::SeqCst) == RUNNING {
             thread::park_timeout(IDLE_PARK);
         }
         self.processor_parked.store(false, Ordering::SeqCst);
     }
 
+    fn wake_processor(&self) {
+        if let Some(thread) = self.processor_thread.get() {
+            thread.unpark();
+        }
+    }
+
+    /// Stops the pipeline after sealing panicked, on the processor or on a
+    /// sync point's thread.
     fn fail(&self, reason: String) {
-        eprintln!("libcra: the trace processor panicked and stopped: {reason}");
+        eprintln!("libcra: sealing trace events panicked; the trace processor stopped: {reason}");
         *self.failure.lock() = Some(format!("panicked: {reason}"));
         self.state.store(FAILED, Ordering::SeqCst);
         self.progress.notify();
+        // So that it exits now, if a sync point's thread failed.
+        self.wake_processor();
     }
 }

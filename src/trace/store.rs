@@ -1,7 +1,8 @@
 //! Where sealed events live: the [`TraceStore`] seam.
 //!
 //! Immediate mode writes on the caller's thread, deferred mode on the
-//! processor thread; both go through this trait, so a host (or a test) can
+//! processor thread (or on a sync point's, see
+//! [`TraceStore::appends_promptly`]); both go through this trait, so a host (or a test) can
 //! plug in a store that outlives the resolver, and a durable store can be
 //! added without touching the pipeline. The default is
 //! [`MemoryStore`](super::memory_store::MemoryStore).
@@ -33,4 +34,14 @@ pub trait TraceStore: Send + Sync + 'static {
     /// `from` on, in sequence order (empty past the end), or not at all
     /// when the session is unknown.
     fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>));
+
+    /// Whether `append` always returns promptly: no I/O, no waiting on
+    /// anything but short locks. Only then does a deferred sync point that
+    /// finds the processor idle seal queued events on its own thread, since
+    /// a store call is never interrupted and a slow one would hold the
+    /// caller past its timeout. The default, `false`, leaves all sealing to
+    /// the processor.
+    fn appends_promptly(&self) -> bool {
+        false
+    }
 }
