@@ -487,11 +487,10 @@ cra_status cra_is_trace_ready(struct cra_resolver *r,
  * emitted before this call is stored; events emitted during the wait do
  * not extend it. `timeout_ms` 0 checks once and returns at once.
  *
- * If the processor thread is idle when the wait begins (it sleeps between
- * bursts), the calling thread hashes and stores the queued events itself,
- * in queue order, instead of waiting for it to wake: a resolve followed by
- * this call then costs little more than an immediate-mode resolve. The
- * same holds for `cra_flush_traces`.
+ * If the processor thread is asleep when the wait begins (it sleeps
+ * between bursts), the calling thread hashes and stores the queued events
+ * itself, in queue order, rather than wait for it to wake up; otherwise it
+ * spins briefly, then sleeps. The same holds for `cra_flush_traces`.
  *
  * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT`; `CRA_ERR_NOT_FOUND`;
  * `CRA_ERR_TIMEOUT`; `CRA_ERR_SHUTDOWN` (the processor stopped first).

@@ -10,6 +10,13 @@ use std::time::Duration;
 
 const THREADS: usize = 8;
 
+fn deferred(buffer_capacity: u32) -> Config {
+    Config {
+        buffer_capacity,
+        ..Config::deferred()
+    }
+}
+
 /// How often the swarm's threads call a sync point.
 #[derive(Clone, Copy)]
 enum Syncs {
@@ -127,11 +134,7 @@ fn immediate_mode_keeps_every_chain_gapless_under_eight_threads() {
 
 #[test]
 fn deferred_mode_loses_nothing_under_backpressure() {
-    let config = Config {
-        buffer_capacity: 256,
-        ..Config::deferred()
-    };
-    let resolver = Arc::new(loaded_resolver(config));
+    let resolver = Arc::new(loaded_resolver(deferred(256)));
     let (jsonl, refused) = swarm(&resolver, 200, 50, Syncs::AtTheEnd);
     check_with_python(&jsonl, THREADS * 200, 1 + 50 * 8, "deferred-swarm");
     let stats = resolver.stats().trace;
@@ -149,11 +152,7 @@ fn deferred_mode_loses_nothing_under_backpressure() {
 /// store appends promptly): every thread's calls race it for the queue.
 #[test]
 fn deferred_mode_loses_nothing_while_sync_points_seal_beside_the_processor() {
-    let config = Config {
-        buffer_capacity: 256,
-        ..Config::deferred()
-    };
-    let resolver = Arc::new(loaded_resolver(config));
+    let resolver = Arc::new(loaded_resolver(deferred(256)));
     let (jsonl, _) = swarm(&resolver, 50, 30, Syncs::Every(3));
     check_with_python(&jsonl, THREADS * 50, 1 + 30 * 8, "deferred-syncs");
     let stats = resolver.stats().trace;

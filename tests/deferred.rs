@@ -87,13 +87,16 @@ impl Drop for Gate {
     }
 }
 
+/// A resolver over `store` with the billing atlas loaded.
+fn resolver_with_store(config: Config, store: Arc<dyn TraceStore>) -> Resolver {
+    let resolver = Resolver::builder(config).store(store).build().unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    resolver
+}
+
 fn gated_resolver(config: Config) -> (Resolver, Gate) {
     let store = GatedStore::closed();
-    let resolver = Resolver::builder(config)
-        .store(store.clone())
-        .build()
-        .unwrap();
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let resolver = resolver_with_store(config, store.clone());
     (resolver, Gate(store))
 }
 
@@ -395,11 +398,7 @@ fn many_threads_await_their_own_sessions() {
 #[test]
 fn dropping_the_resolver_drains_every_accepted_event() {
     let store = Arc::new(MemoryStore::new());
-    let resolver = Resolver::builder(deferred(4096))
-        .store(store.clone())
-        .build()
-        .unwrap();
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let resolver = resolver_with_store(deferred(4096), store.clone());
     let session = resolver.begin_session(AGENT, "Queued").unwrap();
     for n in 0..200 {
         resolve(
@@ -422,11 +421,7 @@ fn shutdown_reports_what_it_could_not_drain() {
         shutdown_timeout: Duration::from_millis(50),
         ..deferred(64)
     };
-    let resolver = Resolver::builder(config)
-        .store(store.clone())
-        .build()
-        .unwrap();
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let resolver = resolver_with_store(config, store.clone());
     let session = resolver.begin_session(AGENT, "Stuck").unwrap();
     resolve(&resolver, &request(session, "r1", "Export", "low")).unwrap();
     // Let the first append through only after shutdown has begun, so the
@@ -464,11 +459,8 @@ impl TraceStore for PanickingStore {
 #[test]
 fn a_panicking_store_turns_into_shutdown_errors_not_hangs() {
     for prompt in [false, true] {
-        let resolver = Resolver::builder(Config::deferred())
-            .store(Arc::new(PanickingStore { prompt }))
-            .build()
-            .unwrap();
-        resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+        let store = Arc::new(PanickingStore { prompt });
+        let resolver = resolver_with_store(Config::deferred(), store);
         let session = resolver.begin_session(AGENT, "Doomed").unwrap();
         let err = resolver.await_trace_ready(session, LONG).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Shutdown);
@@ -521,11 +513,7 @@ fn a_sync_point_seals_on_its_own_thread_only_with_a_prompt_store() {
             prompt,
             threads: Mutex::new(Vec::new()),
         });
-        let resolver = Resolver::builder(Config::deferred())
-            .store(store.clone())
-            .build()
-            .unwrap();
-        resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+        let resolver = resolver_with_store(Config::deferred(), store.clone());
         let session = resolver.begin_session(AGENT, "Awaited").unwrap();
         for n in 0..100 {
             resolve(

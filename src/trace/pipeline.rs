@@ -444,7 +444,7 @@ impl Shared {
     /// longer here than a few microseconds of sealing: resolve + await took
     /// 20-27 µs without spinning, 12-17 µs with 50 µs of it; 100 resolves +
     /// flush, whose processor works for ≈ 300 µs after the last resolve,
-    /// 8 % less with spinning that lasts as long as progress does. Only as
+    /// ≈ 3 % less with spinning that lasts as long as progress does. Only as
     /// many sync points spin as leave a core for the processor; producers
     /// waiting for room never spin, they would take the core the processor
     /// needs to make room.
