@@ -94,6 +94,24 @@ fn resolver_with_store(config: Config, store: Arc<dyn TraceStore>) -> Resolver {
     resolver
 }
 
+/// Resolves requests `r0`, `r1`, … in `session`, calling `after_each`
+/// after every one.
+fn resolve_numbered(
+    resolver: &Resolver,
+    session: SessionId,
+    count: usize,
+    mut after_each: impl FnMut(),
+) {
+    for n in 0..count {
+        resolve(
+            resolver,
+            &request(session, &format!("r{n}"), "Export", "low"),
+        )
+        .unwrap();
+        after_each();
+    }
+}
+
 fn gated_resolver(config: Config) -> (Resolver, Gate) {
     let store = GatedStore::closed();
     let resolver = resolver_with_store(config, store.clone());
@@ -400,13 +418,7 @@ fn dropping_the_resolver_drains_every_accepted_event() {
     let store = Arc::new(MemoryStore::new());
     let resolver = resolver_with_store(deferred(4096), store.clone());
     let session = resolver.begin_session(AGENT, "Queued").unwrap();
-    for n in 0..200 {
-        resolve(
-            &resolver,
-            &request(session, &format!("r{n}"), "Export", "low"),
-        )
-        .unwrap();
-    }
+    resolve_numbered(&resolver, session, 200, || {});
     let emitted = resolver.stats().trace.events_emitted;
     let report = resolver.shutdown();
     assert_eq!(report.undrained_events, 0);
@@ -515,14 +527,9 @@ fn a_sync_point_seals_on_its_own_thread_only_with_a_prompt_store() {
         });
         let resolver = resolver_with_store(Config::deferred(), store.clone());
         let session = resolver.begin_session(AGENT, "Awaited").unwrap();
-        for n in 0..100 {
-            resolve(
-                &resolver,
-                &request(session, &format!("r{n}"), "Export", "low"),
-            )
-            .unwrap();
-            resolver.await_trace_ready(session, LONG).unwrap();
-        }
+        resolve_numbered(&resolver, session, 100, || {
+            resolver.await_trace_ready(session, LONG).unwrap()
+        });
         let report = resolver.verify_chain(session).unwrap();
         assert_eq!((report.events, report.failure), (1 + 100 * 8, None));
         // The processor is parked when a resolve publishes, and waking it

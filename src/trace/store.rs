@@ -2,9 +2,9 @@
 //!
 //! Immediate mode writes on the caller's thread, deferred mode on the
 //! processor thread (or on a sync point's, see
-//! [`TraceStore::appends_promptly`]); both go through this trait, so a host (or a test) can
-//! plug in a store that outlives the resolver, and a durable store can be
-//! added without touching the pipeline. The default is
+//! [`TraceStore::appends_promptly`]); both go through this trait, so a
+//! host (or a test) can plug in a store that outlives the resolver, and a
+//! durable store can be added without touching the pipeline. The default is
 //! [`MemoryStore`](super::memory_store::MemoryStore).
 
 use super::event::ChainIds;
