@@ -259,11 +259,56 @@ fn python_int_reading_is_matched() {
 }
 
 #[test]
-fn repeated_members_and_escaped_text_are_matched() {
+fn escaped_member_text_is_read_as_its_value_by_both() {
     let mut lines = vector_lines();
-    lines[0] = lines[0].replacen('{', "{\"sequence\":5,\"payload\":[],", 1);
     lines[1] = lines[1].replace("\"1.0\"", "\"\\u0031.0\"");
+    lines[2] = lines[2].replacen("\"event_id\"", "\"\\u0065vent_id\"", 1);
     assert_both_valid(&lines.join("\n"));
+}
+
+/// TRACE.md: readers disagree on which copy of a repeated member wins, so a
+/// repeat anywhere in a line (or a member not in the table, a lone
+/// surrogate, a number that is not finite) makes the line malformed.
+#[test]
+fn ambiguous_lines_are_malformed_in_both() {
+    let lines = vector_lines();
+    let first = &lines[0];
+    let nested_repeat = {
+        let mut event: Value = serde_json::from_str(first).expect("JSON");
+        event["payload"]["outer"] = json!({"inner": {"k": 1}});
+        let line = serde_json::to_string(&event).expect("serializable");
+        line.replace("{\"k\":1}", "{\"k\":1,\"k\":2}")
+    };
+    let cases = [
+        // Repeated members: the event's own, spelled alike or escaped.
+        first.replacen('{', "{\"sequence\":5,\"payload\":[],", 1),
+        first.replacen('{', "{\"\\u0073equence\":0,", 1),
+        // Repeated in the payload, at its top and deep inside.
+        first.replacen("\"payload\":{", "\"payload\":{\"agent_id\":\"x\",", 1),
+        nested_repeat,
+        // A member that is not in TRACE.md's table.
+        first.replacen('{', "{\"note\":\"harmless?\",", 1),
+        first.replacen('{', "{\"note\":{\"a\":1,\"a\":2},", 1),
+        // Lone surrogates, in the payload and in a member.
+        first.replacen("\"payload\":{", "\"payload\":{\"lone\":\"\\ud800\",", 1),
+        first.replacen("\"payload\":{", "\"payload\":{\"lone\":\"a\\udc00b\",", 1),
+        edit_member_text(first, "event_type", "\"session.\\udbff\""),
+        // Numbers that are not finite.
+        first.replacen("\"payload\":{", "\"payload\":{\"big\":1e400,", 1),
+        first.replacen("\"payload\":{", "\"payload\":{\"big\":[-1E999],", 1),
+    ];
+    for case in cases {
+        assert_both_fail(&case, "malformed", true);
+    }
+}
+
+/// `line` with the value of member `name` replaced by the JSON text `value`,
+/// written as is.
+fn edit_member_text(line: &str, name: &str, value: &str) -> String {
+    let mut event: Value = serde_json::from_str(line).expect("JSON");
+    event[name] = json!("\u{1}placeholder");
+    let edited = serde_json::to_string(&event).expect("serializable");
+    edited.replace("\"\\u0001placeholder\"", value)
 }
 
 #[test]

@@ -6,17 +6,20 @@
 //! afterwards in file order; so lines can be checked on several threads at
 //! once.
 //!
-//! Python's reading of JSON is followed where it matters (a repeated member
-//! keeps its last value, `-0` is the integer 0, `1.0` is no integer).
-//! Deliberately stricter than `trace_verify.py`: payloads holding NaN,
-//! infinities (`1e400`) or lone UTF-16 surrogates, which have no canonical
-//! form in TRACE.md's terms, and payloads nested deeper than serde_json's
-//! limit (128 levels) are `malformed`.
+//! TRACE.md's line rules are applied strictly: a member not in the event
+//! table, a member name repeated in any object at any depth (readers
+//! disagree on which copy wins, so a duplicate could show a forged value
+//! under a valid hash), a lone UTF-16 surrogate and a number that is not
+//! finite (`1e400`) make the line `malformed`. Python's reading of JSON is
+//! followed elsewhere (`-0` is the integer 0, `1.0` is no integer).
+//! Payloads nested deeper than serde_json's limit (128 levels) are
+//! `malformed` too.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::fmt;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -175,12 +178,15 @@ const MEMBER_NAMES: [&str; 12] = [
     "previous_event_hash",
 ];
 
-/// One line's members; others are skipped unread. Strings borrow from the
-/// line unless they hold escapes. A repeated member keeps its last value, as
-/// with Python's `json.loads`. A member of the wrong JSON type fails the
-/// parse itself.
+/// One line's members. Strings borrow from the line unless they hold
+/// escapes. A member of the wrong JSON type fails the parse itself; a
+/// repeated or unknown member is noted, and fails the line in `decode`.
 #[derive(Default)]
 struct LineMembers<'a> {
+    /// The first member name that appeared twice.
+    repeated: Option<&'static str>,
+    /// Member names not in TRACE.md's table, in line order.
+    unexpected: Vec<String>,
     trace_version: Option<Cow<'a, str>>,
     event_id: Option<Cow<'a, str>>,
     trace_id: Option<Cow<'a, str>>,
@@ -220,6 +226,11 @@ enum Sequence<'a> {
 }
 
 impl<'a> LineMembers<'a> {
+    fn is_present(&self, name: &str) -> bool {
+        let index = MEMBER_NAMES.iter().position(|&known| known == name);
+        index.is_some_and(|index| self.present()[index])
+    }
+
     fn present(&self) -> [bool; 12] {
         [
             self.trace_version.is_some(),
@@ -238,6 +249,9 @@ impl<'a> LineMembers<'a> {
     }
 
     fn decode(self) -> Result<DecodedEvent<'a>, String> {
+        if let Some(name) = self.repeated {
+            return Err(format!("duplicate member {name:?}"));
+        }
         let present = self.present();
         let (
             Some(trace_version),
@@ -269,6 +283,11 @@ impl<'a> LineMembers<'a> {
         else {
             return Err(missing_members(present));
         };
+        if !self.unexpected.is_empty() {
+            let mut names = self.unexpected;
+            names.sort();
+            return Err(format!("unexpected members: {}", names.join(",")));
+        }
         Ok(DecodedEvent {
             trace_version,
             event_id,
@@ -311,9 +330,11 @@ fn canonical_payload(raw: &str) -> Result<Cow<'_, str>, String> {
         return Err("payload is not an object".to_owned());
     }
     // Traces libcra writes carry the canonical form already: hash it as read.
+    // (Canonical text has strictly ordered keys, so no repeated member.)
     if is_canonical(raw) {
         return Ok(Cow::Borrowed(raw));
     }
+    check_no_repeated_members(raw)?;
     let value: Value =
         serde_json::from_str(raw).map_err(|e| format!("payload cannot be read: {e}"))?;
     canonical_json(&value)
@@ -362,34 +383,40 @@ impl<'de> Visitor<'de> for LineMembersVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut m = LineMembers::default();
         while let Some(MemberName(name)) = map.next_key()? {
+            let Ok(known) = name else {
+                // Read all the same: what it holds must be well-formed JSON too.
+                map.next_value::<NoRepeatedMembers>()?;
+                m.unexpected.extend(name.err());
+                continue;
+            };
+            if m.is_present(known) && m.repeated.is_none() {
+                m.repeated = Some(known);
+            }
             let text = |map: &mut A| map.next_value::<JsonText<'de>>().map(|t| Some(t.0));
-            match name {
-                Some("trace_version") => m.trace_version = text(&mut map)?,
-                Some("event_id") => m.event_id = text(&mut map)?,
-                Some("trace_id") => m.trace_id = text(&mut map)?,
-                Some("span_id") => m.span_id = text(&mut map)?,
-                Some("parent_span_id") => {
+            match known {
+                "trace_version" => m.trace_version = text(&mut map)?,
+                "event_id" => m.event_id = text(&mut map)?,
+                "trace_id" => m.trace_id = text(&mut map)?,
+                "span_id" => m.span_id = text(&mut map)?,
+                "parent_span_id" => {
                     let parent = map.next_value::<Option<JsonText<'de>>>()?;
                     m.parent_span_id = Some(parent.map(|t| t.0));
                 }
-                Some("session_id") => m.session_id = text(&mut map)?,
-                Some("sequence") => m.sequence = Some(map.next_value()?),
-                Some("timestamp") => m.timestamp = text(&mut map)?,
-                Some("event_type") => m.event_type = text(&mut map)?,
-                Some("payload") => m.payload = Some(map.next_value()?),
-                Some("event_hash") => m.event_hash = text(&mut map)?,
-                Some("previous_event_hash") => m.previous_event_hash = text(&mut map)?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+                "session_id" => m.session_id = text(&mut map)?,
+                "sequence" => m.sequence = Some(map.next_value()?),
+                "timestamp" => m.timestamp = text(&mut map)?,
+                "event_type" => m.event_type = text(&mut map)?,
+                "payload" => m.payload = Some(map.next_value()?),
+                "event_hash" => m.event_hash = text(&mut map)?,
+                _ => m.previous_event_hash = text(&mut map)?,
             }
         }
         Ok(m)
     }
 }
 
-/// A member name, if it is one an event has.
-struct MemberName(Option<&'static str>);
+/// A member name: one an event has, or another (`Err`, with the name).
+struct MemberName(Result<&'static str, String>);
 
 impl<'de> Deserialize<'de> for MemberName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -407,9 +434,77 @@ impl Visitor<'_> for MemberNameVisitor {
     }
 
     fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<MemberName, E> {
-        Ok(MemberName(
-            MEMBER_NAMES.iter().copied().find(|&known| known == name),
-        ))
+        let known = MEMBER_NAMES.iter().copied().find(|&known| known == name);
+        Ok(MemberName(known.ok_or_else(|| name.to_owned())))
+    }
+}
+
+/// Fails unless `raw`, one JSON value, repeats no member name in any of its
+/// objects.
+fn check_no_repeated_members(raw: &str) -> Result<(), String> {
+    serde_json::from_str::<NoRepeatedMembers>(raw)
+        .map(drop)
+        .map_err(|e| format!("payload cannot be read: {e}"))
+}
+
+/// Any JSON value, read to the end and dropped, with no member name
+/// repeated in any of its objects. Strings are decoded, so a lone surrogate
+/// fails it too.
+struct NoRepeatedMembers;
+
+impl<'de> Deserialize<'de> for NoRepeatedMembers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoRepeatedMembersVisitor)
+    }
+}
+
+struct NoRepeatedMembersVisitor;
+
+impl<'de> Visitor<'de> for NoRepeatedMembersVisitor {
+    type Value = NoRepeatedMembers;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut items: A) -> Result<Self::Value, A::Error> {
+        while items.next_element::<NoRepeatedMembers>()?.is_some() {}
+        Ok(NoRepeatedMembers)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut members: A) -> Result<Self::Value, A::Error> {
+        let mut names = HashSet::new();
+        while let Some(name) = members.next_key::<Cow<'de, str>>()? {
+            if !names.insert(name.clone()) {
+                return Err(A::Error::custom(format_args!("duplicate member {name:?}")));
+            }
+            members.next_value::<NoRepeatedMembers>()?;
+        }
+        Ok(NoRepeatedMembers)
     }
 }
 

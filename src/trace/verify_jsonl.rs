@@ -807,13 +807,27 @@ mod tests {
     }
 
     #[test]
-    fn repeated_members_keep_the_last_value() {
-        let mut lines = vector_lines();
-        lines[0] = lines[0].replacen('{', "{\"sequence\":5,\"payload\":{},", 1);
-        assert_eq!(verify_jsonl(&lines.join("\n")).failure, None);
-        lines[0] = lines[0].replacen('{', "{\"payload\":{},", 1);
-        lines[0] = format!("{},\"sequence\":5}}", &lines[0][..lines[0].len() - 1]);
-        assert_fails(&lines, FailureKind::SequenceGap, 0);
+    fn repeated_and_unknown_members_are_malformed() {
+        let cases = [
+            ("{", "{\"sequence\":5,", "duplicate member \"sequence\""),
+            (
+                "{",
+                "{\"extra\":1,\"more\":[],",
+                "unexpected members: extra,more",
+            ),
+            (
+                "\"payload\":{",
+                "\"payload\":{\"a\":{\"b\":1,\"b\":1},",
+                "duplicate member \"b\"",
+            ),
+        ];
+        for (at, insert, detail) in cases {
+            let mut lines = vector_lines();
+            lines[0] = lines[0].replacen(at, insert, 1);
+            let failure = verify_jsonl(&lines.join("\n")).failure.expect("fails");
+            assert_eq!((failure.kind, failure.index), (FailureKind::Malformed, 0));
+            assert!(failure.detail.contains(detail), "{}", failure.detail);
+        }
     }
 
     #[test]
