@@ -4,10 +4,9 @@
 //! mode, so these are the figures the hot paths are compared with: one
 //! event alone (`event_hash`) and a resolve's events one after the other
 //! (`resolve_hashes`, the floor the ratios use), hashed from texts built
-//! beforehand. Beside them, the same events chained by the sealer's
-//! [`ChainHasher`] (`resolve_chain`): two hashes in flight, but copying
-//! each event's fields into its buffer, as sealing does; and, to compare
-//! with, each event's fields copied and hashed alone (`resolve_one_by_one`).
+//! beforehand. Beside them, the same events hashed from their fields by
+//! the library's `event_hash`, as sealing and verification do
+//! (`resolve_event_hash`): the floor plus feeding the fields piece by piece.
 //! The inputs are not made up: they are read back from the trace of a real
 //! resolve of the benchmark request, so their lengths (UUIDs, timestamps,
 //! canonical payloads) are the real ones.
@@ -15,9 +14,7 @@
 mod common;
 
 use common::{Atlas, Rig};
-use cra::trace::canonical_json::canonical_json;
-use cra::trace::chain_hasher::ChainHasher;
-use cra::trace::hash::{hex_lower, parse_hex_hash, HashInput, HashPrefix, HashText};
+use cra::internals::{canonical_json, event_hash, hex_lower, EventFields};
 use cra::{TraceMode, TraceRead};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
@@ -58,7 +55,23 @@ impl HashedFields {
 
     /// The bytes the event's hash covers.
     fn text(&self) -> Vec<u8> {
-        let text = HashText::new().assemble(&self.input()).to_vec();
+        let fields = self.fields();
+        let sequence = fields.sequence.to_string();
+        let text = [
+            fields.trace_version,
+            fields.event_id,
+            fields.trace_id,
+            fields.span_id,
+            fields.parent_span_id.unwrap_or_default(),
+            fields.session_id,
+            &sequence,
+            fields.timestamp,
+            fields.event_type,
+            fields.canonical_payload,
+            fields.previous_event_hash,
+        ]
+        .concat()
+        .into_bytes();
         assert_eq!(
             hex_lower(&Sha256::digest(&text).into()),
             self.event_hash,
@@ -67,22 +80,20 @@ impl HashedFields {
         text
     }
 
-    fn input(&self) -> HashInput<'_> {
+    fn fields(&self) -> EventFields<'_> {
         let [trace_version, event_id, trace_id, span_id, session_id, timestamp, event_type] =
             &self.texts;
-        HashInput {
-            prefix: HashPrefix {
-                trace_version,
-                event_id,
-                trace_id,
-                span_id,
-                parent_span_id: self.parent_span_id.as_deref(),
-                session_id,
-                sequence: self.sequence,
-                timestamp,
-                event_type,
-                canonical_payload: &self.canonical_payload,
-            },
+        EventFields {
+            trace_version,
+            event_id,
+            trace_id,
+            span_id,
+            parent_span_id: self.parent_span_id.as_deref(),
+            session_id,
+            sequence: self.sequence,
+            timestamp,
+            event_type,
+            canonical_payload: &self.canonical_payload,
             previous_event_hash: &self.previous_event_hash,
         }
     }
@@ -129,23 +140,12 @@ fn floor(c: &mut Criterion) {
                 }
             })
         });
-        let inputs: Vec<HashInput<'_>> = events.iter().map(HashedFields::input).collect();
-        let mut text = HashText::new();
-        group.bench_function(BenchmarkId::new("resolve_one_by_one", atlas.name()), |b| {
+        let fields: Vec<EventFields<'_>> = events.iter().map(HashedFields::fields).collect();
+        group.bench_function(BenchmarkId::new("resolve_event_hash", atlas.name()), |b| {
             b.iter(|| {
-                for input in &inputs {
-                    black_box(text.hash(black_box(input)));
+                for event in &fields {
+                    black_box(event_hash(black_box(event)));
                 }
-            })
-        });
-        let start = parse_hex_hash(inputs[0].previous_event_hash).expect("a hex hash");
-        let mut hasher = ChainHasher::default();
-        group.bench_function(BenchmarkId::new("resolve_chain", atlas.name()), |b| {
-            b.iter(|| {
-                for input in &inputs {
-                    hasher.push(black_box(&input.prefix));
-                }
-                black_box(hasher.hash_onto(&mut start.clone()).len())
             })
         });
     }

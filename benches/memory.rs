@@ -13,9 +13,7 @@
 mod common;
 
 use common::{now_rfc3339, write_request, Atlas, AGENT, GOAL};
-use cra::trace::event::SealedEvent;
-use cra::trace::memory_store::MemoryStore;
-use cra::trace::store::TraceStore;
+use cra::{MemoryStore, SealedEvent, TraceStore};
 use cra::{Resolver, TraceMode};
 use std::sync::Arc;
 

@@ -21,7 +21,7 @@ cargo test --locked --release
 
 step "loom model check of the wait protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
-  cargo test --locked --release --lib trace::progress
+  cargo test --locked --release --lib trace::deferred::progress
 
 step "Go binding"
 scripts/test-go.sh

@@ -41,6 +41,11 @@ pub struct Config {
     pub clock_skew_seconds: u32,
     /// How long dropping a deferred resolver drains the buffer (default 5 s).
     pub shutdown_timeout: Duration,
+    /// Threads [`Resolver::verify_chain`](crate::Resolver::verify_chain)
+    /// spreads a long chain over; 0 (the default) means one per core.
+    /// Spreading pays on idle cores and can cost more than it saves on
+    /// cores busy with other work.
+    pub verify_threads: u32,
 }
 
 /// The bounds every setting is checked against.
@@ -53,6 +58,7 @@ pub mod bounds {
     pub const MAX_TTL_SECONDS: u32 = 7 * 24 * 3600;
     pub const MAX_CLOCK_SKEW_SECONDS: u32 = 24 * 3600;
     pub const MAX_SHUTDOWN_TIMEOUT_MS: u32 = 10 * 60_000;
+    pub const MAX_VERIFY_THREADS: u32 = 256;
 }
 
 impl Default for Config {
@@ -65,6 +71,7 @@ impl Default for Config {
             ttl_seconds: 3600,
             clock_skew_seconds: 300,
             shutdown_timeout: Duration::from_millis(5000),
+            verify_threads: 0,
         }
     }
 }
@@ -110,6 +117,12 @@ impl Config {
             duration_ms(self.shutdown_timeout),
             0,
             bounds::MAX_SHUTDOWN_TIMEOUT_MS.into(),
+        )?;
+        check_range(
+            "verify_threads",
+            u64::from(self.verify_threads),
+            0,
+            bounds::MAX_VERIFY_THREADS.into(),
         )
     }
 }

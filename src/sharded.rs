@@ -1,8 +1,8 @@
 //! A map from UUIDv7 keys to values, split into shards with a lock each, so
 //! threads working on different keys rarely meet on the same lock.
 
-use crate::fxhash::FxBuildHasher;
 use parking_lot::{Mutex, MutexGuard};
+use rustc_hash::FxBuildHasher;
 use std::collections::HashMap;
 use uuid::Uuid;
 

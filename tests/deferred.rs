@@ -4,12 +4,8 @@
 mod common;
 
 use common::*;
-use cra::trace::event::ChainIds;
-use cra::trace::event_run::EventRun;
-use cra::trace::memory_store::MemoryStore;
-use cra::trace::store::TraceStore;
-use cra::trace::stored_events::StoredEvents;
 use cra::{Backpressure, Config, ErrorKind, Resolver, SessionId, TraceRead};
+use cra::{ChainIds, EventRun, MemoryStore, StoredEvents, TraceStore};
 use parking_lot::{Condvar, Mutex};
 use serde_json::Value;
 use std::sync::Arc;

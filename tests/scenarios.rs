@@ -89,12 +89,10 @@ fn low_risk_request_is_partial_with_the_delete_denied() {
 
     let events = events(&resolver, session);
     assert_eq!(resolution["trace_id"], events[0]["trace_id"]);
-    let issued =
-        cra::trace::timestamp::parse_rfc3339(resolution["timestamp"].as_str().unwrap()).unwrap();
-    let expires = cra::trace::timestamp::parse_rfc3339(
-        resolution["decision"]["expires_at"].as_str().unwrap(),
-    )
-    .unwrap();
+    let issued = cra::internals::parse_rfc3339(resolution["timestamp"].as_str().unwrap()).unwrap();
+    let expires =
+        cra::internals::parse_rfc3339(resolution["decision"]["expires_at"].as_str().unwrap())
+            .unwrap();
     assert_eq!(expires - issued, 3600 * 1_000_000);
 }
 
@@ -109,7 +107,7 @@ fn high_risk_refund_requires_approval_with_ranked_context() {
     .unwrap();
     assert_eq!(resolution["decision"]["type"], "requires_approval");
     let approval_id = resolution["decision"]["approval_id"].as_str().unwrap();
-    assert!(cra::trace::ids::parse_uuid(approval_id).is_some());
+    assert!(cra::internals::parse_uuid(approval_id).is_some());
     let refund = resolution["allowed_actions"]
         .as_array()
         .unwrap()

@@ -5,15 +5,10 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use cra::trace::canonical_json::canonical_json;
-use cra::trace::hash::{event_hash, hex_lower, HashInput, HashPrefix, GENESIS_HASH_HEX};
+use cra::test_support::{canonical_line, chain_of as chain, plain_line, rehash, vector_lines};
 use cra::{verify_jsonl, VerifyReport};
 use serde_json::{json, Value};
 
-const VECTOR: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/spec/vectors/chain-valid.jsonl"
-);
 const TRACE_VERIFY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/tools/trace_verify.py"
@@ -102,65 +97,6 @@ fn assert_both_fail(text: &str, kind: &str, single_session: bool) {
     }
 }
 
-fn vector_lines() -> Vec<String> {
-    std::fs::read_to_string(VECTOR)
-        .expect("the shared spec sits beside the repo")
-        .lines()
-        .map(str::to_owned)
-        .collect()
-}
-
-fn uuid(kind: u64, n: u64) -> String {
-    format!("01936f2a-7c00-7{kind:03x}-8000-{n:012x}")
-}
-
-/// The hash `event` should carry, computed with the library.
-fn rehash(event: &Value) -> String {
-    let canonical = canonical_json(&event["payload"]).expect("finite payload");
-    let text = |name: &str| event[name].as_str().unwrap_or_default();
-    let input = HashInput {
-        prefix: HashPrefix {
-            trace_version: text("trace_version"),
-            event_id: text("event_id"),
-            trace_id: text("trace_id"),
-            span_id: text("span_id"),
-            parent_span_id: event["parent_span_id"].as_str(),
-            session_id: text("session_id"),
-            sequence: event["sequence"].as_u64().unwrap_or_default(),
-            timestamp: text("timestamp"),
-            event_type: text("event_type"),
-            canonical_payload: &canonical,
-        },
-        previous_event_hash: text("previous_event_hash"),
-    };
-    hex_lower(&event_hash(&input))
-}
-
-/// A valid chain for `session` with the given payloads.
-fn chain(session: u64, payloads: Vec<Value>) -> Vec<Value> {
-    let mut previous_hash = GENESIS_HASH_HEX.to_owned();
-    let mut events = Vec::new();
-    for (sequence, payload) in (0u64..).zip(payloads) {
-        let mut event = json!({
-            "trace_version": "1.0",
-            "event_id": uuid(4, session << 20 | sequence),
-            "trace_id": uuid(2, session),
-            "span_id": uuid(3, session << 20 | sequence),
-            "parent_span_id": (sequence > 0).then(|| uuid(3, session << 20)),
-            "session_id": uuid(1, session),
-            "sequence": sequence,
-            "timestamp": format!("2026-11-28T12:00:00.{sequence:06}Z"),
-            "event_type": "carp.request.received",
-            "payload": payload,
-            "previous_event_hash": previous_hash,
-        });
-        previous_hash = rehash(&event);
-        event["event_hash"] = json!(previous_hash);
-        events.push(event);
-    }
-    events
-}
-
 /// Goals that stress canonical JSON: every escape class, astral characters,
 /// numbers Python prints its own way.
 fn tricky_payloads() -> Vec<Value> {
@@ -181,27 +117,12 @@ fn tricky_payloads() -> Vec<Value> {
 
 /// Lines as serde_json writes them: raw UTF-8, so payloads are re-canonicalized.
 fn plain_lines(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|e| serde_json::to_string(e).expect("serializable"))
-        .collect()
+    events.iter().map(plain_line).collect()
 }
 
 /// Lines as libcra writes them: the payload in canonical form, hashed as read.
 fn canonical_lines(events: &[Value]) -> Vec<String> {
-    events
-        .iter()
-        .map(|event| {
-            let mut head = event.clone();
-            let payload = head
-                .as_object_mut()
-                .and_then(|members| members.remove("payload"))
-                .expect("payload");
-            let head = serde_json::to_string(&head).expect("serializable");
-            let canonical = canonical_json(&payload).expect("finite payload");
-            format!("{},\"payload\":{canonical}}}", &head[..head.len() - 1])
-        })
-        .collect()
+    events.iter().map(canonical_line).collect()
 }
 
 fn edit_member(line: &str, name: &str, value: Value) -> String {

@@ -9,9 +9,9 @@
 
 use super::manifest::{ContextPackSpec, Manifest, PolicyKind, RiskTier};
 use crate::error::{Error, ErrorKind, Result};
+use crate::json::write_json_string;
 use crate::policy::evaluate::{ActionPlan, PolicyIndex, PolicyRule};
 use crate::policy::usage::PolicyKey;
-use crate::trace::canonical_json::write_json_string;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -222,6 +222,7 @@ impl Catalog {
 
     // ----- lookups used by a resolve -----
 
+    #[cfg(test)]
     pub fn atlas_count(&self) -> usize {
         self.atlases.len()
     }
@@ -235,6 +236,7 @@ impl Catalog {
     }
 
     /// The actions of `atlas`, as a range of catalog indexes.
+    #[cfg(test)]
     pub fn actions_of(&self, atlas: AtlasIndex) -> std::ops::Range<ActionIndex> {
         let start = self.actions.partition_point(|slot| slot.atlas < atlas);
         let end = self.actions.partition_point(|slot| slot.atlas <= atlas);
@@ -245,6 +247,7 @@ impl Catalog {
         self.actions.len()
     }
 
+    #[cfg(test)]
     pub fn action_index(&self, action_id: &str) -> Option<ActionIndex> {
         self.action_by_id.get(action_id).copied()
     }

@@ -77,7 +77,11 @@ impl FromIterator<RiskTier> for TierSet {
 }
 
 /// One validated atlas manifest.
+///
+/// Its descriptive members (version, name, description, domains) are
+/// validated and kept as written, though no decision reads them.
 #[derive(Debug)]
+#[allow(dead_code)]
 pub struct Manifest {
     pub atlas_id: String,
     pub version: String,
@@ -103,8 +107,10 @@ pub struct ActionSpec {
     pub idempotent: bool,
 }
 
-/// A named group of this atlas's actions.
+/// A named group of this atlas's actions. Its name and description are
+/// validated and kept as written, though no decision reads them.
 #[derive(Debug)]
+#[allow(dead_code)]
 pub struct CapabilitySpec {
     pub capability_id: String,
     pub name: String,
@@ -182,8 +188,10 @@ pub struct PackConditions {
 }
 
 /// One context pack, with its content already assembled (inline text and
-/// the files it names, read when the atlas was loaded).
+/// the files it names, read when the atlas was loaded). Its name is
+/// validated and kept as written, though no decision reads it.
 #[derive(Debug)]
+#[allow(dead_code)]
 pub struct ContextPackSpec {
     pub pack_id: String,
     pub name: String,

@@ -76,6 +76,7 @@ impl cra_config {
             ttl_seconds: self.ttl_seconds,
             clock_skew_seconds: self.clock_skew_seconds,
             shutdown_timeout: Duration::from_millis(self.shutdown_timeout_ms.into()),
+            ..Config::default()
         };
         config.validate()?;
         Ok(config)

@@ -9,8 +9,9 @@ use super::status::{cra_status, CRA_OK};
 use crate::error::{Error, ErrorKind};
 use crate::limits::MAX_JSONL_LEN;
 use crate::resolver::TraceRead;
+use crate::trace::verify::jsonl::verify_bytes;
+use crate::trace::verify::VerifyOptions;
 use crate::trace::verify::VerifyReport;
-use crate::trace::verify_jsonl::verify_jsonl_bytes;
 use std::ffi::c_char;
 use std::time::Duration;
 
@@ -219,7 +220,7 @@ pub unsafe extern "C" fn cra_verify_jsonl(
     let status = call(err, || {
         let bytes = args::sized_bytes(jsonl, len, "jsonl", MAX_JSONL_LEN)?;
         let out = args::out(out, "out")?;
-        let verified = verify_jsonl_bytes(bytes)
+        let verified = verify_bytes(bytes, VerifyOptions::default().threads)
             .map_err(|not_utf8| args::not_utf8("jsonl", not_utf8.offset))?;
         *out = report_of(&verified);
         result = Some(verified);

@@ -5,7 +5,7 @@
 //! records a call. Counters live in the session, so sessions never contend.
 
 use crate::atlas::manifest::PolicyKind;
-use crate::clock::UnixMicros;
+use crate::time::clock::UnixMicros;
 use std::collections::{HashMap, VecDeque};
 
 /// Identifies a policy across catalog rebuilds: the load serial of its atlas
@@ -53,6 +53,7 @@ impl Usage {
     }
 
     /// Counts one call at `now` against the policy `key` of `kind`.
+    #[cfg(test)]
     pub fn record_call(&mut self, key: PolicyKey, kind: PolicyKind, now: UnixMicros) {
         let calls = self.calls.entry(key).or_default();
         calls.total += 1;

@@ -18,21 +18,24 @@ pub use session::SessionId;
 
 use crate::atlas::catalog::Catalog;
 use crate::atlas::validate::{parse_manifest, Origin};
-use crate::clock::{Clock, SystemClock, UnixMicros};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{MAX_ID_LEN, MAX_TEXT_LEN};
+use crate::time::clock::{Clock, SystemClock, UnixMicros};
 use crate::trace::chain::SessionChain;
+use crate::trace::deferred::ShutdownReport;
+use crate::trace::event::ids::new_v7;
 use crate::trace::event::ChainIds;
-use crate::trace::ids::new_v7;
-use crate::trace::jsonl::write_jsonl;
-use crate::trace::memory_store::MemoryStore;
-use crate::trace::operation::{resolve_event_count, Operation, OperationEvents, ResolveRecord};
-use crate::trace::pipeline::ShutdownReport;
-use crate::trace::recorder::{Recorder, TraceStats};
+use crate::trace::export::write_jsonl;
+use crate::trace::record::operation::{
+    resolve_event_count, Operation, OperationEvents, ResolveRecord,
+};
+use crate::trace::recorder::Recorder;
+use crate::trace::stats::TraceStats;
+use crate::trace::store::MemoryStore;
 use crate::trace::store::TraceStore;
-use crate::trace::verify::VerifyReport;
-use crate::trace::verify_stored::verify_stored;
+use crate::trace::verify::stored::verify_stored;
+use crate::trace::verify::{VerifyOptions, VerifyReport};
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
 use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
@@ -121,6 +124,11 @@ impl Resolver {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The threads a verification of this resolver's chains may use.
+    fn verify_threads(&self) -> usize {
+        VerifyOptions::with_threads(self.config.verify_threads as usize).threads
     }
 
     // ----- atlases -----
@@ -408,7 +416,7 @@ impl Resolver {
         self.recorder
             .store()
             .read(ids.session_id, 0, &mut |events| {
-                report = verify_stored(ids, events)
+                report = verify_stored(ids, events, self.verify_threads())
             });
         report.pending = emitted.saturating_sub(chain.processed());
         Ok(report)
@@ -489,8 +497,8 @@ fn check_argument(name: &str, value: &str, limit: usize, may_be_empty: bool) -> 
 mod tests {
     use super::*;
     use crate::atlas::manifest::RiskTier;
-    use crate::clock::ManualClock;
-    use crate::trace::timestamp::format_timestamp;
+    use crate::time::clock::ManualClock;
+    use crate::time::timestamp::format_timestamp;
     use serde_json::{json, Value};
 
     const NOW: UnixMicros = 1_795_867_200_000_000;

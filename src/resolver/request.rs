@@ -6,10 +6,10 @@ use super::scan::scan;
 use super::session::{truncated, SessionId};
 use super::wire::{deserialize, Object};
 use crate::atlas::manifest::RiskTier;
-use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::limits::{MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
-use crate::trace::timestamp::parse_rfc3339;
+use crate::time::clock::UnixMicros;
+use crate::time::timestamp::parse_rfc3339;
 use std::borrow::Cow;
 use std::fmt::Display;
 

@@ -3,14 +3,14 @@
 use super::request::Request;
 use crate::atlas::catalog::{pack_selected, reasons, ActionIndex, AtlasIndex, Catalog, PackIndex};
 use crate::atlas::manifest::RiskTier;
-use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
+use crate::json::write_json_string;
 use crate::policy::evaluate::{Decider, Evaluation, PolicyIndex, Verdict};
 use crate::policy::usage::Usage;
-use crate::trace::canonical_json::write_json_string;
-use crate::trace::ids::{uuid_text, UUID_TEXT_LEN};
-use crate::trace::operation::{Blocks, Evaluations};
-use crate::trace::timestamp::push_timestamp;
+use crate::time::clock::UnixMicros;
+use crate::time::timestamp::push_timestamp;
+use crate::trace::event::ids::{uuid_text, UUID_TEXT_LEN};
+use crate::trace::record::operation::{Blocks, Evaluations};
 use uuid::Uuid;
 
 /// The overall decision of a resolution.

@@ -11,7 +11,7 @@
 //! reads exactly as serde does (proptested below).
 
 use super::wire::{Object, Wire, WireRequester, WireTask};
-use crate::string_end::json_string_end;
+use crate::json::string_end::json_string_end;
 use serde::de::IgnoredAny;
 use std::borrow::Cow;
 

@@ -2,10 +2,10 @@
 //! requests are checked against.
 
 use super::request_ids::RequestIds;
-use crate::clock::UnixMicros;
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::usage::Usage;
 use crate::sharded::ShardedMap;
+use crate::time::clock::UnixMicros;
 use crate::trace::chain::SessionChain;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,7 +21,7 @@ impl SessionId {
     ///
     /// Errors: `InvalidArgument` naming the text when it is not one.
     pub fn parse(text: &str) -> Result<SessionId> {
-        crate::trace::ids::parse_uuid(text)
+        crate::trace::event::ids::parse_uuid(text)
             .map(SessionId)
             .ok_or_else(|| {
                 Error::new(

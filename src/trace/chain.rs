@@ -1,13 +1,9 @@
 //! One session's hash chain: its ids, its tail (the next sequence number and
 //! the last hash), and the counters that sync points wait on.
 
-use super::event::ChainIds;
-use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
-use super::operation::Operation;
-use super::seal::{seal, SealScratch};
-use super::store::TraceStore;
+use super::event::ids::{ChainIds, ChainTexts};
 use crossbeam_utils::CachePadded;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -32,7 +28,6 @@ pub struct SessionChain {
     root_span: Uuid,
     /// The ids every event hashes, as text: formatted once, not per operation.
     texts: ChainTexts,
-    root_span_text: [u8; UUID_TEXT_LEN],
     emitted: AtomicU64,
     /// Apart from `emitted` (see `Totals`): the session's producer and the
     /// processor write these at the same time.
@@ -42,13 +37,10 @@ pub struct SessionChain {
 
 impl SessionChain {
     pub fn new(ids: ChainIds, root_span: Uuid) -> Arc<SessionChain> {
-        let mut root_span_text = [0; UUID_TEXT_LEN];
-        uuid_ascii(&root_span, &mut root_span_text);
         Arc::new(SessionChain {
             ids,
             root_span,
             texts: ChainTexts::new(ids),
-            root_span_text,
             emitted: AtomicU64::new(0),
             processed: CachePadded::new(AtomicU64::new(0)),
             tail: Mutex::new(ChainTail {
@@ -72,11 +64,6 @@ impl SessionChain {
         &self.texts
     }
 
-    /// [`Self::root_span`] as events hash it.
-    pub fn root_span_text(&self) -> &[u8] {
-        &self.root_span_text
-    }
-
     pub fn emitted(&self) -> u64 {
         self.emitted.load(Ordering::SeqCst)
     }
@@ -98,19 +85,11 @@ impl SessionChain {
         self.emitted.fetch_add(events, Ordering::SeqCst);
     }
 
-    /// Seals `operation` onto the chain and appends its events to `store`.
-    /// Returns how many events were stored; the caller counts them as
-    /// processed once its own bookkeeping is done ([`Self::mark_processed`]).
-    pub fn seal_into(
-        &self,
-        operation: &Operation,
-        store: &dyn TraceStore,
-        scratch: &mut SealScratch,
-    ) -> u64 {
-        // Holding the tail across the append keeps the store in chain order
-        // even if two threads ever sealed for the same session.
-        let mut tail = self.tail.lock();
-        seal(operation, &mut tail, scratch, store)
+    /// The tail, locked: whoever seals holds it across sealing and storing,
+    /// which keeps the store in chain order even if two threads ever sealed
+    /// for the same session.
+    pub fn lock_tail(&self) -> MutexGuard<'_, ChainTail> {
+        self.tail.lock()
     }
 
     /// Counts `events` as stored; call after the store has them.

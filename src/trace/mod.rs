@@ -1,34 +1,18 @@
-//! TRACE/1.0: the event model, canonical JSON, hashing, the per-session chain,
-//! storage, JSONL export, verification, and the deferred pipeline.
+//! TRACE/1.0, along the data path: an operation's raw events ([`record`])
+//! are sealed onto their session's [`chain`] ([`seal`]: ids, payloads,
+//! [`hash`]), now on the caller's thread or later on the [`deferred`]
+//! processor ([`recorder`] picks), handed to a [`store`], and read back as
+//! JSON Lines ([`export`]) or checked ([`verify`]). [`event`] is the model
+//! every step shares.
 
-pub mod canonical_json;
 pub mod chain;
-pub mod chain_hasher;
+pub mod deferred;
 pub mod event;
-pub mod event_batch;
-pub mod event_run;
+pub mod export;
 pub mod hash;
-pub mod hex;
-pub mod ids;
-pub mod jsonl;
-pub mod jsonl_layout;
-pub mod jsonl_line;
-pub mod memory_store;
-pub mod operation;
-pub mod payload;
-pub mod pipeline;
-pub mod progress;
-pub mod record_pool;
+pub mod record;
 pub mod recorder;
 pub mod seal;
-pub(crate) mod sha256_lanes;
-pub mod shape;
+pub mod stats;
 pub mod store;
-pub mod stored_events;
-pub mod stored_hash;
-#[cfg(test)]
-pub mod test_chains;
-pub mod timestamp;
 pub mod verify;
-pub mod verify_jsonl;
-pub mod verify_stored;

@@ -2,45 +2,17 @@
 //! decided, in either trace mode, and the sync points that wait for them.
 
 use super::chain::SessionChain;
-use super::operation::{Operation, ResolveRecord};
-use super::pipeline::{Pipeline, Reservation, ShutdownReport};
-use super::record_pool::RecordPool;
-use super::seal::SealScratch;
+use super::deferred::{Pipeline, Reservation, ShutdownReport};
+use super::record::{Operation, RecordPool, ResolveRecord};
+use super::seal::{seal, SealScratch};
+use super::stats::{Totals, TraceStats};
 use super::store::TraceStore;
 use crate::config::{Config, TraceMode};
 use crate::error::{Error, ErrorKind, Result};
-use crossbeam_utils::CachePadded;
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Trace counters, as `cra_stats` reports them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct TraceStats {
-    /// Events accepted into the trace.
-    pub events_emitted: u64,
-    /// Events hashed, chained and stored.
-    pub events_processed: u64,
-    /// Events refused by backpressure.
-    pub events_rejected: u64,
-    /// Events waiting in the deferred buffer now.
-    pub queue_depth: u64,
-    /// Events the deferred buffer holds (0 in immediate mode).
-    pub queue_capacity: u64,
-    /// The most events the deferred buffer has held at once.
-    pub queue_high_water: u64,
-}
-
-/// Counters both modes keep.
-#[derive(Debug, Default)]
-pub struct Totals {
-    pub emitted: AtomicU64,
-    pub rejected: AtomicU64,
-    /// Producers raise `emitted` while the processor raises `processed`:
-    /// on one cache line, every operation would bounce it between cores.
-    pub processed: CachePadded<AtomicU64>,
-}
 
 /// Room in the trace for one operation ([`Recorder::reserve`]), to be
 /// used by [`Recorder::record`]; dropped unused, it is given back.
@@ -141,7 +113,7 @@ impl Recorder {
         let count = operation.event_count();
         chain.mark_emitted(count);
         self.totals.emitted.fetch_add(count, Ordering::SeqCst);
-        with_thread_scratch(|scratch| chain.seal_into(operation, &*self.store, scratch));
+        with_thread_scratch(|scratch| seal(operation, &*self.store, scratch));
         chain.mark_processed(count);
         self.totals.processed.fetch_add(count, Ordering::SeqCst);
     }
@@ -229,9 +201,9 @@ fn with_thread_scratch<T>(seal: impl FnOnce(&mut SealScratch) -> T) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::memory_store::MemoryStore;
-    use crate::trace::operation::OperationEvents;
-    use crate::trace::test_chains::test_session_chain;
+    use crate::test_support::test_session_chain;
+    use crate::trace::record::OperationEvents;
+    use crate::trace::store::MemoryStore;
 
     fn session_started(goal: &str) -> Operation {
         Operation {

@@ -1,0 +1,62 @@
+//! Stored events back to TRACE/1.0 text: JSON Lines export.
+
+use crate::trace::event::ids::{ChainIds, ChainTexts};
+use crate::trace::event::text::{ChainedEvent, EventText};
+use crate::trace::event::{EventView, StoredEvents};
+
+/// Bytes a line takes beside its payload, about: reserved ahead so the
+/// text rarely moves while it grows.
+const LINE_BYTES_BESIDE_PAYLOAD: usize = 480;
+
+/// Appends `events`, the whole chain of a session in order, as JSON Lines.
+pub fn write_jsonl(out: &mut String, ids: ChainIds, events: StoredEvents<'_>) {
+    out.reserve(events.payload_bytes() + events.len() * LINE_BYTES_BESIDE_PAYLOAD);
+    let chain = ChainTexts::new(ids);
+    let mut previous = &[0u8; 32];
+    for (sequence, stored) in events.iter().enumerate() {
+        let chained = ChainedEvent {
+            sequence: sequence as u64,
+            stored,
+            previous,
+        };
+        write_line(out, &EventText::new(&chain, chained).view());
+        previous = &stored.event.event_hash;
+    }
+}
+
+/// One event as a line, members in the order of TRACE.md's table.
+pub fn write_line(out: &mut String, view: &EventView<'_>) {
+    let event = &view.fields;
+    out.push_str("{\"trace_version\":\"");
+    out.push_str(event.trace_version);
+    out.push_str("\",\"event_id\":\"");
+    out.push_str(event.event_id);
+    out.push_str("\",\"trace_id\":\"");
+    out.push_str(event.trace_id);
+    out.push_str("\",\"span_id\":\"");
+    out.push_str(event.span_id);
+    out.push_str("\",\"parent_span_id\":");
+    match event.parent_span_id {
+        Some(parent) => {
+            out.push('"');
+            out.push_str(parent);
+            out.push('"');
+        }
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"session_id\":\"");
+    out.push_str(event.session_id);
+    out.push_str("\",\"sequence\":");
+    out.push_str(itoa::Buffer::new().format(event.sequence));
+    out.push_str(",\"timestamp\":\"");
+    out.push_str(event.timestamp);
+    out.push_str("\",\"event_type\":\"");
+    out.push_str(event.event_type);
+    out.push_str("\",\"payload\":");
+    out.push_str(event.canonical_payload);
+    out.push_str(",\"event_hash\":\"");
+    out.push_str(view.event_hash);
+    out.push_str("\",\"previous_event_hash\":\"");
+    out.push_str(event.previous_event_hash);
+    out.push_str("\"}\n");
+}

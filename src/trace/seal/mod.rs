@@ -1,0 +1,275 @@
+//! Sealing: turning an operation's raw events into TRACE/1.0 events —
+//! minting ids, numbering them, writing their payloads, hashing each onto
+//! the session's chain — and handing them to the store.
+
+use super::chain::{ChainTail, SessionChain};
+use super::event::batch::EventBatch;
+use super::event::ids::{uuid_text, IdMinter, UUID_TEXT_LEN};
+use super::event::payload::{self, ResolutionSummary};
+use super::event::text::{ChainedEvent, EventText};
+use super::event::{EventType, SealedEvent, StoredEvent};
+use super::hash::event_hash;
+use super::record::{Operation, OperationEvents, ResolveRecord};
+use super::store::TraceStore;
+use crate::atlas::catalog::Catalog;
+use crate::policy::evaluate::Decider;
+use crate::time::UnixMicros;
+use uuid::Uuid;
+
+/// The sealer hands its events to the store once their payloads pass this
+/// many bytes, even within an operation: an operation of very many events
+/// then neither leaves a huge scratch behind nor a run too long to address.
+const HAND_OFF_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// Buffers sealing reuses from one operation to the next, so a steady
+/// stream of operations allocates nothing.
+#[derive(Default)]
+pub struct SealScratch {
+    /// The sealed events not yet handed to the store, payloads written in place.
+    batch: EventBatch,
+    minter: IdMinter,
+}
+
+impl SealScratch {
+    /// Heap bytes the scratch keeps from one operation to the next.
+    pub fn retained_bytes(&self) -> usize {
+        self.batch.retained_bytes()
+    }
+}
+
+/// Seals the events of `operation` onto its session's chain and appends
+/// them to `store`. Returns how many events were stored.
+///
+/// The chain's tail stays locked from the first event to the last append,
+/// so the store gets each session's events in chain order.
+pub fn seal(operation: &Operation, store: &dyn TraceStore, scratch: &mut SealScratch) -> u64 {
+    let chain = &*operation.chain;
+    let mut tail = chain.lock_tail();
+    let mut sealer = Sealer {
+        at: operation.at,
+        chain,
+        tail: &mut tail,
+        batch: &mut scratch.batch,
+        minter: &mut scratch.minter,
+        store,
+        sealed: 0,
+    };
+    match &operation.events {
+        OperationEvents::SessionStarted { agent_id, goal } => {
+            payload::session_started(sealer.payload(), agent_id, goal);
+            sealer.push(EventType::SessionStarted, chain.root_span(), None)
+        }
+        OperationEvents::SessionEnded {
+            reason,
+            duration_ms,
+        } => {
+            payload::session_ended(sealer.payload(), reason, *duration_ms);
+            let span = sealer.new_id();
+            sealer.push(EventType::SessionEnded, span, Some(chain.root_span()))
+        }
+        OperationEvents::Resolve { catalog, record } => seal_resolve(&mut sealer, catalog, record),
+    }
+    sealer.hand_off();
+    sealer.sealed
+}
+
+fn seal_resolve(sealer: &mut Sealer<'_>, catalog: &Catalog, record: &ResolveRecord) {
+    let operation_span = sealer.new_id();
+    let atlas_ids_json = record.atlas_ids_json(catalog);
+    payload::request_received(
+        sealer.payload(),
+        record.texts.request_id(),
+        record.texts.goal(),
+        &atlas_ids_json,
+    );
+    let root = sealer.chain.root_span();
+    sealer.push(EventType::RequestReceived, operation_span, Some(root));
+    for (action, evaluation) in &record.evaluations {
+        let policy_id_json = match evaluation.decider {
+            Decider::Policy(policy) => &catalog.policy_fragments(policy).id_json,
+            Decider::DefaultDeny => DEFAULT_DENY_JSON,
+        };
+        payload::policy_evaluated(
+            sealer.payload(),
+            &catalog.action_fragments(*action).id_json,
+            policy_id_json,
+            evaluation.verdict.as_str(),
+        );
+        sealer.push_child(EventType::PolicyEvaluated, operation_span);
+    }
+    for &pack in &record.blocks {
+        let (_, fragments) = catalog.pack(pack);
+        let source = &catalog.atlas(catalog.pack_atlas(pack)).id_json;
+        payload::context_injected(
+            sealer.payload(),
+            &fragments.id_json,
+            source,
+            fragments.token_estimate,
+        );
+        sealer.push_child(EventType::ContextInjected, operation_span);
+    }
+    let mut resolution_id = [0u8; UUID_TEXT_LEN];
+    let summary = ResolutionSummary {
+        resolution_id: uuid_text(&record.resolution_id, &mut resolution_id),
+        request_id: record.texts.request_id(),
+        decision_type: record.decision_type,
+        allowed_count: record.allowed_count.into(),
+        denied_count: record.denied_count.into(),
+        context_block_count: record.blocks.len() as u64,
+        ttl_seconds: record.ttl_seconds.into(),
+    };
+    payload::resolution_completed(sealer.payload(), &summary);
+    sealer.push_child(EventType::ResolutionCompleted, operation_span);
+}
+
+const DEFAULT_DENY_JSON: &str = "\"default-deny\"";
+
+/// Writes the events of one operation onto a chain.
+struct Sealer<'a> {
+    at: UnixMicros,
+    chain: &'a SessionChain,
+    tail: &'a mut ChainTail,
+    batch: &'a mut EventBatch,
+    minter: &'a mut IdMinter,
+    store: &'a dyn TraceStore,
+    /// Events sealed so far.
+    sealed: u64,
+}
+
+impl Sealer<'_> {
+    fn new_id(&mut self) -> Uuid {
+        self.minter.mint(self.at)
+    }
+
+    /// The buffer the next event's canonical payload is appended to.
+    fn payload(&mut self) -> &mut String {
+        self.batch.payload_writer()
+    }
+
+    /// Seals the event whose payload was just written, with a span of its
+    /// own under `parent`.
+    fn push_child(&mut self, event_type: EventType, parent: Uuid) {
+        let span = self.new_id();
+        self.push(event_type, span, Some(parent));
+    }
+
+    /// Seals the event whose payload was just written to [`Self::payload`]:
+    /// hashes it onto the chain and adds it to the batch.
+    fn push(&mut self, event_type: EventType, span: Uuid, parent: Option<Uuid>) {
+        let mut event = SealedEvent {
+            event_id: self.new_id(),
+            span_id: span,
+            parent_span_id: parent,
+            timestamp: self.at,
+            event_type,
+            payload_offset: 0, // set by the batch
+            event_hash: [0; 32],
+        };
+        let chained = ChainedEvent {
+            sequence: self.tail.next_sequence,
+            stored: StoredEvent {
+                event: &event,
+                payload: self.batch.pending_payload(),
+            },
+            previous: &self.tail.previous_hash,
+        };
+        event.event_hash = event_hash(&EventText::new(self.chain.texts(), chained).fields());
+        self.tail.previous_hash = event.event_hash;
+        self.tail.next_sequence += 1;
+        self.batch.push_pending(event);
+        self.sealed += 1;
+        if self.batch.payload_bytes() >= HAND_OFF_PAYLOAD_BYTES {
+            self.hand_off();
+        }
+    }
+
+    /// Appends the events sealed so far to the store.
+    fn hand_off(&mut self) {
+        if !self.batch.is_empty() {
+            self.store.append(self.chain.ids(), self.batch.as_run());
+        }
+        self.batch.clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::atlas::catalog::json_string;
+    use crate::atlas::catalog::reasons::DEFAULT_DENY_ID;
+
+    use crate::atlas::catalog::Catalog;
+    use crate::trace::chain::SessionChain;
+    use crate::trace::event::{ChainIds, EventRun, StoredEvents};
+    use crate::trace::record::operation::RequestTexts;
+    use crate::trace::store::memory::MemoryStore;
+    use crate::trace::verify::stored::verify_stored;
+    use parking_lot::Mutex;
+    use std::sync::Arc;
+
+    #[test]
+    fn default_deny_id_is_the_json_of_its_name() {
+        assert_eq!(&*json_string(DEFAULT_DENY_ID), DEFAULT_DENY_JSON);
+    }
+
+    /// A memory store that also counts the runs it is handed.
+    #[derive(Default)]
+    struct CountingStore {
+        inner: MemoryStore,
+        runs: Mutex<Vec<usize>>,
+    }
+
+    impl TraceStore for CountingStore {
+        fn append(&self, chain: ChainIds, events: EventRun<'_>) {
+            self.runs.lock().push(events.len());
+            self.inner.append(chain, events);
+        }
+
+        fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
+            self.inner.read(session_id, from, visit)
+        }
+    }
+
+    fn resolve(chain: &Arc<SessionChain>, goal: &str) -> Operation {
+        Operation {
+            chain: chain.clone(),
+            at: 1_795_867_200_000_250,
+            events: OperationEvents::Resolve {
+                catalog: Arc::new(Catalog::new()),
+                record: Box::new(ResolveRecord {
+                    texts: RequestTexts::new("req-1", goal),
+                    resolution_id: Uuid::from_u128(9),
+                    decision_type: "deny",
+                    allowed_count: 0,
+                    denied_count: 0,
+                    ttl_seconds: 60,
+                    ..ResolveRecord::default()
+                }),
+            },
+        }
+    }
+
+    #[test]
+    fn a_huge_operation_reaches_the_store_in_runs_that_chain_on() {
+        let ids = ChainIds {
+            session_id: Uuid::from_u128(1),
+            trace_id: Uuid::from_u128(2),
+        };
+        let chain = SessionChain::new(ids, Uuid::from_u128(3));
+        let store = CountingStore::default();
+        let mut scratch = SealScratch::default();
+        let huge = "x".repeat(HAND_OFF_PAYLOAD_BYTES);
+        for goal in ["small", &huge, "small again"] {
+            assert_eq!(seal(&resolve(&chain, goal), &store, &mut scratch), 2);
+        }
+        // The huge request's payload is handed off alone, before the
+        // operation's last event.
+        assert_eq!(*store.runs.lock(), [2, 1, 1, 2]);
+        let mut report = None;
+        store.read(ids.session_id, 0, &mut |events| {
+            report = Some(verify_stored(ids, events, 1))
+        });
+        let report = report.expect("the session is stored");
+        assert_eq!((report.events, report.failure), (6, None));
+    }
+}

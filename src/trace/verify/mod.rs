@@ -1,0 +1,60 @@
+//! Verification (TRACE.md, "Verifying a chain"): the chain rules
+//! ([`chain`]), applied to JSONL text ([`jsonl`], one line at a time by
+//! [`line`], libcra's own layout read by [`layout`]) and to stored chains
+//! ([`stored`]).
+
+pub mod chain;
+pub mod jsonl;
+pub mod layout;
+pub mod line;
+pub(crate) mod parallel;
+pub mod report;
+pub mod stored;
+
+pub use report::{ChainFailure, FailureKind, VerifyReport};
+
+/// How a verification may spend the machine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// Threads a long trace is spread over (at least 1). Spreading pays on
+    /// idle cores and can cost more than it saves on cores busy with other
+    /// work. Default: one per core.
+    pub threads: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> VerifyOptions {
+        VerifyOptions {
+            threads: parallel::cores(),
+        }
+    }
+}
+
+impl VerifyOptions {
+    /// Options for `threads` threads, where 0 means one per core.
+    pub fn with_threads(threads: usize) -> VerifyOptions {
+        match threads {
+            0 => VerifyOptions::default(),
+            threads => VerifyOptions { threads },
+        }
+    }
+}
+
+/// Verifies a JSONL trace holding any number of sessions: each session's
+/// events form their own chain, in file order, and the first failure in
+/// file order is reported with its index among non-empty lines.
+///
+/// ```
+/// let trace = std::fs::read_to_string("tests/vectors/chain-valid.jsonl").unwrap();
+/// let report = cra::verify_jsonl(&trace);
+/// assert!(report.failure.is_none());
+/// assert_eq!(report.events, 3);
+/// ```
+pub fn verify_jsonl(text: &str) -> VerifyReport {
+    verify_jsonl_with(text, VerifyOptions::default())
+}
+
+/// [`verify_jsonl`] with the given options.
+pub fn verify_jsonl_with(text: &str, options: VerifyOptions) -> VerifyReport {
+    jsonl::verify_text(text, options.threads)
+}
