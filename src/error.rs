@@ -49,30 +49,24 @@ impl ErrorKind {
         self as i32
     }
 
-    /// The C name of this kind, such as `"CRA_ERR_TIMEOUT"`.
+    /// The stable name of this kind, such as `"CRA_ERR_TIMEOUT"`: the
+    /// C ABI's status name, the same in every binding.
     pub fn name(self) -> &'static str {
-        let name = self.name_with_nul();
-        // The names are ASCII literals below.
-        std::str::from_utf8(&name[..name.len() - 1]).unwrap_or("CRA_UNKNOWN")
-    }
-
-    /// [`Self::name`] with a terminating NUL, for the C ABI.
-    pub fn name_with_nul(self) -> &'static [u8] {
         match self {
-            ErrorKind::InvalidArgument => b"CRA_ERR_INVALID_ARGUMENT\0",
-            ErrorKind::InvalidJson => b"CRA_ERR_INVALID_JSON\0",
-            ErrorKind::InvalidAtlas => b"CRA_ERR_INVALID_ATLAS\0",
-            ErrorKind::InvalidRequest => b"CRA_ERR_INVALID_REQUEST\0",
-            ErrorKind::NotFound => b"CRA_ERR_NOT_FOUND\0",
-            ErrorKind::Conflict => b"CRA_ERR_CONFLICT\0",
-            ErrorKind::SessionEnded => b"CRA_ERR_SESSION_ENDED\0",
-            ErrorKind::Permission => b"CRA_ERR_PERMISSION\0",
-            ErrorKind::Backpressure => b"CRA_ERR_BACKPRESSURE\0",
-            ErrorKind::Timeout => b"CRA_ERR_TIMEOUT\0",
-            ErrorKind::ChainInvalid => b"CRA_ERR_CHAIN_INVALID\0",
-            ErrorKind::Io => b"CRA_ERR_IO\0",
-            ErrorKind::Shutdown => b"CRA_ERR_SHUTDOWN\0",
-            ErrorKind::Internal => b"CRA_ERR_INTERNAL\0",
+            ErrorKind::InvalidArgument => "CRA_ERR_INVALID_ARGUMENT",
+            ErrorKind::InvalidJson => "CRA_ERR_INVALID_JSON",
+            ErrorKind::InvalidAtlas => "CRA_ERR_INVALID_ATLAS",
+            ErrorKind::InvalidRequest => "CRA_ERR_INVALID_REQUEST",
+            ErrorKind::NotFound => "CRA_ERR_NOT_FOUND",
+            ErrorKind::Conflict => "CRA_ERR_CONFLICT",
+            ErrorKind::SessionEnded => "CRA_ERR_SESSION_ENDED",
+            ErrorKind::Permission => "CRA_ERR_PERMISSION",
+            ErrorKind::Backpressure => "CRA_ERR_BACKPRESSURE",
+            ErrorKind::Timeout => "CRA_ERR_TIMEOUT",
+            ErrorKind::ChainInvalid => "CRA_ERR_CHAIN_INVALID",
+            ErrorKind::Io => "CRA_ERR_IO",
+            ErrorKind::Shutdown => "CRA_ERR_SHUTDOWN",
+            ErrorKind::Internal => "CRA_ERR_INTERNAL",
         }
     }
 

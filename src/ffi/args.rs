@@ -12,29 +12,46 @@ fn invalid(message: String) -> Error {
 }
 
 /// The resolver behind `r`.
+///
+/// # Safety
+/// `r` is NULL or a resolver from `cra_resolver_new` not yet freed.
 pub(crate) unsafe fn resolver<'a>(r: *const cra_resolver) -> Result<&'a Resolver> {
-    r.as_ref()
+    // SAFETY: by this function's contract, `r` is NULL or points to a live
+    // resolver, which `as_ref` turns into `None` or a valid reference.
+    let resolver = unsafe { r.as_ref() };
+    resolver
         .map(|r| &r.inner)
         .ok_or_else(|| invalid("resolver is NULL".into()))
 }
 
 /// An output location the caller must provide.
+///
+/// # Safety
+/// `pointer` is NULL or valid for writing a `T`, and nothing else reads or
+/// writes it during the call.
 pub(crate) unsafe fn out<'a, T>(pointer: *mut T, name: &str) -> Result<&'a mut T> {
-    pointer
-        .as_mut()
-        .ok_or_else(|| invalid(format!("{name} is NULL")))
+    // SAFETY: by this function's contract, `pointer` is NULL or valid and
+    // unaliased for the call.
+    let out = unsafe { pointer.as_mut() };
+    out.ok_or_else(|| invalid(format!("{name} is NULL")))
 }
 
 /// A NUL-terminated UTF-8 text of at most `limit` bytes. The scan for the
 /// NUL stops after `limit` bytes, so an unterminated or huge input is
 /// refused without being read to its end.
+///
+/// # Safety
+/// `pointer` is NULL or points to bytes readable up to a NUL or `limit + 1`
+/// bytes, whichever comes first, unchanged during the call.
 pub(crate) unsafe fn text<'a>(pointer: *const c_char, name: &str, limit: usize) -> Result<&'a str> {
     if pointer.is_null() {
         return Err(invalid(format!("{name} is NULL")));
     }
     let start = pointer.cast::<u8>();
     let mut len = 0;
-    while *start.add(len) != 0 {
+    // SAFETY: by this function's contract every byte up to the NUL, or up
+    // to `limit`, is readable; the loop stops at whichever comes first.
+    while unsafe { *start.add(len) } != 0 {
         if len == limit {
             return Err(invalid(format!(
                 "{name} is longer than the limit of {limit} bytes"
@@ -42,23 +59,32 @@ pub(crate) unsafe fn text<'a>(pointer: *const c_char, name: &str, limit: usize) 
         }
         len += 1;
     }
-    let bytes = std::slice::from_raw_parts(start, len);
+    // SAFETY: the `len` bytes before the NUL were just read one by one.
+    let bytes = unsafe { std::slice::from_raw_parts(start, len) };
     std::str::from_utf8(bytes).map_err(|err| not_utf8(name, err.valid_up_to()))
 }
 
 /// A `(pointer, length)` text of at most `limit` bytes (no NUL needed).
+///
+/// # Safety
+/// As [`sized_bytes`].
 pub(crate) unsafe fn sized_text<'a>(
     pointer: *const c_char,
     len: usize,
     name: &str,
     limit: usize,
 ) -> Result<&'a str> {
-    let bytes = sized_bytes(pointer, len, name, limit)?;
+    // SAFETY: this function's contract is `sized_bytes`'s.
+    let bytes = unsafe { sized_bytes(pointer, len, name, limit) }?;
     std::str::from_utf8(bytes).map_err(|err| not_utf8(name, err.valid_up_to()))
 }
 
 /// Like [`sized_text`], for a callee that checks the UTF-8 itself (see
 /// [`not_utf8`]).
+///
+/// # Safety
+/// `pointer` is NULL or points to `len` readable bytes (when `len` is at
+/// most `limit`), unchanged during the call.
 pub(crate) unsafe fn sized_bytes<'a>(
     pointer: *const c_char,
     len: usize,
@@ -73,7 +99,9 @@ pub(crate) unsafe fn sized_bytes<'a>(
             "{name} is {len} bytes, more than the limit of {limit}"
         )));
     }
-    Ok(std::slice::from_raw_parts(pointer.cast::<u8>(), len))
+    // SAFETY: not NULL, and by this function's contract `len` bytes are
+    // readable there.
+    Ok(unsafe { std::slice::from_raw_parts(pointer.cast::<u8>(), len) })
 }
 
 /// The error of an argument `name` that is not UTF-8 from byte `offset` on.
@@ -84,25 +112,36 @@ pub(crate) fn not_utf8(name: &str, offset: usize) -> Error {
 }
 
 /// A session id text (36 characters).
+///
+/// # Safety
+/// As [`text`], with a limit of 128 bytes.
 pub(crate) unsafe fn session_id(pointer: *const c_char, name: &str) -> Result<SessionId> {
     // Room for a little more than an id, so a wrong id is quoted in full.
-    let text = text(pointer, name, 128)?;
+    // SAFETY: this function's contract is `text`'s with this limit.
+    let text = unsafe { text(pointer, name, 128) }?;
     SessionId::parse(text).map_err(|err| invalid(format!("{name}: {}", err.message())))
 }
 
 /// The config behind `cfg` (NULL: the defaults). `struct_size` is read
 /// first, so a struct smaller than this version's is refused without being
 /// read past its end.
+///
+/// # Safety
+/// `cfg` is NULL or points to a `cra_config` whose `struct_size` is
+/// readable, and whose whole struct is readable when `struct_size` covers it.
 pub(crate) unsafe fn config(cfg: *const cra_config) -> Result<cra_config> {
     if cfg.is_null() {
         return Ok(cra_config::defaults());
     }
-    let struct_size = std::ptr::addr_of!((*cfg).struct_size).read();
+    // SAFETY: not NULL, and by this function's contract its first member,
+    // `struct_size`, is readable.
+    let struct_size = unsafe { std::ptr::addr_of!((*cfg).struct_size).read() };
     if (struct_size as usize) < std::mem::size_of::<cra_config>() {
         return Err(invalid(format!(
             "config struct_size {struct_size} is smaller than sizeof(cra_config) = {}; call cra_config_init",
             std::mem::size_of::<cra_config>()
         )));
     }
-    Ok(*cfg)
+    // SAFETY: the host says the struct is at least this version's size.
+    Ok(unsafe { *cfg })
 }

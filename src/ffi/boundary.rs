@@ -9,6 +9,9 @@ use std::ptr;
 
 /// Runs `body`, turning its error (or a panic) into a status code and, when
 /// `err` is not NULL, a new `cra_error` in `*err` (NULL on success).
+///
+/// # Safety
+/// `err` is NULL or valid for writing a pointer.
 pub(crate) unsafe fn call(
     err: *mut *mut cra_error,
     body: impl FnOnce() -> Result<()>,
@@ -22,21 +25,28 @@ pub(crate) unsafe fn call(
             ),
         ))
     });
-    report(err, result)
+    // SAFETY: this function's contract is `report`'s.
+    unsafe { report(err, result) }
 }
 
 /// Writes the outcome of a call to `err` and returns its status.
+///
+/// # Safety
+/// `err` is NULL or valid for writing a pointer.
 pub(crate) unsafe fn report(err: *mut *mut cra_error, result: Result<()>) -> cra_status {
     match result {
         Ok(()) => {
             if !err.is_null() {
-                *err = ptr::null_mut();
+                // SAFETY: not NULL, and writable by this function's contract.
+                unsafe { *err = ptr::null_mut() };
             }
             CRA_OK
         }
         Err(error) => {
             if !err.is_null() {
-                *err = Box::into_raw(Box::new(cra_error::from_error(&error)));
+                let error = Box::into_raw(Box::new(cra_error::from_error(&error)));
+                // SAFETY: not NULL, and writable by this function's contract.
+                unsafe { *err = error };
             }
             error.kind().code()
         }

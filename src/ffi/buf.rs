@@ -39,13 +39,17 @@ impl cra_buf {
 /// library and its `len` left as it was.
 #[no_mangle]
 pub unsafe extern "C" fn cra_buf_free(b: *mut cra_buf) {
-    let Some(buf) = b.as_mut() else {
-        return;
-    };
-    if !buf.data.is_null() {
-        let bytes = ptr::slice_from_raw_parts_mut(buf.data.cast::<u8>(), buf.len + 1);
-        drop(Box::from_raw(bytes));
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        let Some(buf) = b.as_mut() else {
+            return;
+        };
+        if !buf.data.is_null() {
+            let bytes = ptr::slice_from_raw_parts_mut(buf.data.cast::<u8>(), buf.len + 1);
+            drop(Box::from_raw(bytes));
+        }
+        buf.data = ptr::null_mut();
+        buf.len = 0;
     }
-    buf.data = ptr::null_mut();
-    buf.len = 0;
 }

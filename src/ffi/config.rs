@@ -95,7 +95,11 @@ fn invalid(message: String) -> Error {
 /// `cra_config_init(NULL)` does nothing. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn cra_config_init(cfg: *mut cra_config) {
-    if let Some(cfg) = cfg.as_mut() {
-        *cfg = cra_config::defaults();
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        if let Some(cfg) = cfg.as_mut() {
+            *cfg = cra_config::defaults();
+        }
     }
 }

@@ -31,16 +31,22 @@ pub(crate) fn text_without_nul(text: &str) -> CString {
 /// Returns "" when `e` is NULL. Thread-safe for distinct errors.
 #[no_mangle]
 pub unsafe extern "C" fn cra_error_message(e: *const cra_error) -> *const c_char {
-    match e.as_ref() {
-        Some(error) => error.message.as_ptr(),
-        None => c"".as_ptr(),
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        match e.as_ref() {
+            Some(error) => error.message.as_ptr(),
+            None => c"".as_ptr(),
+        }
     }
 }
 
 /// The status of the call that created `e`; `CRA_OK` when `e` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn cra_error_code(e: *const cra_error) -> cra_status {
-    e.as_ref().map_or(super::status::CRA_OK, |error| error.code)
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe { e.as_ref().map_or(super::status::CRA_OK, |error| error.code) }
 }
 
 /// Frees an error returned through a `cra_error **err` parameter.
@@ -48,7 +54,11 @@ pub unsafe extern "C" fn cra_error_code(e: *const cra_error) -> cra_status {
 /// undefined behaviour, as with `free`.
 #[no_mangle]
 pub unsafe extern "C" fn cra_error_free(e: *mut cra_error) {
-    if !e.is_null() {
-        drop(Box::from_raw(e));
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        if !e.is_null() {
+            drop(Box::from_raw(e));
+        }
     }
 }

@@ -5,6 +5,7 @@
 //! codes, output parameters and `cra_error` objects, and catches panics so
 //! none crosses into the host. It holds no logic of its own.
 #![allow(non_camel_case_types)]
+#![deny(unsafe_op_in_unsafe_fn)]
 #![allow(clippy::missing_safety_doc)] // each function's safety rules are in its doc comment
 
 mod args;

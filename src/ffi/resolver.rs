@@ -41,13 +41,17 @@ pub unsafe extern "C" fn cra_resolver_new(
     out: *mut *mut cra_resolver,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let out = args::out(out, "out")?;
-        let config = args::config(cfg)?.to_config()?;
-        let inner = Resolver::new(config)?;
-        *out = Box::into_raw(Box::new(cra_resolver { inner }));
-        Ok(())
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let out = args::out(out, "out")?;
+            let config = args::config(cfg)?.to_config()?;
+            let inner = Resolver::new(config)?;
+            *out = Box::into_raw(Box::new(cra_resolver { inner }));
+            Ok(())
+        })
+    }
 }
 
 /// Stops and frees a resolver: new calls are refused with
@@ -58,15 +62,19 @@ pub unsafe extern "C" fn cra_resolver_new(
 /// `cra_resolver_free(NULL)` does nothing.
 #[no_mangle]
 pub unsafe extern "C" fn cra_resolver_free(r: *mut cra_resolver) {
-    if r.is_null() {
-        return;
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        if r.is_null() {
+            return;
+        }
+        // A panic while shutting down must not unwind into the host; the
+        // memory is released either way.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            (*r).inner.shutdown();
+        }));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(Box::from_raw(r))));
     }
-    // A panic while shutting down must not unwind into the host; the
-    // memory is released either way.
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        (*r).inner.shutdown();
-    }));
-    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(Box::from_raw(r))));
 }
 
 /// Loads an Atlas/1.0 manifest from `len` bytes of JSON at `json` (no NUL
@@ -83,11 +91,15 @@ pub unsafe extern "C" fn cra_load_atlas(
     len: usize,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let json = args::sized_text(json, len, "json", MAX_ATLAS_LEN)?;
-        resolver.load_atlas(json).map(drop)
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let json = args::sized_text(json, len, "json", MAX_ATLAS_LEN)?;
+            resolver.load_atlas(json).map(drop)
+        })
+    }
 }
 
 /// Loads an Atlas/1.0 manifest from the file at `path` (NUL-terminated
@@ -101,11 +113,15 @@ pub unsafe extern "C" fn cra_load_atlas_file(
     path: *const c_char,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let path = args::text(path, "path", MAX_PATH_LEN)?;
-        resolver.load_atlas_file(Path::new(path)).map(drop)
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let path = args::text(path, "path", MAX_PATH_LEN)?;
+            resolver.load_atlas_file(Path::new(path)).map(drop)
+        })
+    }
 }
 
 /// Unloads the atlas `atlas_id` with its actions, policies and context packs.
@@ -117,11 +133,15 @@ pub unsafe extern "C" fn cra_unload_atlas(
     atlas_id: *const c_char,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let atlas_id = args::text(atlas_id, "atlas_id", MAX_ID_LEN)?;
-        resolver.unload_atlas(atlas_id)
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let atlas_id = args::text(atlas_id, "atlas_id", MAX_ID_LEN)?;
+            resolver.unload_atlas(atlas_id)
+        })
+    }
 }
 
 /// Begins a session for agent `agent_id` working towards `goal`, records
@@ -141,18 +161,22 @@ pub unsafe extern "C" fn cra_session_begin(
     out_session_id: *mut c_char,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let agent_id = args::text(agent_id, "agent_id", MAX_ID_LEN)?;
-        let goal = args::text(goal, "goal", MAX_TEXT_LEN)?;
-        let out = args::out(out_session_id, "out_session_id")?;
-        let id = resolver.begin_session(agent_id, goal)?.to_string();
-        let target =
-            std::slice::from_raw_parts_mut((out as *mut c_char).cast::<u8>(), CRA_ID_BUF_LEN);
-        target[..id.len()].copy_from_slice(id.as_bytes());
-        target[id.len()] = 0;
-        Ok(())
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let agent_id = args::text(agent_id, "agent_id", MAX_ID_LEN)?;
+            let goal = args::text(goal, "goal", MAX_TEXT_LEN)?;
+            let out = args::out(out_session_id, "out_session_id")?;
+            let id = resolver.begin_session(agent_id, goal)?.to_string();
+            let target =
+                std::slice::from_raw_parts_mut((out as *mut c_char).cast::<u8>(), CRA_ID_BUF_LEN);
+            target[..id.len()].copy_from_slice(id.as_bytes());
+            target[id.len()] = 0;
+            Ok(())
+        })
+    }
 }
 
 /// Ends session `session_id` and records `session.ended` with `reason`
@@ -168,12 +192,16 @@ pub unsafe extern "C" fn cra_session_end(
     reason: *const c_char,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let session_id = args::session_id(session_id, "session_id")?;
-        let reason = args::text(reason, "reason", MAX_TEXT_LEN)?;
-        resolver.end_session(session_id, reason)
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let session_id = args::session_id(session_id, "session_id")?;
+            let reason = args::text(reason, "reason", MAX_TEXT_LEN)?;
+            resolver.end_session(session_id, reason)
+        })
+    }
 }
 
 /// Resolves a CARP/1.0 request (`len` bytes of JSON at `request_json`) and
@@ -200,22 +228,26 @@ pub unsafe extern "C" fn cra_resolve(
     out_resolution_json: *mut cra_buf,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let request = args::sized_text(request_json, len, "request_json", MAX_REQUEST_LEN)?;
-        let out = args::out(out_resolution_json, "out_resolution_json")?;
-        RESOLUTION.with_borrow_mut(|resolution| {
-            resolution.clear();
-            let resolved = resolver.resolve_into(request, resolution);
-            if resolved.is_ok() {
-                *out = cra_buf::from_text(resolution);
-            }
-            if resolution.capacity() > RESOLUTION_KEPT_MAX {
-                *resolution = String::new();
-            }
-            resolved
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let request = args::sized_text(request_json, len, "request_json", MAX_REQUEST_LEN)?;
+            let out = args::out(out_resolution_json, "out_resolution_json")?;
+            RESOLUTION.with_borrow_mut(|resolution| {
+                resolution.clear();
+                let resolved = resolver.resolve_into(request, resolution);
+                if resolved.is_ok() {
+                    *out = cra_buf::from_text(resolution);
+                }
+                if resolution.capacity() > RESOLUTION_KEPT_MAX {
+                    *resolution = String::new();
+                }
+                resolved
+            })
         })
-    })
+    }
 }
 
 thread_local! {

@@ -1,7 +1,8 @@
 //! Status codes: `cra_status` and its names.
 
 use crate::error::ErrorKind;
-use std::ffi::c_char;
+use std::ffi::{c_char, CStr, CString};
+use std::sync::OnceLock;
 
 /// The result of every fallible function: `CRA_OK` (0) or a `CRA_ERR_*` code.
 pub type cra_status = i32;
@@ -44,10 +45,24 @@ pub const CRA_ERR_INTERNAL: cra_status = 14;
 /// Thread-safe.
 #[no_mangle]
 pub extern "C" fn cra_status_name(s: cra_status) -> *const c_char {
-    let name: &'static [u8] = match ErrorKind::from_code(s) {
-        _ if s == CRA_OK => b"CRA_OK\0",
-        Some(kind) => kind.name_with_nul(),
-        None => b"CRA_UNKNOWN\0",
+    let name: &'static CStr = match ErrorKind::from_code(s) {
+        _ if s == CRA_OK => c"CRA_OK",
+        Some(kind) => error_name(kind),
+        None => c"CRA_UNKNOWN",
     };
-    name.as_ptr().cast()
+    name.as_ptr()
+}
+
+/// [`ErrorKind::name`] as a C string, made once per kind and kept for the
+/// life of the process.
+fn error_name(kind: ErrorKind) -> &'static CStr {
+    static NAMES: OnceLock<Vec<CString>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        ErrorKind::ALL
+            .iter()
+            .map(|kind| CString::new(kind.name()).unwrap_or_default())
+            .collect()
+    });
+    let index = ErrorKind::ALL.iter().position(|&known| known == kind);
+    index.map_or(c"CRA_UNKNOWN", |index| &names[index])
 }

@@ -85,13 +85,17 @@ pub unsafe extern "C" fn cra_is_trace_ready(
     out_ready: *mut bool,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let session_id = args::session_id(session_id, "session_id")?;
-        let out = args::out(out_ready, "out_ready")?;
-        *out = resolver.is_trace_ready(session_id)?;
-        Ok(())
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let session_id = args::session_id(session_id, "session_id")?;
+            let out = args::out(out_ready, "out_ready")?;
+            *out = resolver.is_trace_ready(session_id)?;
+            Ok(())
+        })
+    }
 }
 
 /// Waits up to `timeout_ms` until every event of session `session_id`
@@ -112,11 +116,15 @@ pub unsafe extern "C" fn cra_await_trace_ready(
     timeout_ms: u32,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let session_id = args::session_id(session_id, "session_id")?;
-        resolver.await_trace_ready(session_id, timeout(timeout_ms))
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let session_id = args::session_id(session_id, "session_id")?;
+            resolver.await_trace_ready(session_id, timeout(timeout_ms))
+        })
+    }
 }
 
 /// Waits up to `timeout_ms` until every event of every session emitted
@@ -130,10 +138,14 @@ pub unsafe extern "C" fn cra_flush_traces(
     timeout_ms: u32,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        resolver.flush_traces(timeout(timeout_ms))
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            resolver.flush_traces(timeout(timeout_ms))
+        })
+    }
 }
 
 /// Stores the trace of session `session_id` as TRACE/1.0 JSON Lines (one
@@ -154,25 +166,29 @@ pub unsafe extern "C" fn cra_get_trace(
     out_jsonl: *mut cra_buf,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let session_id = args::session_id(session_id, "session_id")?;
-        let read = match flags {
-            CRA_TRACE_WAIT => TraceRead::Wait(timeout(timeout_ms)),
-            CRA_TRACE_PARTIAL => TraceRead::Partial,
-            other => {
-                return Err(Error::new(
-                    ErrorKind::InvalidArgument,
-                    format!(
-                        "flags {other} is neither CRA_TRACE_WAIT (0) nor CRA_TRACE_PARTIAL (1)"
-                    ),
-                ))
-            }
-        };
-        let out = args::out(out_jsonl, "out_jsonl")?;
-        *out = cra_buf::from_string(resolver.trace_jsonl(session_id, read)?);
-        Ok(())
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let session_id = args::session_id(session_id, "session_id")?;
+            let read = match flags {
+                CRA_TRACE_WAIT => TraceRead::Wait(timeout(timeout_ms)),
+                CRA_TRACE_PARTIAL => TraceRead::Partial,
+                other => {
+                    return Err(Error::new(
+                        ErrorKind::InvalidArgument,
+                        format!(
+                            "flags {other} is neither CRA_TRACE_WAIT (0) nor CRA_TRACE_PARTIAL (1)"
+                        ),
+                    ))
+                }
+            };
+            let out = args::out(out_jsonl, "out_jsonl")?;
+            *out = cra_buf::from_string(resolver.trace_jsonl(session_id, read)?);
+            Ok(())
+        })
+    }
 }
 
 /// Verifies the stored events of session `session_id` and fills `*out`
@@ -188,17 +204,21 @@ pub unsafe extern "C" fn cra_verify_chain(
     out: *mut cra_verify_report,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    let mut result = None;
-    let status = call(err, || {
-        let resolver = args::resolver(r)?;
-        let session_id = args::session_id(session_id, "session_id")?;
-        let out = args::out(out, "out")?;
-        let verified = resolver.verify_chain(session_id)?;
-        *out = report_of(&verified);
-        result = Some(verified);
-        Ok(())
-    });
-    finish_verification(status, result, err)
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        let mut result = None;
+        let status = call(err, || {
+            let resolver = args::resolver(r)?;
+            let session_id = args::session_id(session_id, "session_id")?;
+            let out = args::out(out, "out")?;
+            let verified = resolver.verify_chain(session_id)?;
+            *out = report_of(&verified);
+            result = Some(verified);
+            Ok(())
+        });
+        finish_verification(status, result, err)
+    }
 }
 
 /// Verifies JSONL text (`len` bytes at `jsonl`) holding the events of one
@@ -216,30 +236,36 @@ pub unsafe extern "C" fn cra_verify_jsonl(
     out: *mut cra_verify_report,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    let mut result = None;
-    let status = call(err, || {
-        let bytes = args::sized_bytes(jsonl, len, "jsonl", MAX_JSONL_LEN)?;
-        let out = args::out(out, "out")?;
-        let verified = verify_bytes(bytes, VerifyOptions::default().threads)
-            .map_err(|not_utf8| args::not_utf8("jsonl", not_utf8.offset))?;
-        *out = report_of(&verified);
-        result = Some(verified);
-        Ok(())
-    });
-    finish_verification(status, result, err)
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        let mut result = None;
+        let status = call(err, || {
+            let bytes = args::sized_bytes(jsonl, len, "jsonl", MAX_JSONL_LEN)?;
+            let out = args::out(out, "out")?;
+            let verified = verify_bytes(bytes, VerifyOptions::default().threads)
+                .map_err(|not_utf8| args::not_utf8("jsonl", not_utf8.offset))?;
+            *out = report_of(&verified);
+            result = Some(verified);
+            Ok(())
+        });
+        finish_verification(status, result, err)
+    }
 }
 
 /// Turns a finished verification into `CRA_ERR_CHAIN_INVALID` (with an
 /// error naming the failure) when the chain is broken.
+///
+/// # Safety
+/// `err` is NULL or valid for writing a pointer.
 unsafe fn finish_verification(
     status: cra_status,
     verified: Option<VerifyReport>,
     err: *mut *mut cra_error,
 ) -> cra_status {
     match verified.and_then(|report| report.failure) {
-        Some(failure) if status == CRA_OK => report(
-            err,
-            Err(Error::new(
+        Some(failure) if status == CRA_OK => {
+            let invalid = Error::new(
                 ErrorKind::ChainInvalid,
                 format!(
                     "event {} is {}: {}",
@@ -247,8 +273,10 @@ unsafe fn finish_verification(
                     failure.kind.as_str(),
                     failure.detail
                 ),
-            )),
-        ),
+            );
+            // SAFETY: this function's contract is `report`'s.
+            unsafe { report(err, Err(invalid)) }
+        }
         _ => status,
     }
 }
@@ -283,21 +311,25 @@ pub unsafe extern "C" fn cra_stats_get(
     out: *mut cra_stats,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        let resolver = args::resolver(r)?;
-        let out = args::out(out, "out")?;
-        let stats = resolver.stats();
-        *out = cra_stats {
-            events_emitted: stats.trace.events_emitted,
-            events_processed: stats.trace.events_processed,
-            events_rejected: stats.trace.events_rejected,
-            queue_depth: stats.trace.queue_depth,
-            queue_capacity: stats.trace.queue_capacity,
-            queue_high_water: stats.trace.queue_high_water,
-            sessions_active: stats.sessions_active,
-        };
-        Ok(())
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            let resolver = args::resolver(r)?;
+            let out = args::out(out, "out")?;
+            let stats = resolver.stats();
+            *out = cra_stats {
+                events_emitted: stats.trace.events_emitted,
+                events_processed: stats.trace.events_processed,
+                events_rejected: stats.trace.events_rejected,
+                queue_depth: stats.trace.queue_depth,
+                queue_capacity: stats.trace.queue_capacity,
+                queue_high_water: stats.trace.queue_high_water,
+                sessions_active: stats.sessions_active,
+            };
+            Ok(())
+        })
+    }
 }
 
 /// Test support for host programs and bindings: while `hold` is true, the
@@ -313,8 +345,12 @@ pub unsafe extern "C" fn cra_test_hold_processor(
     hold: bool,
     err: *mut *mut cra_error,
 ) -> cra_status {
-    call(err, || {
-        args::resolver(r)?.hold_trace_processor(hold);
-        Ok(())
-    })
+    // SAFETY: the host keeps cra.h's contract for this call: every
+    // pointer argument is NULL or valid as its documentation says.
+    unsafe {
+        call(err, || {
+            args::resolver(r)?.hold_trace_processor(hold);
+            Ok(())
+        })
+    }
 }

@@ -6,6 +6,7 @@ pub mod canonical;
 pub mod canonical_check;
 pub mod python_float;
 pub mod string_end;
+pub mod unique_members;
 
 #[cfg(test)]
 mod tests;

@@ -3,8 +3,7 @@
 //! Strings are most of the bytes of a request and of a trace payload, and
 //! most of their bytes need no escape, so the request scanner, the
 //! canonical-JSON check, the JSON string writer and the JSONL layout
-//! reader skip them a word at a time (with no `unsafe`). Against a byte at
-//! a time, that saved ≈ 300 instructions of each JSONL line verified.
+//! reader skip them a word at a time (with no `unsafe`).
 
 const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
 const TOPS: u64 = u64::from_ne_bytes([0x80; 8]);

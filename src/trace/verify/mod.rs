@@ -7,6 +7,7 @@ pub mod chain;
 pub mod jsonl;
 pub mod layout;
 pub mod line;
+mod members;
 pub(crate) mod parallel;
 pub mod report;
 pub mod stored;

@@ -270,10 +270,8 @@ mod tests {
         }
     }
 
-    /// Hashes are recomputed two at a time; still, the first tampered
-    /// event is reported, with the hash recomputed for it, whether it is the
-    /// first or the second of a pair, the last event, or one of an even or
-    /// odd number (and however the chain is cut into parts).
+    /// The first tampered event is reported, with the hash recomputed for
+    /// it, wherever it stands (and however the chain is cut into parts).
     #[test]
     fn of_two_tampered_neighbours_the_earlier_is_reported() {
         for len in [6, 7] {

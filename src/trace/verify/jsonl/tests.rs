@@ -198,10 +198,8 @@ fn failing_edits() -> Vec<(FailureKind, Edit)> {
     ]
 }
 
-/// Hashes are recomputed two at a time, across lines; still, the first
-/// failing event is reported, with the failure its own rules give first
-/// (link rules before the hash rule), whether it is the first or the
-/// second of a pair, the last event, or one of an even or odd number.
+/// The first failing event is reported, with the failure its own rules
+/// give first (link rules before the hash rule), wherever it stands.
 #[test]
 fn of_two_failing_neighbours_the_earlier_is_reported() {
     for len in [6, 7] {
