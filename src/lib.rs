@@ -30,6 +30,7 @@ mod config;
 mod error;
 #[doc(hidden)]
 pub mod ffi;
+mod id_grammar;
 mod json;
 pub mod limits;
 mod policy;
@@ -59,7 +60,8 @@ pub use trace::verify::{
 pub mod internals {
     pub use crate::json::{canonical_json, is_canonical};
     pub use crate::time::timestamp::{format_timestamp, parse_rfc3339};
+    pub use crate::trace::event::hex::hex_lower;
     pub use crate::trace::event::ids::parse_uuid;
     pub use crate::trace::event::EventFields;
-    pub use crate::trace::hash::{event_hash, hex_lower};
+    pub use crate::trace::hash::event_hash;
 }

@@ -6,11 +6,12 @@
 use crate::json::canonical_json;
 use crate::trace::chain::SessionChain;
 use crate::trace::event::batch::EventBatch;
+use crate::trace::event::hex::{hex_lower, GENESIS_HASH_HEX};
 use crate::trace::event::ids::{ChainIds, ChainTexts};
 use crate::trace::event::text::{ChainedEvent, EventText};
 use crate::trace::event::{EventFields, EventRun, SealedEvent, StoredEvent, StoredEvents};
 use crate::trace::export::write_jsonl;
-use crate::trace::hash::{event_hash, hex_lower, GENESIS_HASH_HEX};
+use crate::trace::hash::event_hash;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;

@@ -2,7 +2,6 @@
 //! loaded set into a [`catalog::Catalog`] that a resolve reads without locks.
 
 pub mod catalog;
-pub mod ids;
 pub mod manifest;
 pub mod validate;
 

@@ -15,6 +15,7 @@ mod fields;
 mod json;
 mod pointer;
 mod policies;
+mod quote;
 
 use super::manifest::Manifest;
 use crate::error::{Error, ErrorKind, Result};

@@ -2,7 +2,7 @@
 //! Every failure here is `CRA_ERR_INVALID_ARGUMENT` naming the parameter.
 
 use super::config::cra_config;
-use super::resolver::cra_resolver;
+use super::handle::cra_resolver;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resolver::{Resolver, SessionId};
 use std::ffi::c_char;

@@ -5,6 +5,7 @@ use super::boundary::call;
 use super::buf::cra_buf;
 use super::config::cra_config;
 use super::error::cra_error;
+use super::handle::cra_resolver;
 use super::status::cra_status;
 use super::version::CRA_ID_BUF_LEN;
 use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
@@ -15,15 +16,6 @@ use std::path::Path;
 
 /// Longest path `cra_load_atlas_file` takes, in bytes.
 const MAX_PATH_LEN: usize = 4096;
-
-/// A resolver: loaded atlases, sessions and their traces. Opaque.
-///
-/// Every function taking a `cra_resolver *` is thread-safe and may run
-/// concurrently with any other, except `cra_resolver_free`, which must be
-/// the last call on the handle.
-pub struct cra_resolver {
-    pub(crate) inner: Resolver,
-}
 
 /// Creates a resolver with the settings in `*cfg` (NULL: the defaults of
 /// `cra_config_init`) and stores it in `*out`. In deferred mode this starts

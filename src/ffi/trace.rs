@@ -4,7 +4,7 @@ use super::args;
 use super::boundary::{call, report};
 use super::buf::cra_buf;
 use super::error::cra_error;
-use super::resolver::cra_resolver;
+use super::handle::cra_resolver;
 use super::status::{cra_status, CRA_OK};
 use crate::error::{Error, ErrorKind};
 use crate::limits::MAX_JSONL_LEN;

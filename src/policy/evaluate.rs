@@ -2,8 +2,9 @@
 //! atlases load (which policies match an action for a task risk tier, in
 //! what order) and the part that depends on a session's usage.
 
-use crate::atlas::manifest::{PolicyKind, RiskTier, TierSet};
+use crate::policy::kind::PolicyKind;
 use crate::policy::pattern::Pattern;
+use crate::policy::risk::{RiskTier, TierSet};
 
 /// Index of a policy in the catalog.
 pub type PolicyIndex = u32;

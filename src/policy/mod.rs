@@ -2,5 +2,7 @@
 //! rate-limit and budget counters that policies consult.
 
 pub mod evaluate;
+pub mod kind;
 pub mod pattern;
+pub mod risk;
 pub mod usage;

@@ -1,6 +1,6 @@
 //! Action patterns: `*`, an exact id, `prefix.*`, `*.suffix`.
 
-use crate::atlas::ids::{is_action_id, is_dotted_segments};
+use crate::id_grammar::{is_action_id, is_dotted_segments};
 use std::fmt;
 
 /// A parsed action pattern.

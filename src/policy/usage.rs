@@ -4,7 +4,7 @@
 //! while its limit is used up); checking an action the host is about to run
 //! records a call. Counters live in the session, so sessions never contend.
 
-use crate::atlas::manifest::PolicyKind;
+use crate::policy::kind::PolicyKind;
 use crate::time::clock::UnixMicros;
 use std::collections::{HashMap, VecDeque};
 

@@ -3,23 +3,12 @@
 //! integers, and ids that must be unique within the atlas.
 
 use super::json::Node;
-use crate::atlas::ids::{is_action_id, is_atlas_id, is_semantic_version};
+pub(super) use super::quote::quoted;
 use crate::atlas::manifest::{RiskTier, TierSet};
 use crate::error::Result;
+use crate::id_grammar::{is_action_id, is_atlas_id, is_semantic_version};
 use crate::limits::{MAX_ID_LEN, MAX_TEXT_LEN};
 use std::collections::HashMap;
-
-/// `text` in single quotes for an error message, with control characters and
-/// quotes escaped (a message must stay one readable line) and cut after 80
-/// characters (a message must not carry a megabyte of hostile input).
-pub(super) fn quoted(text: &str) -> String {
-    const SHOWN_CHARS: usize = 80;
-    let mut shown: String = text.chars().take(SHOWN_CHARS).collect();
-    if shown.len() < text.len() {
-        shown.push('…');
-    }
-    format!("'{}'", shown.escape_debug())
-}
 
 /// A string of at most `limit` bytes.
 pub(super) fn bounded_string(node: &Node<'_, '_>, limit: usize) -> Result<String> {
@@ -190,15 +179,6 @@ mod tests {
 
     fn json_string(text: &str) -> String {
         serde_json::to_string(text).unwrap()
-    }
-
-    #[test]
-    fn quoted_escapes_and_cuts_long_text() {
-        assert_eq!(quoted("abc"), "'abc'");
-        assert_eq!(quoted("a'\n"), r"'a\'\n'");
-        let long = "x".repeat(1000);
-        assert_eq!(quoted(&long), format!("'{}…'", "x".repeat(80)));
-        assert_eq!(quoted(&"é".repeat(80)), format!("'{}'", "é".repeat(80)));
     }
 
     #[test]

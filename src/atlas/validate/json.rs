@@ -76,7 +76,7 @@ impl<'a, 'p> Node<'a, 'p> {
         if let Some(name) = first_repeated_name(&members) {
             return Err(self.invalid(format!(
                 "member {} appears more than once",
-                super::fields::quoted(name)
+                super::quote::quoted(name)
             )));
         }
         Ok(Object {

@@ -1,7 +1,8 @@
 use super::test_support::{atlas_with, error_of, invalid_atlas, parsed, TempFolder};
 use super::*;
-use crate::atlas::manifest::{PolicyKind, RiskTier, TierSet};
+use crate::policy::kind::PolicyKind;
 use crate::policy::pattern::Pattern;
+use crate::policy::risk::{RiskTier, TierSet};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

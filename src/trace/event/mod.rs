@@ -6,6 +6,7 @@
 pub mod batch;
 pub mod event_type;
 pub mod fields;
+pub mod hex;
 pub mod ids;
 pub mod payload;
 pub mod run;

@@ -86,7 +86,7 @@ fn matches_template<const N: usize>(text: &str, template: &[u8; N]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::hash::GENESIS_HASH_HEX;
+    use crate::trace::event::hex::GENESIS_HASH_HEX;
 
     #[test]
     fn shape_checkers_take_ascii_forms_only() {

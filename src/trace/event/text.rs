@@ -5,10 +5,10 @@
 //! all three see exactly the same text.
 
 use super::fields::{EventFields, EventView, TRACE_VERSION};
+use super::hex::write_hex_lower;
 use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
 use super::run::StoredEvent;
 use crate::time::timestamp::{format_timestamp, TIMESTAMP_LEN};
-use crate::trace::hash::write_hex_lower;
 
 /// A stored event at its place in its chain: all its text depends on.
 #[derive(Clone, Copy, Debug)]
@@ -88,9 +88,9 @@ mod tests {
     use super::*;
     use crate::time::UnixMicros;
     use crate::trace::event::event_type::EventType;
+    use crate::trace::event::hex::GENESIS_HASH_HEX;
     use crate::trace::event::ids::ChainIds;
     use crate::trace::event::sealed::SealedEvent;
-    use crate::trace::hash::GENESIS_HASH_HEX;
     use uuid::Uuid;
 
     fn event(timestamp: UnixMicros, parent: Option<u128>) -> SealedEvent {

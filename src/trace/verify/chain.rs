@@ -8,7 +8,7 @@
 //! Unicode digit). Reading JSONL text is [`super::jsonl`]'s job.
 
 use super::report::{CheckFailure, FailureKind};
-use crate::trace::hash::{hex_text, GENESIS_HASH_HEX};
+use crate::trace::event::hex::{hex_text, GENESIS_HASH_HEX};
 
 /// What links an event to the one before it in its chain.
 #[derive(Clone, Copy, Debug)]

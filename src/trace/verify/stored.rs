@@ -24,10 +24,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::chain::hash_mismatch;
 use super::parallel;
 use super::report::{ChainFailure, VerifyReport};
+use crate::trace::event::hex::hex_lower;
 use crate::trace::event::ids::{ChainIds, ChainTexts};
 use crate::trace::event::text::{ChainedEvent, EventText};
 use crate::trace::event::StoredEvents;
-use crate::trace::hash::{event_hash, hex_lower};
+use crate::trace::hash::event_hash;
 
 /// Verifies a session's whole stored chain, in order, on up to `threads`
 /// threads.
