@@ -6,7 +6,7 @@ pub mod canonical;
 pub mod canonical_check;
 pub mod python_float;
 pub mod string_end;
-pub mod unique_members;
+pub mod well_formed;
 
 #[cfg(test)]
 mod tests;

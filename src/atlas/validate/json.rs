@@ -10,7 +10,8 @@
 
 use super::pointer::At;
 use crate::error::{Error, ErrorKind, Result};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use crate::json::well_formed::AnyJson;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
@@ -23,7 +24,7 @@ use std::fmt;
 /// recursion limit (128) is refused here too, so the walk and everyone who
 /// later parses a kept schema are safe from stack exhaustion.
 pub(super) fn check_syntax(json: &str) -> Result<()> {
-    serde_json::from_str::<WellFormed>(json)
+    serde_json::from_str::<AnyJson>(json)
         .map(|_| ())
         .map_err(not_json)
 }
@@ -254,63 +255,6 @@ impl<'de: 'a, 'a> Visitor<'de> for MembersVisitor<'a> {
             members.push(member);
         }
         Ok(Members(members))
-    }
-}
-
-/// Accepts any JSON value by visiting all of it, so that serde_json checks
-/// the syntax and its recursion limit without building anything.
-/// (`IgnoredAny` would skip nested values without the recursion limit.)
-struct WellFormed;
-
-impl<'de> Deserialize<'de> for WellFormed {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(WellFormedVisitor)
-    }
-}
-
-struct WellFormedVisitor;
-
-impl<'de> Visitor<'de> for WellFormedVisitor {
-    type Value = WellFormed;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_bool<E>(self, _: bool) -> Result<WellFormed, E> {
-        Ok(WellFormed)
-    }
-
-    fn visit_i64<E>(self, _: i64) -> Result<WellFormed, E> {
-        Ok(WellFormed)
-    }
-
-    fn visit_u64<E>(self, _: u64) -> Result<WellFormed, E> {
-        Ok(WellFormed)
-    }
-
-    fn visit_f64<E>(self, _: f64) -> Result<WellFormed, E> {
-        Ok(WellFormed)
-    }
-
-    fn visit_str<E>(self, _: &str) -> Result<WellFormed, E> {
-        Ok(WellFormed)
-    }
-
-    fn visit_unit<E>(self) -> Result<WellFormed, E> {
-        Ok(WellFormed)
-    }
-
-    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<WellFormed, S::Error> {
-        while seq.next_element::<WellFormed>()?.is_some() {}
-        Ok(WellFormed)
-    }
-
-    // With `arbitrary_precision`, serde_json also hands numbers over as a
-    // one-member map holding the literal; visiting it like any map is right.
-    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<WellFormed, M::Error> {
-        while map.next_entry::<WellFormed, WellFormed>()?.is_some() {}
-        Ok(WellFormed)
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::json::unique_members::{check_unique_members, UniqueMembers};
+use crate::json::well_formed::{check_unique_members, UniqueMembers};
 use crate::json::{canonical_json, is_canonical};
 use crate::trace::event::{EventFields, EventView};
 
