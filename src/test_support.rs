@@ -8,7 +8,7 @@ use crate::trace::chain::SessionChain;
 use crate::trace::event::batch::EventBatch;
 use crate::trace::event::hex::{hex_lower, GENESIS_HASH_HEX};
 use crate::trace::event::ids::{ChainIds, ChainTexts};
-use crate::trace::event::text::{ChainedEvent, EventText};
+use crate::trace::event::text::{ChainedEvent, EventText, Timestamps};
 use crate::trace::event::{EventFields, EventRun, SealedEvent, StoredEvent, StoredEvents};
 use crate::trace::export::write_jsonl;
 use crate::trace::hash::event_hash;
@@ -177,7 +177,8 @@ pub fn rechain(ids: ChainIds, events: &mut [TestEvent], from: usize) {
             stored: StoredEvent { event, payload },
             previous: &previous,
         };
-        events[index].event.event_hash = event_hash(&EventText::new(&chain, chained).fields());
+        let text = EventText::new(&chain, chained, &mut Timestamps::default());
+        events[index].event.event_hash = event_hash(&text.fields());
     }
 }
 

@@ -87,6 +87,17 @@ impl ResolverBuilder {
     }
 
     /// Stores sealed events in `store` instead of a private [`MemoryStore`].
+    ///
+    /// ```
+    /// use cra::{Config, MemoryStore, Resolver};
+    /// use std::sync::Arc;
+    ///
+    /// let store = Arc::new(MemoryStore::new());
+    /// let resolver = Resolver::builder(Config::default()).store(store.clone()).build()?;
+    /// resolver.begin_session("agent-7", "Close the month")?;
+    /// assert_eq!(store.total_len(), 1); // session.started
+    /// # Ok::<(), cra::Error>(())
+    /// ```
     pub fn store(mut self, store: Arc<dyn TraceStore>) -> ResolverBuilder {
         self.store = store;
         self
@@ -259,6 +270,27 @@ impl Resolver {
     // ----- resolve -----
 
     /// Resolves a CARP request (JSON) and returns the resolution (JSON).
+    ///
+    /// ```
+    /// use cra::{Config, Resolver};
+    ///
+    /// // The request's fixed timestamp is far from now: skip the skew check.
+    /// let config = Config { clock_skew_seconds: 0, ..Config::default() };
+    /// let resolver = Resolver::new(config)?;
+    /// resolver.load_atlas_file("examples/data/billing.atlas.json".as_ref())?;
+    /// let session = resolver.begin_session("agent-7", "Refund a charge")?;
+    /// let request = serde_json::json!({
+    ///     "carp_version": "1.0",
+    ///     "request_id": "req-1",
+    ///     "timestamp": "2026-12-07T12:00:00Z",
+    ///     "operation": "resolve",
+    ///     "requester": {"agent_id": "agent-7", "session_id": session.to_string()},
+    ///     "task": {"goal": "Refund a charge", "risk_tier": "low"},
+    /// });
+    /// let resolution: serde_json::Value = serde_json::from_str(&resolver.resolve(&request.to_string())?)?;
+    /// assert!(resolution["allowed_actions"].is_array());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// Errors: `InvalidArgument` (document too large), `InvalidJson`,
     /// `InvalidRequest` (naming the JSON pointer and the rule), `NotFound`

@@ -9,22 +9,48 @@ use sha2::{Digest, Sha256};
 /// `trace_version + event_id + trace_id + span_id + (parent_span_id or "")
 /// + session_id + decimal(sequence) + timestamp + event_type
 /// + canonical_json(payload) + previous_event_hash`.
+///
+/// Code that hashes many events keeps an [`EventHasher`] instead.
 pub fn event_hash(event: &EventFields<'_>) -> [u8; 32] {
-    let mut sequence = itoa::Buffer::new();
-    Sha256::new()
-        .chain_update(event.trace_version)
-        .chain_update(event.event_id)
-        .chain_update(event.trace_id)
-        .chain_update(event.span_id)
-        .chain_update(event.parent_span_id.unwrap_or_default())
-        .chain_update(event.session_id)
-        .chain_update(sequence.format(event.sequence))
-        .chain_update(event.timestamp)
-        .chain_update(event.event_type)
-        .chain_update(event.canonical_payload)
-        .chain_update(event.previous_event_hash)
-        .finalize()
-        .into()
+    EventHasher::default().hash(event)
+}
+
+/// Hashes events one after another, reusing the buffer their
+/// concatenation is laid out in: SHA-256 over one contiguous text costs
+/// much less than feeding the hasher eleven short pieces.
+#[derive(Default)]
+pub struct EventHasher {
+    text: Vec<u8>,
+}
+
+impl EventHasher {
+    /// [`event_hash`] of `event`.
+    pub fn hash(&mut self, event: &EventFields<'_>) -> [u8; 32] {
+        let mut sequence = itoa::Buffer::new();
+        let pieces = [
+            event.trace_version,
+            event.event_id,
+            event.trace_id,
+            event.span_id,
+            event.parent_span_id.unwrap_or_default(),
+            event.session_id,
+            sequence.format(event.sequence),
+            event.timestamp,
+            event.event_type,
+            event.canonical_payload,
+            event.previous_event_hash,
+        ];
+        self.text.clear();
+        for piece in pieces {
+            self.text.extend_from_slice(piece.as_bytes());
+        }
+        Sha256::digest(&self.text).into()
+    }
+
+    /// Heap bytes the hasher keeps from one event to the next.
+    pub fn retained_bytes(&self) -> usize {
+        self.text.capacity()
+    }
 }
 
 #[cfg(test)]
@@ -73,6 +99,34 @@ mod tests {
                 str_field(event, "event_hash")
             );
         }
+    }
+
+    #[test]
+    fn a_reused_hasher_hashes_each_event_alone() {
+        let small = EventFields {
+            trace_version: "1.0",
+            event_id: "e",
+            trace_id: "t",
+            span_id: "s",
+            parent_span_id: Some("p"),
+            session_id: "x",
+            sequence: 7,
+            timestamp: "ts",
+            event_type: "type",
+            canonical_payload: "{}",
+            previous_event_hash: GENESIS_HASH_HEX,
+        };
+        let payload = format!("{{\"a\":\"{}\"}}", "x".repeat(500));
+        let large = EventFields {
+            canonical_payload: &payload,
+            parent_span_id: None,
+            ..small
+        };
+        let mut hasher = EventHasher::default();
+        for event in [&small, &large, &small] {
+            assert_eq!(hasher.hash(event), event_hash(event));
+        }
+        assert_ne!(event_hash(&small), event_hash(&large));
     }
 
     #[test]

@@ -12,8 +12,10 @@ pub fn hex_lower(hash: &[u8; 32]) -> String {
     hex_text(&mut text, hash).to_owned()
 }
 
-/// Writes `hash` as 64 lowercase hex digits (ASCII) into `out`.
-pub fn write_hex_lower(out: &mut [u8; 64], hash: &[u8; 32]) {
+/// Writes `hash` as 64 lowercase hex digits (ASCII) into `out`, which
+/// holds 64 bytes.
+pub fn write_hex_lower(out: &mut [u8], hash: &[u8; 32]) {
+    debug_assert_eq!(out.len(), 64);
     for (digits, byte) in out.chunks_exact_mut(2).zip(hash) {
         digits[0] = HEX_DIGITS[usize::from(byte >> 4)];
         digits[1] = HEX_DIGITS[usize::from(byte & 0xf)];

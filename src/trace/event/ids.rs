@@ -73,25 +73,18 @@ pub fn uuid_text<'a>(id: &Uuid, buf: &'a mut [u8; UUID_TEXT_LEN]) -> &'a str {
     id.hyphenated().encode_lower(buf)
 }
 
-/// The text of `id` as ASCII bytes, on the stack.
-pub fn uuid_ascii(id: &Uuid) -> [u8; UUID_TEXT_LEN] {
-    let mut text = [0u8; UUID_TEXT_LEN];
-    uuid_text(id, &mut text);
-    text
-}
-
 /// The texts of the ids every event of a chain carries, formatted once.
 #[derive(Debug)]
 pub struct ChainTexts {
-    pub session_id: [u8; UUID_TEXT_LEN],
-    pub trace_id: [u8; UUID_TEXT_LEN],
+    pub session_id: String,
+    pub trace_id: String,
 }
 
 impl ChainTexts {
     pub fn new(ids: ChainIds) -> ChainTexts {
         ChainTexts {
-            session_id: uuid_ascii(&ids.session_id),
-            trace_id: uuid_ascii(&ids.trace_id),
+            session_id: ids.session_id.hyphenated().to_string(),
+            trace_id: ids.trace_id.hyphenated().to_string(),
         }
     }
 }

@@ -1,14 +1,18 @@
 //! A stored event as text: the members a [`SealedEvent`] keeps in binary
-//! (ids, timestamp, hashes) or leaves to its place in the chain (sequence,
-//! previous hash, session), formatted on the stack. Sealing hashes these
+//! (ids, timestamp, the previous hash) or leaves to its place in the chain
+//! (sequence, session), formatted on the stack. Sealing hashes these
 //! fields, export writes them and stored verification re-hashes them, so
 //! all three see exactly the same text.
+//!
+//! [`SealedEvent`]: super::SealedEvent
 
-use super::fields::{EventFields, EventView, TRACE_VERSION};
+use super::fields::{EventFields, TRACE_VERSION};
 use super::hex::write_hex_lower;
-use super::ids::{uuid_ascii, ChainTexts, UUID_TEXT_LEN};
+use super::ids::{ChainTexts, UUID_TEXT_LEN};
 use super::run::StoredEvent;
 use crate::time::timestamp::{format_timestamp, TIMESTAMP_LEN};
+use crate::time::UnixMicros;
+use std::ops::Range;
 
 /// A stored event at its place in its chain: all its text depends on.
 #[derive(Clone, Copy, Debug)]
@@ -20,67 +24,88 @@ pub struct ChainedEvent<'a> {
     pub previous: &'a [u8; 32],
 }
 
+/// Where each member formatted here sits in an [`EventText`]'s text.
+const EVENT_ID: Range<usize> = 0..UUID_TEXT_LEN;
+const SPAN_ID: Range<usize> = EVENT_ID.end..EVENT_ID.end + UUID_TEXT_LEN;
+const PARENT_SPAN_ID: Range<usize> = SPAN_ID.end..SPAN_ID.end + UUID_TEXT_LEN;
+const TIMESTAMP: Range<usize> = PARENT_SPAN_ID.end..PARENT_SPAN_ID.end + TIMESTAMP_LEN;
+const PREVIOUS_EVENT_HASH: Range<usize> = TIMESTAMP.end..TIMESTAMP.end + 64;
+const TEXT_LEN: usize = PREVIOUS_EVENT_HASH.end;
+
+/// Formats event timestamps, reusing the text of the last one: the events
+/// of one operation share their time.
+#[derive(Default)]
+pub struct Timestamps {
+    last: Option<(UnixMicros, [u8; TIMESTAMP_LEN])>,
+}
+
+impl Timestamps {
+    /// The text of `micros`.
+    pub fn text(&mut self, micros: UnixMicros) -> [u8; TIMESTAMP_LEN] {
+        match self.last {
+            Some((last, text)) if last == micros => text,
+            _ => {
+                let text = format_timestamp(micros);
+                self.last = Some((micros, text));
+                text
+            }
+        }
+    }
+}
+
 /// The text of one chained event.
 pub struct EventText<'a> {
     chain: &'a ChainTexts,
     event: ChainedEvent<'a>,
-    event_id: [u8; UUID_TEXT_LEN],
-    span_id: [u8; UUID_TEXT_LEN],
-    parent_span_id: Option<[u8; UUID_TEXT_LEN]>,
-    timestamp: [u8; TIMESTAMP_LEN],
-    previous_event_hash: [u8; 64],
-    event_hash: [u8; 64],
+    /// The members formatted here, back to back (ASCII), so that the text
+    /// is checked as UTF-8 once rather than member by member.
+    text: [u8; TEXT_LEN],
 }
 
 impl<'a> EventText<'a> {
-    /// The text of `event`, of the chain whose ids read `chain`.
-    pub fn new(chain: &'a ChainTexts, event: ChainedEvent<'a>) -> EventText<'a> {
+    /// The text of `event`, of the chain whose ids read `chain`, its
+    /// timestamp formatted by `timestamps`.
+    pub fn new(
+        chain: &'a ChainTexts,
+        event: ChainedEvent<'a>,
+        timestamps: &mut Timestamps,
+    ) -> EventText<'a> {
         let sealed = event.stored.event;
-        let mut previous_event_hash = [0u8; 64];
-        write_hex_lower(&mut previous_event_hash, event.previous);
-        let mut event_hash = [0u8; 64];
-        write_hex_lower(&mut event_hash, &sealed.event_hash);
-        EventText {
-            chain,
-            event,
-            event_id: uuid_ascii(&sealed.event_id),
-            span_id: uuid_ascii(&sealed.span_id),
-            parent_span_id: sealed.parent_span_id.as_ref().map(uuid_ascii),
-            timestamp: format_timestamp(sealed.timestamp),
-            previous_event_hash,
-            event_hash,
+        let mut text = [0u8; TEXT_LEN];
+        sealed
+            .event_id
+            .hyphenated()
+            .encode_lower(&mut text[EVENT_ID]);
+        sealed.span_id.hyphenated().encode_lower(&mut text[SPAN_ID]);
+        if let Some(parent) = sealed.parent_span_id {
+            parent.hyphenated().encode_lower(&mut text[PARENT_SPAN_ID]);
         }
+        text[TIMESTAMP].copy_from_slice(&timestamps.text(sealed.timestamp));
+        write_hex_lower(&mut text[PREVIOUS_EVENT_HASH], event.previous);
+        EventText { chain, event, text }
     }
 
     /// The members the event's hash covers.
     pub fn fields(&self) -> EventFields<'_> {
+        // Only ASCII was written; a failure would give empty members, which
+        // hash to something else, never a panic.
+        let text = std::str::from_utf8(&self.text).unwrap_or_default();
+        let member = |range: Range<usize>| text.get(range).unwrap_or_default();
+        let sealed = self.event.stored.event;
         EventFields {
             trace_version: TRACE_VERSION,
-            event_id: ascii(&self.event_id),
-            trace_id: ascii(&self.chain.trace_id),
-            span_id: ascii(&self.span_id),
-            parent_span_id: self.parent_span_id.as_ref().map(|parent| ascii(parent)),
-            session_id: ascii(&self.chain.session_id),
+            event_id: member(EVENT_ID),
+            trace_id: &self.chain.trace_id,
+            span_id: member(SPAN_ID),
+            parent_span_id: sealed.parent_span_id.map(|_| member(PARENT_SPAN_ID)),
+            session_id: &self.chain.session_id,
             sequence: self.event.sequence,
-            timestamp: ascii(&self.timestamp),
-            event_type: self.event.stored.event.event_type.as_str(),
+            timestamp: member(TIMESTAMP),
+            event_type: sealed.event_type.as_str(),
             canonical_payload: self.event.stored.payload,
-            previous_event_hash: ascii(&self.previous_event_hash),
+            previous_event_hash: member(PREVIOUS_EVENT_HASH),
         }
     }
-
-    /// The event with its stored hash, as its JSONL line holds it.
-    pub fn view(&self) -> EventView<'_> {
-        EventView {
-            fields: self.fields(),
-            event_hash: ascii(&self.event_hash),
-        }
-    }
-}
-
-/// Text this module formatted: ASCII digits, letters and separators.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -121,24 +146,20 @@ mod tests {
             },
             previous: &previous,
         };
-        let text = EventText::new(&chain, chained);
-        let view = text.view();
-        assert_eq!(view.fields.event_id, "00000000-00ab-cdef-0000-000000000001");
-        assert_eq!(view.fields.trace_id, "00000000-0000-0000-0000-000000000006");
+        let text = EventText::new(&chain, chained, &mut Timestamps::default());
+        let fields = text.fields();
+        assert_eq!(fields.event_id, "00000000-00ab-cdef-0000-000000000001");
+        assert_eq!(fields.trace_id, "00000000-0000-0000-0000-000000000006");
+        assert_eq!(fields.session_id, "00000000-0000-0000-0000-000000000005");
         assert_eq!(
-            view.fields.session_id,
-            "00000000-0000-0000-0000-000000000005"
-        );
-        assert_eq!(
-            view.fields.parent_span_id,
+            fields.parent_span_id,
             Some("00000000-0000-0000-0000-000000000007")
         );
-        assert_eq!(view.fields.timestamp, "2026-11-28T12:00:00.000250Z");
-        assert_eq!(view.fields.event_type, "policy.evaluated");
-        assert_eq!(view.fields.previous_event_hash, "5a".repeat(32));
-        assert_eq!(view.event_hash, "c3".repeat(32));
+        assert_eq!(fields.timestamp, "2026-11-28T12:00:00.000250Z");
+        assert_eq!(fields.event_type, "policy.evaluated");
+        assert_eq!(fields.previous_event_hash, "5a".repeat(32));
         assert_eq!(
-            (view.fields.sequence, view.fields.canonical_payload),
+            (fields.sequence, fields.canonical_payload),
             (9, "{\"a\":1}")
         );
 
@@ -146,7 +167,7 @@ mod tests {
             previous: &[0; 32],
             ..chained
         };
-        let genesis_text = EventText::new(&chain, genesis);
+        let genesis_text = EventText::new(&chain, genesis, &mut Timestamps::default());
         assert_eq!(genesis_text.fields().previous_event_hash, GENESIS_HASH_HEX);
     }
 }

@@ -1,7 +1,8 @@
 //! Stored events back to TRACE/1.0 text: JSON Lines export.
 
+use crate::trace::event::hex::hex_text;
 use crate::trace::event::ids::{ChainIds, ChainTexts};
-use crate::trace::event::text::{ChainedEvent, EventText};
+use crate::trace::event::text::{ChainedEvent, EventText, Timestamps};
 use crate::trace::event::{EventView, StoredEvents};
 
 /// Bytes a line takes beside its payload, about: reserved ahead so the
@@ -13,13 +14,20 @@ pub fn write_jsonl(out: &mut String, ids: ChainIds, events: StoredEvents<'_>) {
     out.reserve(events.payload_bytes() + events.len() * LINE_BYTES_BESIDE_PAYLOAD);
     let chain = ChainTexts::new(ids);
     let mut previous = &[0u8; 32];
+    let mut timestamps = Timestamps::default();
     for (sequence, stored) in events.iter().enumerate() {
         let chained = ChainedEvent {
             sequence: sequence as u64,
             stored,
             previous,
         };
-        write_line(out, &EventText::new(&chain, chained).view());
+        let text = EventText::new(&chain, chained, &mut timestamps);
+        let mut event_hash = [0u8; 64];
+        let view = EventView {
+            fields: text.fields(),
+            event_hash: hex_text(&mut event_hash, &stored.event.event_hash),
+        };
+        write_line(out, &view);
         previous = &stored.event.event_hash;
     }
 }

@@ -6,9 +6,9 @@ use super::chain::{ChainTail, SessionChain};
 use super::event::batch::EventBatch;
 use super::event::ids::{uuid_text, IdMinter, UUID_TEXT_LEN};
 use super::event::payload::{self, ResolutionSummary};
-use super::event::text::{ChainedEvent, EventText};
+use super::event::text::{ChainedEvent, EventText, Timestamps};
 use super::event::{EventType, SealedEvent, StoredEvent};
-use super::hash::event_hash;
+use super::hash::EventHasher;
 use super::record::{Operation, OperationEvents, ResolveRecord};
 use super::store::TraceStore;
 use crate::atlas::catalog::Catalog;
@@ -28,12 +28,14 @@ pub struct SealScratch {
     /// The sealed events not yet handed to the store, payloads written in place.
     batch: EventBatch,
     minter: IdMinter,
+    hasher: EventHasher,
+    timestamps: Timestamps,
 }
 
 impl SealScratch {
     /// Heap bytes the scratch keeps from one operation to the next.
     pub fn retained_bytes(&self) -> usize {
-        self.batch.retained_bytes()
+        self.batch.retained_bytes() + self.hasher.retained_bytes()
     }
 }
 
@@ -51,6 +53,8 @@ pub fn seal(operation: &Operation, store: &dyn TraceStore, scratch: &mut SealScr
         tail: &mut tail,
         batch: &mut scratch.batch,
         minter: &mut scratch.minter,
+        hasher: &mut scratch.hasher,
+        timestamps: &mut scratch.timestamps,
         store,
         sealed: 0,
     };
@@ -131,6 +135,8 @@ struct Sealer<'a> {
     tail: &'a mut ChainTail,
     batch: &'a mut EventBatch,
     minter: &'a mut IdMinter,
+    hasher: &'a mut EventHasher,
+    timestamps: &'a mut Timestamps,
     store: &'a dyn TraceStore,
     /// Events sealed so far.
     sealed: u64,
@@ -173,7 +179,8 @@ impl Sealer<'_> {
             },
             previous: &self.tail.previous_hash,
         };
-        event.event_hash = event_hash(&EventText::new(self.chain.texts(), chained).fields());
+        let text = EventText::new(self.chain.texts(), chained, self.timestamps);
+        event.event_hash = self.hasher.hash(&text.fields());
         self.tail.previous_hash = event.event_hash;
         self.tail.next_sequence += 1;
         self.batch.push_pending(event);

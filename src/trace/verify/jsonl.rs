@@ -22,10 +22,10 @@ use std::convert::Infallible;
 use std::ops::{ControlFlow, Range};
 
 use super::chain::ChainVerifier;
-use super::line::{check_line, CheckedEvent, LineCheck, ReadEvent};
+use super::line::{check_line, CheckedEvent, LineCheck};
 use super::parallel;
 use super::report::{ChainFailure, CheckFailure, VerifyReport};
-use crate::trace::hash::event_hash;
+use crate::trace::hash::EventHasher;
 
 /// Verifies a JSONL trace holding any number of sessions: each session's
 /// events form their own chain, in file order, and the first failure in file
@@ -161,30 +161,30 @@ type Record<'a> = Result<CheckedEvent<'a>, CheckFailure>;
 /// The records of the non-blank lines of `text`, in order.
 fn check_lines(text: &str) -> Vec<Record<'_>> {
     let mut records = Vec::new();
+    let mut hasher = EventHasher::default();
+    let mut record = |check| records.push(recorded(check, &mut hasher));
     for line in lines(text).filter(|line| !is_blank(line)) {
         match check_line(line) {
             LineCheck::Unreadable(_) if line.contains('\r') => {
                 for piece in line.split('\r').filter(|piece| !is_blank(piece)) {
-                    records.push(record(check_line(piece)));
+                    record(check_line(piece));
                 }
             }
-            check => records.push(record(check)),
+            check => record(check),
         }
     }
     records
 }
 
 /// What checking a line found, its event's hash recomputed.
-fn record(check: LineCheck<'_>) -> Record<'_> {
+fn recorded<'a>(check: LineCheck<'a>, hasher: &mut EventHasher) -> Record<'a> {
     match check {
-        LineCheck::Event(event) => Ok(hashed(event)),
+        LineCheck::Event(event) => {
+            let computed = hasher.hash(&event.view().fields);
+            Ok(event.checked(&computed))
+        }
         LineCheck::Failed(failure) | LineCheck::Unreadable(failure) => Err(failure),
     }
-}
-
-fn hashed(event: ReadEvent<'_>) -> CheckedEvent<'_> {
-    let computed = event_hash(&event.view().fields);
-    event.checked(&computed)
 }
 
 /// Links records in file order, up to the first failure.

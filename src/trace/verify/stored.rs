@@ -26,9 +26,9 @@ use super::parallel;
 use super::report::{ChainFailure, VerifyReport};
 use crate::trace::event::hex::hex_lower;
 use crate::trace::event::ids::{ChainIds, ChainTexts};
-use crate::trace::event::text::{ChainedEvent, EventText};
+use crate::trace::event::text::{ChainedEvent, EventText, Timestamps};
 use crate::trace::event::StoredEvents;
-use crate::trace::hash::event_hash;
+use crate::trace::hash::EventHasher;
 
 /// Verifies a session's whole stored chain, in order, on up to `threads`
 /// threads.
@@ -89,12 +89,15 @@ fn first_mismatch(
     range: Range<usize>,
     earliest: &AtomicUsize,
 ) -> Option<Mismatch> {
+    let mut hasher = EventHasher::default();
+    let mut timestamps = Timestamps::default();
     for event in chained(events, range) {
         let index = event.sequence as usize;
         if earliest.load(Ordering::Relaxed) < index {
             return None;
         }
-        let computed = event_hash(&EventText::new(chain, event).fields());
+        let text = EventText::new(chain, event, &mut timestamps);
+        let computed = hasher.hash(&text.fields());
         if computed != event.stored.event.event_hash {
             earliest.fetch_min(index, Ordering::Relaxed);
             return Some(Mismatch { index, computed });
