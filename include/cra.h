@@ -239,8 +239,6 @@ typedef struct cra_stats {
   uint64_t sessions_active;
 } cra_stats;
 
-
-
 /**
  * Success.
  */
@@ -317,6 +315,8 @@ typedef struct cra_stats {
  * A bug, including a caught panic.
  */
 #define CRA_ERR_INTERNAL 14
+
+
 
 #ifdef __cplusplus
 extern "C" {
