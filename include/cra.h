@@ -118,8 +118,10 @@ typedef struct cra_error cra_error;
  * A resolver: loaded atlases, sessions and their traces. Opaque.
  *
  * Every function taking a `cra_resolver *` is thread-safe and may run
- * concurrently with any other, except `cra_resolver_free`, which must be
- * the last call on the handle.
+ * concurrently with any other, including `cra_resolver_free`: a call that
+ * reaches the resolver once `cra_resolver_free` has begun returns
+ * `CRA_ERR_SHUTDOWN`, and `cra_resolver_free` waits for the calls already
+ * inside before it frees anything.
  */
 typedef struct cra_resolver cra_resolver;
 
@@ -370,11 +372,34 @@ cra_status cra_resolver_new(const struct cra_config *cfg,
                             struct cra_error **err);
 
 /**
- * Stops and frees a resolver: new calls are refused with
- * `CRA_ERR_SHUTDOWN`, the deferred buffer is drained for up to
- * `shutdown_timeout_ms` (events it cannot drain in time are reported on
- * stderr), the processor is joined, and all memory is released.
- * Must be the last call on `r`; calls racing with it are the host's bug.
+ * Stops and frees a resolver, in this order:
+ *
+ * 1. From the moment it begins, every call that reaches `r` returns
+ *    `CRA_ERR_SHUTDOWN` at once, whatever the function (reads and
+ *    `timeout_ms` 0 included), with a message saying the resolver is
+ *    being freed.
+ * 2. The deferred buffer is drained for up to `shutdown_timeout_ms`
+ *    (events it cannot drain in time are reported on stderr) and the
+ *    processor is joined.
+ * 3. Calls already inside finish: those waiting (`cra_await_trace_ready`,
+ *    `cra_flush_traces`, a `cra_resolve` blocked on a full buffer) return
+ *    early, with `CRA_OK` if what they waited for happened and
+ *    `CRA_ERR_SHUTDOWN` otherwise. `cra_resolver_free` waits for every
+ *    one of them to return.
+ * 4. All memory is released.
+ *
+ * So other threads may be inside calls on `r` while it is freed; what
+ * remains the host's bug is a call on `r` that starts after
+ * `cra_resolver_free` has returned (the handle no longer exists), and
+ * freeing `r` twice.
+ *
+ * After `fork()`, a resolver created in the parent is unusable in the
+ * child: every call returns `CRA_ERR_SHUTDOWN` (create a new resolver in
+ * the child). Freeing it there joins and drains nothing; it releases the
+ * memory unless a call was inside at the moment of the fork, and never
+ * what the deferred processor thread held (the buffer and the stored
+ * events), since that thread may have been changing it.
+ *
  * `cra_resolver_free(NULL)` does nothing.
  */
 void cra_resolver_free(struct cra_resolver *r);

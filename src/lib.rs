@@ -30,6 +30,7 @@ mod config;
 mod error;
 #[doc(hidden)]
 pub mod ffi;
+mod files;
 mod id_grammar;
 mod json;
 pub mod limits;

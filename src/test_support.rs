@@ -16,6 +16,16 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use uuid::Uuid;
 
+/// Cases a differential or robustness property runs: `default` for the
+/// test command, or `CRA_FUZZ_CASES` when set (`scripts/fuzz.sh` runs
+/// them by the hundred thousand).
+pub fn fuzz_cases(default: u32) -> u32 {
+    std::env::var("CRA_FUZZ_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(default)
+}
+
 /// The test vector: a three-event chain with non-ASCII text, control
 /// characters, nested objects, a large integer and floats.
 pub const VECTOR: &str = concat!(

@@ -2,26 +2,30 @@
 //! Every failure here is `CRA_ERR_INVALID_ARGUMENT` naming the parameter.
 
 use super::config::cra_config;
-use super::handle::cra_resolver;
+use super::handle::{cra_resolver, Entered};
 use crate::error::{Error, ErrorKind, Result};
-use crate::resolver::{Resolver, SessionId};
+use crate::resolver::SessionId;
 use std::ffi::c_char;
 
 fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidArgument, message)
 }
 
-/// The resolver behind `r`.
+/// The resolver behind `r`, entered for one call: `cra_resolver_free`
+/// waits until the call has left. Errors: `InvalidArgument` (NULL),
+/// `Shutdown` (being freed, or created before a fork).
 ///
 /// # Safety
-/// `r` is NULL or a resolver from `cra_resolver_new` not yet freed.
-pub(crate) unsafe fn resolver<'a>(r: *const cra_resolver) -> Result<&'a Resolver> {
-    // SAFETY: by this function's contract, `r` is NULL or points to a live
-    // resolver, which `as_ref` turns into `None` or a valid reference.
-    let resolver = unsafe { r.as_ref() };
-    resolver
-        .map(|r| &r.inner)
-        .ok_or_else(|| invalid("resolver is NULL".into()))
+/// `r` is NULL or a resolver from `cra_resolver_new` whose
+/// `cra_resolver_free` has not returned.
+pub(crate) unsafe fn resolver<'a>(r: *const cra_resolver) -> Result<Entered<'a>> {
+    // SAFETY: by this function's contract, `r` is NULL or points to a
+    // resolver that is still allocated, which `as_ref` turns into `None` or
+    // a valid reference; entering keeps it allocated until the call leaves.
+    let handle = unsafe { r.as_ref() };
+    handle
+        .ok_or_else(|| invalid("resolver is NULL".into()))?
+        .enter()
 }
 
 /// An output location the caller must provide.

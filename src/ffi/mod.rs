@@ -13,6 +13,7 @@ mod boundary;
 mod buf;
 mod config;
 mod error;
+mod gate;
 mod handle;
 mod resolver;
 mod status;
@@ -27,3 +28,6 @@ pub use resolver::*;
 pub use status::*;
 pub use trace::*;
 pub use version::*;
+
+#[cfg(test)]
+mod tests;

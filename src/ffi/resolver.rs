@@ -12,6 +12,7 @@ use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
 use crate::resolver::Resolver;
 use std::cell::RefCell;
 use std::ffi::c_char;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
 /// Longest path `cra_load_atlas_file` takes, in bytes.
@@ -40,32 +41,55 @@ pub unsafe extern "C" fn cra_resolver_new(
             let out = args::out(out, "out")?;
             let config = args::config(cfg)?.to_config()?;
             let inner = Resolver::new(config)?;
-            *out = Box::into_raw(Box::new(cra_resolver { inner }));
+            *out = Box::into_raw(Box::new(cra_resolver::new(inner)));
             Ok(())
         })
     }
 }
 
-/// Stops and frees a resolver: new calls are refused with
-/// `CRA_ERR_SHUTDOWN`, the deferred buffer is drained for up to
-/// `shutdown_timeout_ms` (events it cannot drain in time are reported on
-/// stderr), the processor is joined, and all memory is released.
-/// Must be the last call on `r`; calls racing with it are the host's bug.
+/// Stops and frees a resolver, in this order:
+///
+/// 1. From the moment it begins, every call that reaches `r` returns
+///    `CRA_ERR_SHUTDOWN` at once, whatever the function (reads and
+///    `timeout_ms` 0 included), with a message saying the resolver is
+///    being freed.
+/// 2. The deferred buffer is drained for up to `shutdown_timeout_ms`
+///    (events it cannot drain in time are reported on stderr) and the
+///    processor is joined.
+/// 3. Calls already inside finish: those waiting (`cra_await_trace_ready`,
+///    `cra_flush_traces`, a `cra_resolve` blocked on a full buffer) return
+///    early, with `CRA_OK` if what they waited for happened and
+///    `CRA_ERR_SHUTDOWN` otherwise. `cra_resolver_free` waits for every
+///    one of them to return.
+/// 4. All memory is released.
+///
+/// So other threads may be inside calls on `r` while it is freed; what
+/// remains the host's bug is a call on `r` that starts after
+/// `cra_resolver_free` has returned (the handle no longer exists), and
+/// freeing `r` twice.
+///
+/// After `fork()`, a resolver created in the parent is unusable in the
+/// child: every call returns `CRA_ERR_SHUTDOWN` (create a new resolver in
+/// the child). Freeing it there joins and drains nothing; it releases the
+/// memory unless a call was inside at the moment of the fork, and never
+/// what the deferred processor thread held (the buffer and the stored
+/// events), since that thread may have been changing it.
+///
 /// `cra_resolver_free(NULL)` does nothing.
 #[no_mangle]
 pub unsafe extern "C" fn cra_resolver_free(r: *mut cra_resolver) {
-    // SAFETY: the host keeps cra.h's contract for this call: every
-    // pointer argument is NULL or valid as its documentation says.
+    // SAFETY: the host keeps cra.h's contract for this call: `r` is NULL or
+    // a resolver from `cra_resolver_new` not freed before.
     unsafe {
-        if r.is_null() {
+        let Some(handle) = r.as_ref() else {
             return;
+        };
+        // No panic may unwind into the host; after one, the memory is left
+        // alone rather than freed under a call that may still be inside.
+        let closed = catch_unwind(AssertUnwindSafe(|| handle.close()));
+        if closed.unwrap_or(false) {
+            let _ = catch_unwind(AssertUnwindSafe(|| drop(Box::from_raw(r))));
         }
-        // A panic while shutting down must not unwind into the host; the
-        // memory is released either way.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            (*r).inner.shutdown();
-        }));
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| drop(Box::from_raw(r))));
     }
 }
 

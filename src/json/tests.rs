@@ -340,7 +340,7 @@ fn float_repr_matches_python_on_tie_prone_values() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(crate::test_support::fuzz_cases(2000)))]
 
     #[test]
     fn matches_python_json_dumps(value in arb_json()) {

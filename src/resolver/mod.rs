@@ -20,7 +20,8 @@ use crate::atlas::catalog::Catalog;
 use crate::atlas::validate::{parse_manifest, Origin};
 use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
-use crate::limits::{MAX_ID_LEN, MAX_TEXT_LEN};
+use crate::files::read_regular_file;
+use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_TEXT_LEN};
 use crate::time::clock::{Clock, SystemClock, UnixMicros};
 use crate::trace::chain::SessionChain;
 use crate::trace::deferred::ShutdownReport;
@@ -156,14 +157,27 @@ impl Resolver {
     /// Loads an atlas manifest from a file; context pack `files` are read
     /// relative to the file's folder.
     ///
-    /// Errors: as [`Self::load_atlas`], plus `Io` when a file cannot be read.
+    /// Errors: as [`Self::load_atlas`], plus `Io` when a file cannot be read
+    /// or is not a regular file (a directory, FIFO, device or socket), and
+    /// `InvalidArgument` when it is larger than an atlas may be (found
+    /// without reading it all).
     pub fn load_atlas_file(&self, path: &Path) -> Result<String> {
-        let bytes = std::fs::read(path).map_err(|err| {
-            Error::new(
-                ErrorKind::Io,
-                format!("cannot read atlas file '{}': {err}", path.display()),
-            )
-        })?;
+        let bytes = read_regular_file(path, MAX_ATLAS_LEN)
+            .map_err(|err| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot read atlas file '{}': {err}", path.display()),
+                )
+            })?
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidArgument,
+                    format!(
+                        "atlas file '{}' is larger than the limit of {MAX_ATLAS_LEN} bytes",
+                        path.display()
+                    ),
+                )
+            })?;
         let json = String::from_utf8(bytes).map_err(|err| {
             Error::new(
                 ErrorKind::InvalidJson,
@@ -461,6 +475,15 @@ impl Resolver {
     /// reports again.
     pub fn shutdown(&self) -> ShutdownReport {
         self.recorder.shutdown()
+    }
+
+    /// Lets go of the resolver's threads without stopping or joining them,
+    /// in a process forked from the one that started them (where they do
+    /// not exist), so that dropping the resolver then joins nothing. What
+    /// those threads held is never released. Returns false when that could
+    /// not be done safely: the resolver must then be leaked, not dropped.
+    pub(crate) fn forget_threads(&self) -> bool {
+        self.recorder.forget_threads()
     }
 
     /// Test support for hosts and bindings: while held, the deferred trace

@@ -1,6 +1,7 @@
 //! TRACE timestamps: UTC, RFC 3339, exactly six fractional digits, `Z`.
 
 use super::clock::UnixMicros;
+use std::borrow::Cow;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -94,12 +95,26 @@ const DIGIT_PAIRS: [[u8; 2]; 100] = {
 };
 
 /// Parses any RFC 3339 timestamp (offsets, any fraction) to microseconds
-/// since the epoch, a fraction of a microsecond rounded toward zero.
+/// since the epoch, a fraction of a microsecond rounded toward zero. A leap
+/// second (`23:59:60`, valid RFC 3339) reads as the second that follows it.
 pub fn parse_rfc3339(text: &str) -> Option<UnixMicros> {
-    let nanos = OffsetDateTime::parse(text, &Rfc3339)
+    let (text, leap) = match as_second_59(text) {
+        Some(text) => (Cow::Owned(text), MICROS_PER_SECOND),
+        None => (Cow::Borrowed(text), 0),
+    };
+    let nanos = OffsetDateTime::parse(&text, &Rfc3339)
         .ok()?
         .unix_timestamp_nanos();
-    i64::try_from(nanos / 1000).ok()
+    i64::try_from(nanos / 1000).ok()?.checked_add(leap)
+}
+
+/// `text` with its seconds written `59` instead of a leap second's `60`,
+/// if it has one.
+fn as_second_59(text: &str) -> Option<String> {
+    // `YYYY-MM-DDTHH:MM:SS`: the seconds follow the colon at byte 16.
+    let (head, rest) = text.split_at_checked(17)?;
+    let rest = rest.strip_prefix("60")?;
+    (head.as_bytes()[16] == b':').then(|| format!("{head}59{rest}"))
 }
 
 #[cfg(test)]
@@ -178,11 +193,26 @@ mod tests {
         ] {
             assert_eq!(parse_rfc3339(text), Some(micros), "{text}");
         }
-        // A leap second at the end of a month reads as its last instant.
-        assert_eq!(
-            parse_rfc3339("2016-12-31T23:59:60Z"),
-            Some(1_483_228_799_999_999)
-        );
+    }
+
+    #[test]
+    fn a_leap_second_reads_as_the_second_after_it() {
+        let new_year_2017 = 1_483_228_800_000_000;
+        for (text, micros) in [
+            ("2016-12-31T23:59:60Z", new_year_2017),
+            ("2016-12-31T23:59:60.25Z", new_year_2017 + 250_000),
+            ("2017-01-01T00:59:60+01:00", new_year_2017),
+            ("2015-06-30T23:59:60Z", 1_435_708_800_000_000),
+        ] {
+            assert_eq!(parse_rfc3339(text), Some(micros), "{text}");
+        }
+        for text in [
+            "2016-12-31T23:59:61Z",
+            "2016-12-31T23:60:00Z",
+            "2016-12-31T24:00:00Z",
+        ] {
+            assert_eq!(parse_rfc3339(text), None, "{text}");
+        }
     }
 
     #[test]

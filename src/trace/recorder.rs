@@ -148,6 +148,13 @@ impl Recorder {
         }
     }
 
+    /// See [`Pipeline::forget_processor`]; nothing to do in immediate mode.
+    pub fn forget_threads(&self) -> bool {
+        self.deferred
+            .as_ref()
+            .is_none_or(|pipeline| pipeline.forget_processor())
+    }
+
     /// Test support: see [`Pipeline::hold_processor`]. No effect in immediate mode.
     pub fn hold_processor(&self, hold: bool) {
         if let Some(pipeline) = &self.deferred {

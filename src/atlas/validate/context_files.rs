@@ -4,9 +4,8 @@
 use super::fields::{self, quoted};
 use super::json::Node;
 use crate::error::{Error, ErrorKind, Result};
+use crate::files::read_regular_file;
 use crate::limits::{MAX_CONTEXT_LEN, MAX_TEXT_LEN};
-use std::fs::File;
-use std::io::Read;
 use std::path::{Component, Path};
 
 /// A pack's content as it grows: the inline `content` first, then each
@@ -57,7 +56,7 @@ fn checked_relative_path<'t>(relative: &'t str, node: &Node<'_, '_>) -> Result<&
 /// The UTF-8 text of the file at `path` (named `relative` in the manifest
 /// item `node`), which may hold at most `room` bytes.
 fn read_text_file(path: &Path, relative: &str, room: usize, node: &Node<'_, '_>) -> Result<String> {
-    let bytes = read_at_most(path, room)
+    let bytes = read_regular_file(path, room)
         .map_err(|err| {
             let message = format!(
                 "cannot read file {} ({}): {err}",
@@ -89,18 +88,6 @@ fn inside_folder(text: &str) -> Option<&Path> {
     (!text.is_empty() && stays_inside).then_some(path)
 }
 
-/// The bytes of the file at `path`, or `None` when it holds more than `limit`
-/// bytes (found without reading more than one byte past the limit, so a huge
-/// file costs no more memory than the limit).
-fn read_at_most(path: &Path, limit: usize) -> std::io::Result<Option<Vec<u8>>> {
-    let mut bytes = Vec::new();
-    let limit_plus_one = u64::try_from(limit).unwrap_or(u64::MAX).saturating_add(1);
-    File::open(path)?
-        .take(limit_plus_one)
-        .read_to_end(&mut bytes)?;
-    Ok((bytes.len() <= limit).then_some(bytes))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,16 +114,6 @@ mod tests {
         ] {
             assert!(inside_folder(outside).is_none(), "{outside:?}");
         }
-    }
-
-    #[test]
-    fn reading_stops_one_byte_past_the_limit() {
-        let folder = super::super::test_support::TempFolder::new("read-at-most");
-        let path = folder.write("five.txt", b"12345");
-        assert_eq!(read_at_most(&path, 5).unwrap(), Some(b"12345".to_vec()));
-        assert_eq!(read_at_most(&path, 4).unwrap(), None);
-        assert_eq!(read_at_most(&path, 0).unwrap(), None);
-        assert!(read_at_most(&folder.path().join("missing"), 5).is_err());
     }
 
     #[test]

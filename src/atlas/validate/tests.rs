@@ -505,7 +505,7 @@ fn manifest_like_value() -> impl Strategy<Value = Value> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(crate::test_support::fuzz_cases(512)))]
 
     #[test]
     fn random_manifests_never_panic(value in manifest_like_value()) {

@@ -282,7 +282,7 @@ fn with_whitespace(text: &str, spaces: &[usize]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(4096))]
+    #![proptest_config(ProptestConfig::with_cases(crate::test_support::fuzz_cases(4096)))]
 
     #[test]
     fn reads_exactly_what_serde_reads(

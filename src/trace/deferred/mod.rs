@@ -67,6 +67,8 @@ pub struct Pipeline {
     shared: Arc<Shared>,
     /// Taken by the first shutdown.
     processor: Mutex<Option<JoinHandle<()>>>,
+    /// Set by [`Pipeline::forget_processor`]: dropping then stops nothing.
+    forgotten: AtomicBool,
 }
 
 /// Room in the buffer for one operation's events, taken before the
@@ -136,6 +138,7 @@ impl Pipeline {
         Ok(Pipeline {
             shared,
             processor: Mutex::new(Some(handle)),
+            forgotten: AtomicBool::new(false),
         })
     }
 
@@ -261,8 +264,26 @@ impl Pipeline {
     }
 }
 
+impl Pipeline {
+    /// Lets go of the processor thread without stopping or joining it, in a
+    /// process forked from the one that started it, where it does not
+    /// exist; dropping the pipeline then touches nothing the thread shared.
+    /// What the thread held (the buffer, the store) is never released.
+    /// Returns false, having done nothing, when a shutdown is under way.
+    pub fn forget_processor(&self) -> bool {
+        let Some(mut processor) = self.processor.try_lock() else {
+            return false;
+        };
+        std::mem::forget(processor.take());
+        self.forgotten.store(true, Ordering::SeqCst);
+        true
+    }
+}
+
 impl Drop for Pipeline {
     fn drop(&mut self) {
-        self.shutdown();
+        if !self.forgotten.load(Ordering::SeqCst) {
+            self.shutdown();
+        }
     }
 }

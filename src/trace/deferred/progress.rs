@@ -19,12 +19,15 @@
 //! without the fences it reports a lost wake-up (loom models SeqCst
 //! accesses as AcqRel; the fences make the protocol correct in either model).
 
-#[cfg(loom)]
+// Only the crate's own test build has loom (a dev-dependency). The same
+// crate, built as its own dev-dependency (for the test support), sees
+// `--cfg loom` too, and uses std.
+#[cfg(all(loom, test))]
 use loom::sync::{
     atomic::{fence, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 use std::sync::{
     atomic::{fence, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
@@ -34,7 +37,7 @@ use std::time::Instant;
 /// A waiter re-checks its condition at least this often, so a notification
 /// the processor batches (or that a slow store call delays) costs a waiter
 /// at most this much latency, never a missed wake-up.
-#[cfg(not(loom))]
+#[cfg(not(all(loom, test)))]
 const RECHECK: std::time::Duration = std::time::Duration::from_millis(1);
 
 #[derive(Debug, Default)]
@@ -92,7 +95,7 @@ impl Progress {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    #[cfg(not(loom))]
+    #[cfg(not(all(loom, test)))]
     fn sleep<'a>(
         &self,
         guard: MutexGuard<'a, ()>,
@@ -106,7 +109,7 @@ impl Progress {
 
     /// loom does not model time: it sleeps until notified, so a lost
     /// wake-up shows up as a deadlock in the model.
-    #[cfg(loom)]
+    #[cfg(all(loom, test))]
     fn sleep<'a>(
         &self,
         guard: MutexGuard<'a, ()>,
@@ -154,7 +157,7 @@ mod tests {
 }
 
 /// Model checks of the wake-up protocol; run with
-/// `RUSTFLAGS="--cfg loom" cargo test --release --lib trace::progress`.
+/// `RUSTFLAGS="--cfg loom" cargo test --release --lib trace::deferred::progress`.
 #[cfg(all(test, loom))]
 mod loom_tests {
     use super::*;

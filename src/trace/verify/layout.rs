@@ -240,6 +240,8 @@ mod tests {
     }
 
     proptest! {
+        #![proptest_config(ProptestConfig::with_cases(crate::test_support::fuzz_cases(256)))]
+
         #[test]
         fn mutated_lines_are_read_as_in_general(
             line in 0usize..3,
