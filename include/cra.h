@@ -22,9 +22,14 @@
  *    (pointer, length) and need no NUL.
  *  - Text outputs are cra_buf values owned by the library: free them with
  *    cra_buf_free.
- *  - A cra_resolver may be used from any number of threads at once; every
- *    function is thread-safe except cra_resolver_free, which must be the
- *    last call on its handle. cra_*_free(NULL) does nothing.
+ *  - A cra_resolver may be used from any number of threads at once, also
+ *    while one of them frees it: from the moment cra_resolver_free begins,
+ *    every call that reaches the resolver returns CRA_ERR_SHUTDOWN, and
+ *    cra_resolver_free waits for the calls already inside to return. A
+ *    call that starts after cra_resolver_free has returned is a bug of the
+ *    host (the handle no longer exists). cra_*_free(NULL) does nothing.
+ *  - After fork(), resolvers created before it answer CRA_ERR_SHUTDOWN in
+ *    the child: create new ones there.
  *  - No panic crosses this boundary: a caught panic is CRA_ERR_INTERNAL.
  */
 

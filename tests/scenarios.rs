@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use cra::{Config, ErrorKind, SessionId};
+use cra::{Config, ErrorKind, Resolver, SessionId};
 use serde_json::{json, Value};
 
 fn ids(list: &Value, member: &str) -> Vec<String> {
@@ -541,4 +541,22 @@ fn hostile_documents_get_typed_errors_and_change_nothing() {
 
     assert_eq!(resolver.verify_chain(session).unwrap().events, before);
     resolve(&resolver, &request(session, "r1", "Still works", "low")).unwrap();
+}
+
+/// RFC 3339 allows a leap second; a host whose clock reports one sends
+/// `23:59:60`, which reads as the second after it.
+#[test]
+fn a_request_stamped_in_a_leap_second_is_accepted() {
+    // 2016-12-31T23:59:60.5Z, as the second after it: 2017-01-01T00:00:00.5Z.
+    let clock = cra::ManualClock::new(1_483_228_800_500_000);
+    let resolver = Resolver::builder(Config::default())
+        .clock(clock)
+        .build()
+        .unwrap();
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let session = resolver.begin_session(AGENT, "Refund").unwrap();
+    let mut leap = request(session, "r-leap", "Refund", "low");
+    leap["timestamp"] = json!("2016-12-31T23:59:60.5Z");
+    let resolution = resolve(&resolver, &leap).expect("a leap second is a valid timestamp");
+    assert_eq!(resolution["request_id"], json!("r-leap"));
 }
