@@ -14,7 +14,7 @@
 mod common;
 
 use common::{Atlas, Rig};
-use cra::internals::{canonical_json, event_hash, hex_lower, EventFields};
+use cra::internals::{canonical_json, event_hash, hex_lower, write_hashed_text, EventFields};
 use cra::{TraceMode, TraceRead};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::Value;
@@ -55,23 +55,8 @@ impl HashedFields {
 
     /// The bytes the event's hash covers.
     fn text(&self) -> Vec<u8> {
-        let fields = self.fields();
-        let sequence = fields.sequence.to_string();
-        let text = [
-            fields.trace_version,
-            fields.event_id,
-            fields.trace_id,
-            fields.span_id,
-            fields.parent_span_id.unwrap_or_default(),
-            fields.session_id,
-            &sequence,
-            fields.timestamp,
-            fields.event_type,
-            fields.canonical_payload,
-            fields.previous_event_hash,
-        ]
-        .concat()
-        .into_bytes();
+        let mut text = Vec::new();
+        write_hashed_text(&mut text, &self.fields());
         assert_eq!(
             hex_lower(&Sha256::digest(&text).into()),
             self.event_hash,

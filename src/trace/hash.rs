@@ -15,6 +15,28 @@ pub fn event_hash(event: &EventFields<'_>) -> [u8; 32] {
     EventHasher::default().hash(event)
 }
 
+/// Appends to `out` the bytes `event`'s hash covers: TRACE.md's
+/// concatenation of its members.
+pub fn write_hashed_text(out: &mut Vec<u8>, event: &EventFields<'_>) {
+    let mut sequence = itoa::Buffer::new();
+    let pieces = [
+        event.trace_version,
+        event.event_id,
+        event.trace_id,
+        event.span_id,
+        event.parent_span_id.unwrap_or_default(),
+        event.session_id,
+        sequence.format(event.sequence),
+        event.timestamp,
+        event.event_type,
+        event.canonical_payload,
+        event.previous_event_hash,
+    ];
+    for piece in pieces {
+        out.extend_from_slice(piece.as_bytes());
+    }
+}
+
 /// Hashes events one after another, reusing the buffer their
 /// concatenation is laid out in: SHA-256 over one contiguous text costs
 /// much less than feeding the hasher eleven short pieces.
@@ -26,24 +48,8 @@ pub struct EventHasher {
 impl EventHasher {
     /// [`event_hash`] of `event`.
     pub fn hash(&mut self, event: &EventFields<'_>) -> [u8; 32] {
-        let mut sequence = itoa::Buffer::new();
-        let pieces = [
-            event.trace_version,
-            event.event_id,
-            event.trace_id,
-            event.span_id,
-            event.parent_span_id.unwrap_or_default(),
-            event.session_id,
-            sequence.format(event.sequence),
-            event.timestamp,
-            event.event_type,
-            event.canonical_payload,
-            event.previous_event_hash,
-        ];
         self.text.clear();
-        for piece in pieces {
-            self.text.extend_from_slice(piece.as_bytes());
-        }
+        write_hashed_text(&mut self.text, event);
         Sha256::digest(&self.text).into()
     }
 

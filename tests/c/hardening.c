@@ -181,6 +181,16 @@ static void free_with_calls_in_flight(unsigned round)
 
 /* ---- 2. fork() ---------------------------------------------------------- */
 
+/* Resolves once more on `r` and checks that the session's chain is stored
+ * and valid; `where` names the process in messages. */
+static void resolve_and_verify(cra_resolver *r, const char *session, unsigned n, const char *where)
+{
+    CHECK(resolve(r, session, n) == CRA_OK, "resolve in the %s", where);
+    CHECK(cra_await_trace_ready(r, session, 5000, NULL) == CRA_OK, "await in the %s", where);
+    cra_verify_report report;
+    CHECK(cra_verify_chain(r, session, &report, NULL) == CRA_OK, "verify in the %s", where);
+}
+
 static int in_child(cra_resolver *inherited, const char *session)
 {
     unsigned before = failures;
@@ -205,10 +215,7 @@ static int in_child(cra_resolver *inherited, const char *session)
     cra_resolver *fresh = new_resolver(&config);
     char own[CRA_ID_BUF_LEN];
     CHECK(cra_session_begin(fresh, AGENT, "In the child", own, NULL) == CRA_OK, "begin in child");
-    CHECK(resolve(fresh, own, 1) == CRA_OK, "resolve on a new resolver in the child");
-    CHECK(cra_await_trace_ready(fresh, own, 5000, NULL) == CRA_OK, "await in the child");
-    cra_verify_report report;
-    CHECK(cra_verify_chain(fresh, own, &report, NULL) == CRA_OK, "verify in the child");
+    resolve_and_verify(fresh, own, 1, "child, on a new resolver");
     cra_resolver_free(fresh);
     return failures == before ? 0 : 1;
 }
@@ -232,10 +239,7 @@ static void fork_child(uint32_t mode)
     CHECK(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, "the child's checks failed (mode %d)",
           (int)mode);
 
-    CHECK(resolve(r, session, 2) == CRA_OK, "the parent's resolver after fork");
-    CHECK(cra_await_trace_ready(r, session, 5000, NULL) == CRA_OK, "await in the parent");
-    cra_verify_report report;
-    CHECK(cra_verify_chain(r, session, &report, NULL) == CRA_OK, "verify in the parent");
+    resolve_and_verify(r, session, 2, "parent, after fork");
     cra_resolver_free(r);
 }
 
