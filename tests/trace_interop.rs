@@ -1,7 +1,10 @@
-//! `cra::verify_jsonl` and the independent `shared/tools/trace_verify.py`
-//! must agree on every trace: valid or not, and if not, the kind of failure.
+//! `cra::verify_jsonl` and the Python verifiers must agree on every trace:
+//! valid or not, and if not, the kind of failure. The Python verifiers are
+//! the repository's own `tools/cra-verify`, always, and the independent
+//! `shared/tools/trace_verify.py` when `../shared` sits beside the
+//! repository (a clone with nothing beside it checks against the first).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -14,8 +17,34 @@ const TRACE_VERIFY: &str = concat!(
     "/../shared/tools/trace_verify.py"
 );
 
-/// What trace_verify.py said: its exit status and its JSON line.
+const CRA_VERIFY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/cra-verify");
+
+/// A Python verifier: its script and the arguments before the trace file
+/// that make it verify every session of a file.
+struct PythonVerifier {
+    script: &'static str,
+    args: &'static [&'static str],
+}
+
+/// The verifiers to hold libcra against: `tools/cra-verify`, and
+/// `trace_verify.py` when it is there.
+fn python_verifiers() -> Vec<PythonVerifier> {
+    let mut verifiers = vec![PythonVerifier {
+        script: CRA_VERIFY,
+        args: &[],
+    }];
+    if Path::new(TRACE_VERIFY).is_file() {
+        verifiers.push(PythonVerifier {
+            script: TRACE_VERIFY,
+            args: &["--multi"],
+        });
+    }
+    verifiers
+}
+
+/// What a Python verifier said: its exit status and its JSON line.
 struct PythonVerdict {
+    script: &'static str,
     status: i32,
     output: Value,
 }
@@ -43,38 +72,52 @@ impl Drop for TempTrace {
     }
 }
 
-fn python_verify(text: &str) -> PythonVerdict {
+/// What each Python verifier says about `text`.
+fn python_verify(text: &str) -> Vec<PythonVerdict> {
     let file = TempTrace::new(text);
-    let out = Command::new("python3")
-        .arg(TRACE_VERIFY)
-        .arg("--multi")
-        .arg(&file.0)
-        .output()
-        .expect("python3 must be installed to run the interop tests");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let output = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-        panic!(
-            "trace_verify.py printed no JSON: {stdout}\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    PythonVerdict {
-        status: out.status.code().unwrap_or(-1),
-        output,
-    }
+    python_verifiers()
+        .into_iter()
+        .map(|verifier| {
+            let out = Command::new("python3")
+                .arg(verifier.script)
+                .args(verifier.args)
+                .arg(&file.0)
+                .output()
+                .expect("python3 must be installed to run the interop tests");
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let output = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+                panic!(
+                    "{} printed no JSON: {stdout}\n{}",
+                    verifier.script,
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            });
+            PythonVerdict {
+                script: verifier.script,
+                status: out.status.code().unwrap_or(-1),
+                output,
+            }
+        })
+        .collect()
 }
 
 /// Both verifiers accept `text`, with the same number of events.
 fn assert_both_valid(text: &str) -> VerifyReport {
     let ours = verify_jsonl(text);
-    let python = python_verify(text);
     assert_eq!(ours.failure, None, "we rejected a trace:\n{text}");
-    assert_eq!(
-        python.status, 0,
-        "python rejected: {}\n{text}",
-        python.output
-    );
-    assert_eq!(python.output["events"], json!(ours.events));
+    for python in python_verify(text) {
+        assert_eq!(
+            python.status, 0,
+            "{} rejected: {}\n{text}",
+            python.script, python.output
+        );
+        assert_eq!(
+            python.output["events"],
+            json!(ours.events),
+            "{}",
+            python.script
+        );
+    }
     ours
 }
 
@@ -82,18 +125,25 @@ fn assert_both_valid(text: &str) -> VerifyReport {
 /// gives the same index (trace_verify.py counts within a session).
 fn assert_both_fail(text: &str, kind: &str, single_session: bool) {
     let ours = verify_jsonl(text);
-    let python = python_verify(text);
     let failure = ours.failure.expect("we accepted a tampered trace");
-    assert_eq!(python.status, 1, "python: {}", python.output);
     assert_eq!(failure.kind.as_str(), kind, "ours: {failure:?}");
-    assert_eq!(
-        python.output["kind"],
-        json!(kind),
-        "python: {}",
-        python.output
-    );
-    if single_session {
-        assert_eq!(python.output["index"], json!(failure.index));
+    for python in python_verify(text) {
+        assert_eq!(python.status, 1, "{}: {}", python.script, python.output);
+        assert_eq!(
+            python.output["kind"],
+            json!(kind),
+            "{}: {}",
+            python.script,
+            python.output
+        );
+        if single_session {
+            assert_eq!(
+                python.output["index"],
+                json!(failure.index),
+                "{}",
+                python.script
+            );
+        }
     }
 }
 

@@ -133,9 +133,16 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// `../shared/tools/trace_verify.py`, beside the repository.
-pub fn verifier_script() -> PathBuf {
-    repo_root().join("../shared/tools/trace_verify.py")
+/// The verifiers that check libcra's traces independently of it: the
+/// repository's own `tools/cra-verify`, and `trace_verify.py` of the shared
+/// specification when it sits beside the repository (as it does in CI).
+pub fn verifier_commands() -> Vec<Vec<PathBuf>> {
+    let mut commands = vec![vec![repo_root().join("tools/cra-verify")]];
+    let shared = repo_root().join("../shared/tools/trace_verify.py");
+    if shared.is_file() {
+        commands.push(vec![shared, PathBuf::from("--multi")]);
+    }
+    commands
 }
 
 /// A fresh scratch folder for one test.
@@ -153,14 +160,33 @@ pub fn python_verify(jsonl: &str, name: &str) -> (i32, Value) {
     run_verifier(&path)
 }
 
+/// Runs every verifier of [`verifier_commands`] on the trace at `path`,
+/// checks that they agree, and returns the first one's exit code and output.
 pub fn run_verifier(path: &Path) -> (i32, Value) {
-    let output = Command::new("python3")
-        .arg(verifier_script())
-        .arg("--multi")
-        .arg(path)
-        .output()
-        .expect("python3 runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let report = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-    (output.status.code().unwrap_or(-1), report)
+    let verdicts: Vec<(i32, Value)> = verifier_commands()
+        .iter()
+        .map(|command| {
+            let output = Command::new("python3")
+                .args(command)
+                .arg(path)
+                .output()
+                .expect("python3 runs");
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let report = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
+            (output.status.code().unwrap_or(-1), report)
+        })
+        .collect();
+    for (code, report) in &verdicts[1..] {
+        let first = &verdicts[0];
+        assert_eq!(
+            *code, first.0,
+            "the verifiers disagree: {report} / {}",
+            first.1
+        );
+        assert_eq!(
+            report["kind"], first.1["kind"],
+            "the verifiers disagree on the kind"
+        );
+    }
+    verdicts.into_iter().next().expect("at least one verifier")
 }

@@ -7,10 +7,10 @@
 //! linking, cheap, follows on the calling thread, part by part in file
 //! order. The report is the same either way.
 //!
-//! Lines are those of Python's text mode, where `\r` also ends a line.
-//! Splitting at `\r` only when a line does not parse gives the same lines
-//! for every file Python can read (inside JSON a `\r` is at most white
-//! space between tokens) and spares a second scan of every line.
+//! Lines are those of Python's text mode, where `\r` also ends a line (a
+//! JSON parser would take a `\r` between two tokens as white space, and so
+//! read as one event what any other reader of the file sees as two
+//! malformed lines).
 //!
 //! Reporting differs from `trace_verify.py --multi` in one way: the first
 //! failure *in file order* is reported, indexed among all non-empty lines,
@@ -163,15 +163,9 @@ fn check_lines(text: &str) -> Vec<Record<'_>> {
     let mut records = Vec::new();
     let mut hasher = EventHasher::default();
     let mut record = |check| records.push(recorded(check, &mut hasher));
-    for line in lines(text).filter(|line| !is_blank(line)) {
-        match check_line(line) {
-            LineCheck::Unreadable(_) if line.contains('\r') => {
-                for piece in line.split('\r').filter(|piece| !is_blank(piece)) {
-                    record(check_line(piece));
-                }
-            }
-            check => record(check),
-        }
+    let pieces = lines(text).flat_map(|line| line.split('\r'));
+    for line in pieces.filter(|line| !is_blank(line)) {
+        record(check_line(line));
     }
     records
 }
