@@ -41,10 +41,8 @@ CRITERION = {
     "floor/event_hash": ("floor.event_hash", "latency", "ns", None),
     "floor/resolve_hashes/A": ("floor.resolve_hashes.A", "latency", "ns", None),
     "floor/resolve_hashes/B": ("floor.resolve_hashes.B", "latency", "ns", None),
-    "floor/resolve_one_by_one/A": ("floor.resolve_one_by_one.A", "latency", "ns", None),
-    "floor/resolve_one_by_one/B": ("floor.resolve_one_by_one.B", "latency", "ns", None),
-    "floor/resolve_chain/A": ("floor.resolve_chain.A", "latency", "ns", None),
-    "floor/resolve_chain/B": ("floor.resolve_chain.B", "latency", "ns", None),
+    "floor/resolve_event_hash/A": ("floor.resolve_event_hash.A", "latency", "ns", None),
+    "floor/resolve_event_hash/B": ("floor.resolve_event_hash.B", "latency", "ns", None),
     "resolve/immediate/A": ("resolve.immediate.A", "latency", "ns", ("A", 1)),
     "resolve/immediate/B": ("resolve.immediate.B", "latency", "ns", ("B", 1)),
     "resolve/deferred_hot_path/A": ("resolve.deferred.A", "latency", "ns", ("A", 1)),
@@ -80,10 +78,8 @@ WHAT = {
     "floor.event_hash": "SHA-256 of one policy.evaluated event's hashed bytes (event_hash)",
     "floor.resolve_hashes.A": "SHA-256 of the 8 events of one atlas-A resolve, one after the other (the floor)",
     "floor.resolve_hashes.B": "SHA-256 of the 54 events of one atlas-B resolve, one after the other (the floor)",
-    "floor.resolve_one_by_one.A": "the same 8 events, each copied into one text and hashed alone (HashText)",
-    "floor.resolve_one_by_one.B": "the same 54 events, each copied into one text and hashed alone (HashText)",
-    "floor.resolve_chain.A": "the same 8 events chained by the sealer's ChainHasher (two hashes in flight, copying the fields in)",
-    "floor.resolve_chain.B": "the same 54 events chained by the sealer's ChainHasher (two hashes in flight, copying the fields in)",
+    "floor.resolve_event_hash.A": "the same 8 events hashed from their members by event_hash, as sealing and verification do",
+    "floor.resolve_event_hash.B": "the same 54 events hashed from their members by event_hash, as sealing and verification do",
     "resolve.immediate.A": "Resolver::resolve, immediate (events hashed, chained, stored)",
     "resolve.immediate.B": "Resolver::resolve, immediate, atlas B",
     "resolve.deferred.A": "Resolver::resolve, deferred hot path (events queued)",
@@ -293,8 +289,7 @@ def main():
         add_target(figure)
     order = {key: i for i, key in enumerate(
         ["floor.event_hash", "floor.resolve_hashes.A", "floor.resolve_hashes.B",
-         "floor.resolve_one_by_one.A", "floor.resolve_one_by_one.B",
-         "floor.resolve_chain.A", "floor.resolve_chain.B"])}
+         "floor.resolve_event_hash.A", "floor.resolve_event_hash.B"])}
     figures.sort(key=lambda f: (order.get(f["key"], 99), f["key"].split(".")[0] != "resolve",
                                 f["key"], f["api"]))
     results = {"run": run, "figures": figures}

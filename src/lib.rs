@@ -64,5 +64,5 @@ pub mod internals {
     pub use crate::trace::event::hex::hex_lower;
     pub use crate::trace::event::ids::parse_uuid;
     pub use crate::trace::event::EventFields;
-    pub use crate::trace::hash::{event_hash, write_hashed_text};
+    pub use crate::trace::hash::{event_hash, write_hashed_text, EventHasher};
 }
