@@ -11,6 +11,7 @@ mod request_ids;
 mod resolution;
 mod scan;
 mod session;
+mod traces;
 mod wire;
 
 pub use resolution::DecisionType;
@@ -27,7 +28,6 @@ use crate::trace::chain::SessionChain;
 use crate::trace::deferred::ShutdownReport;
 use crate::trace::event::ids::new_v7;
 use crate::trace::event::ChainIds;
-use crate::trace::export::write_jsonl;
 use crate::trace::record::operation::{
     resolve_event_count, Operation, OperationEvents, ResolveRecord,
 };
@@ -35,8 +35,6 @@ use crate::trace::recorder::Recorder;
 use crate::trace::stats::TraceStats;
 use crate::trace::store::MemoryStore;
 use crate::trace::store::TraceStore;
-use crate::trace::verify::stored::verify_stored;
-use crate::trace::verify::{VerifyOptions, VerifyReport};
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
 use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
@@ -136,11 +134,6 @@ impl Resolver {
 
     pub fn config(&self) -> &Config {
         &self.config
-    }
-
-    /// The threads a verification of this resolver's chains may use.
-    fn verify_threads(&self) -> usize {
-        VerifyOptions::with_threads(self.config.verify_threads as usize).threads
     }
 
     // ----- atlases -----
@@ -406,66 +399,6 @@ impl Resolver {
             resolution.truncate(written_from);
         }
         recorded
-    }
-
-    // ----- traces -----
-
-    /// Whether every event of the session emitted so far is stored (always
-    /// true in immediate mode). Errors: `NotFound`.
-    pub fn is_trace_ready(&self, session_id: SessionId) -> Result<bool> {
-        Ok(self.sessions.get(session_id)?.chain.is_ready())
-    }
-
-    /// Waits until the session's events emitted before this call are stored;
-    /// a zero timeout checks once. If the processor is idle and the store
-    /// appends promptly ([`TraceStore::appends_promptly`]), the calling
-    /// thread seals the queued events itself, in queue order; so does
-    /// [`Self::flush_traces`]. Errors: `NotFound`, `Timeout`, `Shutdown`.
-    pub fn await_trace_ready(&self, session_id: SessionId, timeout: Duration) -> Result<()> {
-        let session = self.sessions.get(session_id)?;
-        self.recorder.await_chain(&session.chain, timeout)
-    }
-
-    /// Waits until every event emitted before this call is stored.
-    /// Errors: `Timeout`, `Shutdown`.
-    pub fn flush_traces(&self, timeout: Duration) -> Result<()> {
-        self.recorder.flush(timeout)
-    }
-
-    /// The session's trace as TRACE/1.0 JSON Lines.
-    ///
-    /// Errors: `NotFound`; with [`TraceRead::Wait`], `Timeout` (and no text)
-    /// when the session is not ready in time, `Shutdown`.
-    pub fn trace_jsonl(&self, session_id: SessionId, read: TraceRead) -> Result<String> {
-        let session = self.sessions.get(session_id)?;
-        if let TraceRead::Wait(timeout) = read {
-            self.recorder.await_chain(&session.chain, timeout)?;
-        }
-        let mut jsonl = String::new();
-        let ids = session.chain.ids();
-        self.recorder
-            .store()
-            .read(ids.session_id, 0, &mut |events| {
-                write_jsonl(&mut jsonl, ids, events)
-            });
-        Ok(jsonl)
-    }
-
-    /// Verifies the session's stored events; `pending` counts those still in
-    /// flight. The report says whether the chain is valid. Errors: `NotFound`.
-    pub fn verify_chain(&self, session_id: SessionId) -> Result<VerifyReport> {
-        let session = self.sessions.get(session_id)?;
-        let chain = &session.chain;
-        let emitted = chain.emitted();
-        let mut report = VerifyReport::default();
-        let ids = chain.ids();
-        self.recorder
-            .store()
-            .read(ids.session_id, 0, &mut |events| {
-                report = verify_stored(ids, events, self.verify_threads())
-            });
-        report.pending = emitted.saturating_sub(chain.processed());
-        Ok(report)
     }
 
     /// Stops the resolver: from now on new work fails with `Shutdown`, the
