@@ -133,6 +133,35 @@ pub fn canonical_line(event: &Value) -> String {
     format!("{},\"payload\":{canonical}}}", &head[..head.len() - 1])
 }
 
+/// Payloads that stress canonical JSON: every escape class, astral
+/// characters, numbers Python prints its own way.
+pub fn tricky_payloads() -> Vec<Value> {
+    let numbers: Value = serde_json::from_str(
+        r#"{"big":123456789012345678901234567890,"neg_zero":-0,"float_neg_zero":-0.0,
+            "tie":563000000000000.25,"tiny":1e-7,"fixed":0.0001,"huge":1.5e300,
+            "whole":1e15,"sci":1e16,"e_upper":2.5E-3,"under":1e-400}"#,
+    )
+    .expect("JSON");
+    vec![
+        json!({"agent_id": "agent-7", "goal": "Deploy the billing service"}),
+        json!({"goal": "Déployer — ünïcode ✓ 𝄞 \"quoted\" \\ back\nslash / \t\r\u{8}\u{c}"}),
+        json!({"goal": "\u{0}\u{1}\u{1f}\u{7f}\u{80}\u{ff}\u{2028}\u{feff}\u{ffff}\u{10000}\u{10ffff}"}),
+        json!({"zeta": [1, 2.5, true, null, {"b": 1, "a": [{}]}], "ñ": 1, "n": 1, "😀": "🎉", "": ""}),
+        json!({"numbers": numbers}),
+    ]
+}
+
+/// `events` as serde_json writes them: raw UTF-8, so a reader has to
+/// re-canonicalize the payloads.
+pub fn plain_lines(events: &[Value]) -> Vec<String> {
+    events.iter().map(plain_line).collect()
+}
+
+/// `events` as libcra writes them: the payload in canonical form.
+pub fn canonical_lines(events: &[Value]) -> Vec<String> {
+    events.iter().map(canonical_line).collect()
+}
+
 /// A valid chain of `length` events for `session`.
 pub fn chain(session: u64, length: usize) -> Vec<Value> {
     chain_of(

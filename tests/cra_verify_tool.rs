@@ -7,12 +7,12 @@
 
 mod common;
 
+use common::TempTrace;
+
 use std::ffi::{CStr, OsStr};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::ptr;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use common::{loaded_resolver, request, resolve, security_atlas, AGENT};
@@ -20,7 +20,9 @@ use cra::ffi::{
     cra_error_free, cra_error_message, cra_verify_jsonl, cra_verify_report, CRA_ERR_CHAIN_INVALID,
     CRA_ERR_INVALID_ARGUMENT, CRA_OK,
 };
-use cra::test_support::{canonical_line, chain_of, plain_line, rehash, vector_lines, VECTOR};
+use cra::test_support::{
+    canonical_lines, chain_of, plain_line, rehash, tricky_payloads, vector_lines, VECTOR,
+};
 use cra::{verify_jsonl, Config, Resolver, SessionId, TraceRead, VerifyReport};
 use serde_json::{json, Value};
 
@@ -35,29 +37,6 @@ struct Verdict {
     status: i32,
     output: Value,
     stderr: String,
-}
-
-/// A file in the temp dir, removed when dropped.
-struct TempTrace(PathBuf);
-
-impl TempTrace {
-    fn new(bytes: &[u8]) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "cra-verify-tool-{}-{}.jsonl",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        std::fs::write(&path, bytes).expect("write temp trace");
-        TempTrace(path)
-    }
-}
-
-impl Drop for TempTrace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
 }
 
 /// Runs `python3 tools/cra-verify args...`, with `stdin` fed in if given.
@@ -228,29 +207,6 @@ fn assert_fails_alike(text: &str, tool: Verdict, kind: &str, index: u64) {
 }
 
 // ------------------------------------------------------------ traces
-
-/// Payloads that stress canonical JSON: every escape class, astral
-/// characters, numbers Python prints its own way.
-fn tricky_payloads() -> Vec<Value> {
-    let numbers: Value = serde_json::from_str(
-        r#"{"big":123456789012345678901234567890,"neg_zero":-0,"float_neg_zero":-0.0,
-            "tie":563000000000000.25,"tiny":1e-7,"fixed":0.0001,"huge":1.5e300,
-            "whole":1e15,"sci":1e16,"e_upper":2.5E-3,"under":1e-400}"#,
-    )
-    .expect("JSON");
-    vec![
-        json!({"agent_id": "agent-7", "goal": "Deploy the billing service"}),
-        json!({"goal": "Déployer — ünïcode ✓ 𝄞 \"quoted\" \\ back\nslash / \t\r\u{8}\u{c}"}),
-        json!({"goal": "\u{0}\u{1}\u{1f}\u{7f}\u{80}\u{ff}\u{2028}\u{feff}\u{ffff}\u{10000}\u{10ffff}"}),
-        json!({"zeta": [1, 2.5, true, null, {"b": 1, "a": [{}]}], "ñ": 1, "n": 1, "😀": "🎉", "": ""}),
-        json!({"numbers": numbers}),
-    ]
-}
-
-/// Lines as libcra writes them: the payload in canonical form.
-fn canonical_lines(events: &[Value]) -> Vec<String> {
-    events.iter().map(canonical_line).collect()
-}
 
 /// The lines of three sessions' chains, one event of each in turn: the
 /// event at file index `3 * i + s` is event `i` of session `s`.

@@ -4,101 +4,19 @@
 //! `shared/tools/trace_verify.py` when `../shared` sits beside the
 //! repository (a clone with nothing beside it checks against the first).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
-use cra::test_support::{canonical_line, chain_of as chain, plain_line, rehash, vector_lines};
+use common::{verdicts, TempTrace, Verdict};
+
+use cra::test_support::{
+    canonical_lines, chain_of as chain, plain_lines, rehash, tricky_payloads, vector_lines,
+};
 use cra::{verify_jsonl, VerifyReport};
 use serde_json::{json, Value};
 
-const TRACE_VERIFY: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../shared/tools/trace_verify.py"
-);
-
-const CRA_VERIFY: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/cra-verify");
-
-/// A Python verifier: its script and the arguments before the trace file
-/// that make it verify every session of a file.
-struct PythonVerifier {
-    script: &'static str,
-    args: &'static [&'static str],
-}
-
-/// The verifiers to hold libcra against: `tools/cra-verify`, and
-/// `trace_verify.py` when it is there.
-fn python_verifiers() -> Vec<PythonVerifier> {
-    let mut verifiers = vec![PythonVerifier {
-        script: CRA_VERIFY,
-        args: &[],
-    }];
-    if Path::new(TRACE_VERIFY).is_file() {
-        verifiers.push(PythonVerifier {
-            script: TRACE_VERIFY,
-            args: &["--multi"],
-        });
-    }
-    verifiers
-}
-
-/// What a Python verifier said: its exit status and its JSON line.
-struct PythonVerdict {
-    script: &'static str,
-    status: i32,
-    output: Value,
-}
-
-/// A file in the temp dir, removed when dropped.
-struct TempTrace(PathBuf);
-
-impl TempTrace {
-    fn new(text: &str) -> Self {
-        static COUNTER: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "cra-trace-interop-{}-{}.jsonl",
-            std::process::id(),
-            COUNTER.fetch_add(1, Ordering::Relaxed)
-        );
-        let path = std::env::temp_dir().join(name);
-        std::fs::write(&path, text).expect("write temp trace");
-        TempTrace(path)
-    }
-}
-
-impl Drop for TempTrace {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// What each Python verifier says about `text`.
-fn python_verify(text: &str) -> Vec<PythonVerdict> {
-    let file = TempTrace::new(text);
-    python_verifiers()
-        .into_iter()
-        .map(|verifier| {
-            let out = Command::new("python3")
-                .arg(verifier.script)
-                .args(verifier.args)
-                .arg(&file.0)
-                .output()
-                .expect("python3 must be installed to run the interop tests");
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let output = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
-                panic!(
-                    "{} printed no JSON: {stdout}\n{}",
-                    verifier.script,
-                    String::from_utf8_lossy(&out.stderr)
-                )
-            });
-            PythonVerdict {
-                script: verifier.script,
-                status: out.status.code().unwrap_or(-1),
-                output,
-            }
-        })
-        .collect()
+fn python_verify(text: &str) -> Vec<Verdict> {
+    verdicts(&TempTrace::new(text).0)
 }
 
 /// Both verifiers accept `text`, with the same number of events.
@@ -109,13 +27,13 @@ fn assert_both_valid(text: &str) -> VerifyReport {
         assert_eq!(
             python.status, 0,
             "{} rejected: {}\n{text}",
-            python.script, python.output
+            python.verifier, python.output
         );
         assert_eq!(
             python.output["events"],
             json!(ours.events),
             "{}",
-            python.script
+            python.verifier
         );
     }
     ours
@@ -128,12 +46,12 @@ fn assert_both_fail(text: &str, kind: &str, single_session: bool) {
     let failure = ours.failure.expect("we accepted a tampered trace");
     assert_eq!(failure.kind.as_str(), kind, "ours: {failure:?}");
     for python in python_verify(text) {
-        assert_eq!(python.status, 1, "{}: {}", python.script, python.output);
+        assert_eq!(python.status, 1, "{}: {}", python.verifier, python.output);
         assert_eq!(
             python.output["kind"],
             json!(kind),
             "{}: {}",
-            python.script,
+            python.verifier,
             python.output
         );
         if single_session {
@@ -141,38 +59,10 @@ fn assert_both_fail(text: &str, kind: &str, single_session: bool) {
                 python.output["index"],
                 json!(failure.index),
                 "{}",
-                python.script
+                python.verifier
             );
         }
     }
-}
-
-/// Goals that stress canonical JSON: every escape class, astral characters,
-/// numbers Python prints its own way.
-fn tricky_payloads() -> Vec<Value> {
-    let numbers: Value = serde_json::from_str(
-        r#"{"big":123456789012345678901234567890,"neg_zero":-0,"float_neg_zero":-0.0,
-            "tie":563000000000000.25,"tiny":1e-7,"fixed":0.0001,"huge":1.5e300,
-            "whole":1e15,"sci":1e16,"e_upper":2.5E-3}"#,
-    )
-    .expect("JSON");
-    vec![
-        json!({"agent_id": "agent-7", "goal": "Deploy the billing service"}),
-        json!({"goal": "Déployer — ünïcode ✓ 𝄞 \"quoted\" \\ back\nslash / \t\r\u{8}\u{c}"}),
-        json!({"goal": "\u{0}\u{1}\u{1f}\u{7f}\u{80}\u{ff}\u{2028}\u{feff}\u{ffff}\u{10000}\u{10ffff}"}),
-        json!({"zeta": [1, 2.5, true, null, {"b": 1, "a": [{}]}], "ñ": 1, "n": 1, "😀": "🎉", "": ""}),
-        json!({"numbers": numbers}),
-    ]
-}
-
-/// Lines as serde_json writes them: raw UTF-8, so payloads are re-canonicalized.
-fn plain_lines(events: &[Value]) -> Vec<String> {
-    events.iter().map(plain_line).collect()
-}
-
-/// Lines as libcra writes them: the payload in canonical form, hashed as read.
-fn canonical_lines(events: &[Value]) -> Vec<String> {
-    events.iter().map(canonical_line).collect()
 }
 
 fn edit_member(line: &str, name: &str, value: Value) -> String {

@@ -6,6 +6,7 @@ use cra::{Resolver, SessionId};
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub const AGENT: &str = "agent-7";
 
@@ -145,6 +146,29 @@ pub fn verifier_commands() -> Vec<Vec<PathBuf>> {
     commands
 }
 
+/// A file in the temp dir, removed when dropped.
+pub struct TempTrace(pub PathBuf);
+
+impl TempTrace {
+    pub fn new(bytes: impl AsRef<[u8]>) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "cra-test-trace-{}-{}.jsonl",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::write(&path, bytes).expect("write temp trace");
+        TempTrace(path)
+    }
+}
+
+impl Drop for TempTrace {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// A fresh scratch folder for one test.
 pub fn scratch_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("cra-test-{}-{name}", std::process::id()));
@@ -160,10 +184,17 @@ pub fn python_verify(jsonl: &str, name: &str) -> (i32, Value) {
     run_verifier(&path)
 }
 
-/// Runs every verifier of [`verifier_commands`] on the trace at `path`,
-/// checks that they agree, and returns the first one's exit code and output.
-pub fn run_verifier(path: &Path) -> (i32, Value) {
-    let verdicts: Vec<(i32, Value)> = verifier_commands()
+/// What one verifier said about a trace: which verifier, its exit code and
+/// its JSON line.
+pub struct Verdict {
+    pub verifier: String,
+    pub status: i32,
+    pub output: Value,
+}
+
+/// What each verifier of [`verifier_commands`] says about the trace at `path`.
+pub fn verdicts(path: &Path) -> Vec<Verdict> {
+    verifier_commands()
         .iter()
         .map(|command| {
             let output = Command::new("python3")
@@ -172,21 +203,30 @@ pub fn run_verifier(path: &Path) -> (i32, Value) {
                 .output()
                 .expect("python3 runs");
             let stdout = String::from_utf8_lossy(&output.stdout);
-            let report = serde_json::from_str(stdout.trim()).unwrap_or(Value::Null);
-            (output.status.code().unwrap_or(-1), report)
+            Verdict {
+                verifier: command[0].display().to_string(),
+                status: output.status.code().unwrap_or(-1),
+                output: serde_json::from_str(stdout.trim()).unwrap_or(Value::Null),
+            }
         })
-        .collect();
-    for (code, report) in &verdicts[1..] {
-        let first = &verdicts[0];
+        .collect()
+}
+
+/// Runs every verifier on the trace at `path`, checks that they agree, and
+/// returns the first one's exit code and output.
+pub fn run_verifier(path: &Path) -> (i32, Value) {
+    let verdicts = verdicts(path);
+    let first = &verdicts[0];
+    for other in &verdicts[1..] {
         assert_eq!(
-            *code, first.0,
-            "the verifiers disagree: {report} / {}",
-            first.1
+            other.status, first.status,
+            "{} / {}",
+            other.output, first.output
         );
         assert_eq!(
-            report["kind"], first.1["kind"],
-            "the verifiers disagree on the kind"
+            other.output["kind"], first.output["kind"],
+            "the verifiers disagree"
         );
     }
-    verdicts.into_iter().next().expect("at least one verifier")
+    (first.status, first.output.clone())
 }
