@@ -14,7 +14,7 @@
  *
  * The defaults are examples/data/billing.atlas.json and request.json.
  * --trace-out writes the session's trace (TRACE/1.0 JSON Lines) to FILE,
- * for `audit_verify FILE` or ../shared/tools/trace_verify.py.
+ * for `audit_verify FILE` or `python3 tools/cra-verify FILE`.
  *
  * Every libcra call is checked; a failure prints the status name and the
  * library's message (see common/report.h) and exits with status 1.

@@ -6,14 +6,6 @@ CBINDGEN_VERSION=0.29.2
 
 step() { printf '\n==> %s\n' "$*"; }
 
-# The shared specs and tools sit beside the repository (../shared).
-require_shared() {
-  if [ ! -f ../shared/tools/trace_verify.py ]; then
-    echo "error: ../shared/tools/trace_verify.py not found beside the repository" >&2
-    exit 1
-  fi
-}
-
 # Another apt/dpkg run may hold the lock (a shared machine, an image's
 # background update): wait for it instead of failing.
 APT_WAIT=(-o DPkg::Lock::Timeout=600)

@@ -15,11 +15,10 @@ source scripts/lib.sh
 out=target/soak/soak.trace.jsonl
 step "soak: ${1:-600} s"
 cargo run --locked --release --quiet --example soak -- "$@" --out "$out"
-verifier=../shared/tools/trace_verify.py
-if [ -f "$verifier" ]; then
-  step "independent verification ($verifier --multi)"
-  python3 "$verifier" --multi "$out"
-else
-  echo "no independent verifier at $verifier: libcra's own verification only"
+step "independent verification (tools/cra-verify)"
+python3 tools/cra-verify "$out"
+if [ -f ../shared/tools/trace_verify.py ]; then
+  step "the shared specification's verifier (trace_verify.py --multi)"
+  python3 ../shared/tools/trace_verify.py --multi "$out"
 fi
 step "soak passed"

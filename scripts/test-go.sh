@@ -6,7 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-require_shared
 ensure_go
 
 # No toolchain downloads, no module proxy.

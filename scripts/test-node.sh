@@ -1,11 +1,10 @@
 #!/usr/bin/env bash
 # Builds libcra and runs the Node binding's tests (bindings/node): the
 # TypeScript type-check, then node --test. Needs Node >= 20.19 with npm,
-# and python3 with ../shared/tools/trace_verify.py beside the repository.
+# and python3 (for tools/cra-verify).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-require_shared
 
 step "build target/release/libcra.so"
 ./scripts/build-lib.sh

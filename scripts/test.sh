@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
-require_shared
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

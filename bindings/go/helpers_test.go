@@ -15,9 +15,11 @@ import (
 const (
 	agent     = "agent-7"
 	atlasFile = "testdata/billing.atlas.json"
-	// verifierScript is ../shared/tools/trace_verify.py beside the
+	// ownVerifier is the repository's tools/cra-verify, and sharedVerifier
+	// the shared specification's trace_verify.py when it sits beside the
 	// repository, seen from bindings/go (the tests' working directory).
-	verifierScript = "../../../shared/tools/trace_verify.py"
+	ownVerifier    = "../../tools/cra-verify"
+	sharedVerifier = "../../../shared/tools/trace_verify.py"
 )
 
 // newResolver returns a resolver with cfg (nil: defaults) and the test
@@ -106,19 +108,23 @@ func eventTypes(events []event) []string {
 	return types
 }
 
-// pythonVerify runs the independent verifier (--multi) on jsonl and fails
-// the test unless it accepts it.
+// pythonVerify runs the verifiers written apart from libcra on jsonl (every
+// session of it) and fails the test unless they accept it: tools/cra-verify,
+// and trace_verify.py when the shared specification is beside the repository.
 func pythonVerify(t *testing.T, jsonl []byte) {
 	t.Helper()
-	if _, err := os.Stat(verifierScript); err != nil {
-		t.Fatalf("independent verifier not found at %s (run from bindings/go): %v", verifierScript, err)
-	}
 	path := filepath.Join(t.TempDir(), "trace.jsonl")
 	if err := os.WriteFile(path, jsonl, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command("python3", verifierScript, "--multi", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("trace_verify.py --multi rejected the trace: %v\n%s", err, out)
+	commands := [][]string{{ownVerifier, path}}
+	if _, err := os.Stat(sharedVerifier); err == nil {
+		commands = append(commands, []string{sharedVerifier, "--multi", path})
+	}
+	for _, args := range commands {
+		out, err := exec.Command("python3", args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s rejected the trace: %v\n%s", args[0], err, out)
+		}
 	}
 }

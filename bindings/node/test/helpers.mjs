@@ -30,28 +30,44 @@ export function request(sessionId, { agentId = 'agent-7', requestId, goal = 'Ref
 /** A well-formed session id that no resolver has issued. */
 export const UNKNOWN_SESSION = '01936f2a-7c00-7000-8000-000000000001';
 
-/** shared/tools/trace_verify.py beside the repository: ../../../shared from bindings/node. */
+/** The repository's own verifier, written apart from libcra. */
+export const CRA_VERIFY = join(PACKAGE_DIR, '../../tools/cra-verify');
+
+/** The shared specification's verifier, when it sits beside the repository. */
 export const TRACE_VERIFY = join(PACKAGE_DIR, '../../../shared/tools/trace_verify.py');
 
 const run = promisify(execFile);
 
+/** Runs `python3 args`: its exit code and output. */
+async function python(args) {
+  try {
+    const { stdout, stderr } = await run('python3', args);
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+  }
+}
+
 /**
- * Runs the independent Python verifier on JSONL text.
+ * Runs the Python verifiers written apart from libcra on JSONL text:
+ * tools/cra-verify, and trace_verify.py (with `--multi` when asked) when the
+ * shared specification is beside the repository. Both must give the same
+ * exit code; the result is tools/cra-verify's.
  * @returns {Promise<{ code: number, stdout: string, stderr: string }>}
  */
 export async function pythonVerify(jsonl, { multi = false } = {}) {
-  if (!existsSync(TRACE_VERIFY)) throw new Error(`${TRACE_VERIFY} is missing (shared/ beside the repository)`);
   const dir = mkdtempSync(join(tmpdir(), 'cra-node-'));
   const file = join(dir, 'trace.jsonl');
   try {
     writeFileSync(file, jsonl);
-    const args = multi ? [TRACE_VERIFY, '--multi', file] : [TRACE_VERIFY, file];
-    try {
-      const { stdout, stderr } = await run('python3', args);
-      return { code: 0, stdout, stderr };
-    } catch (error) {
-      return { code: error.code, stdout: error.stdout, stderr: error.stderr };
+    const own = await python([CRA_VERIFY, file]);
+    if (existsSync(TRACE_VERIFY)) {
+      const shared = await python(multi ? [TRACE_VERIFY, '--multi', file] : [TRACE_VERIFY, file]);
+      if (shared.code !== own.code) {
+        throw new Error(`the verifiers disagree: ${own.stdout} / ${shared.stdout}`);
+      }
     }
+    return own;
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

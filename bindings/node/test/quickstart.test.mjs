@@ -159,8 +159,8 @@ describe('quickstart (immediate mode)', () => {
     assert.equal(python.code, 0, python.stdout + python.stderr);
   });
 
-  test('the shared test vector verifies', () => {
-    const vector = readFileSync(new URL('../../../../shared/spec/vectors/chain-valid.jsonl', import.meta.url));
+  test('the test vector verifies', () => {
+    const vector = readFileSync(new URL('../../../tests/vectors/chain-valid.jsonl', import.meta.url));
     const report = verifyJsonl(vector);
     assert.equal(report.valid, true);
     assert.equal(report.events, 3);
