@@ -78,10 +78,26 @@ impl CallGate {
     }
 
     /// Counts a call out.
+    ///
+    /// Once the resolver is closing, the count goes down under the lock that
+    /// [`Self::wait_until_empty`] checks it under: the closer, which frees
+    /// the gate next, then cannot see the last call gone before that call
+    /// is done with the gate.
     pub fn leave(&self) {
+        let mut calls = self.calls.load(Ordering::SeqCst);
+        while calls & CLOSING == 0 {
+            match self.calls.compare_exchange_weak(
+                calls,
+                calls - 1,
+                Ordering::SeqCst,
+                Ordering::SeqCst,
+            ) {
+                Ok(_) => return,
+                Err(now) => calls = now,
+            }
+        }
+        let _left = self.left.lock();
         if self.calls.fetch_sub(1, Ordering::SeqCst) == CLOSING | 1 {
-            // Taking the lock orders this wake-up after the closer's check.
-            drop(self.left.lock());
             self.last_left.notify_all();
         }
     }
@@ -91,7 +107,9 @@ impl CallGate {
         self.calls.fetch_or(CLOSING, Ordering::SeqCst);
     }
 
-    /// Waits until no call is inside. Call after [`Self::close`].
+    /// Waits until no call is inside. Call after [`Self::close`]. The count
+    /// is read under the lock that the last call leaves under (see
+    /// [`Self::leave`]).
     pub fn wait_until_empty(&self) {
         let mut guard = self.left.lock();
         while self.calls_inside() > 0 {
@@ -107,5 +125,39 @@ impl CallGate {
     /// Whether this is a forked child's copy of the resolver.
     pub fn is_forked_copy(&self) -> bool {
         FORKS.load(Ordering::Relaxed) != self.forks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use std::sync::Arc;
+    use std::thread;
+
+    #[test]
+    fn closing_refuses_new_calls_and_waits_for_those_inside() {
+        let gate = Arc::new(CallGate::new());
+        let left = Arc::new(AtomicUsize::new(0));
+        let inside: Vec<_> = (0..8)
+            .map(|_| {
+                gate.enter().expect("open");
+                let (gate, left) = (gate.clone(), left.clone());
+                thread::spawn(move || {
+                    thread::sleep(Duration::from_millis(20));
+                    left.fetch_add(1, Ordering::SeqCst);
+                    gate.leave();
+                })
+            })
+            .collect();
+        gate.close();
+        let refused = gate.enter().expect_err("closing");
+        assert_eq!(refused.kind(), ErrorKind::Shutdown);
+        gate.wait_until_empty();
+        assert_eq!(left.load(Ordering::SeqCst), 8);
+        assert_eq!(gate.calls_inside(), 0);
+        for thread in inside {
+            thread.join().expect("a call");
+        }
     }
 }
