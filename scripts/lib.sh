@@ -10,8 +10,15 @@ step() { printf '\n==> %s\n' "$*"; }
 # background update): wait for it instead of failing.
 APT_WAIT=(-o DPkg::Lock::Timeout=600)
 
+# Installs Debian packages, saying which first. Without root it installs
+# nothing and prints the command to run instead.
 apt_updated=""
 apt_install() {
+  echo "installing with apt-get: $*"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: installing needs root; run: sudo apt-get install $*" >&2
+    exit 1
+  fi
   if [ -z "$apt_updated" ]; then
     apt-get "${APT_WAIT[@]}" update -qq
     apt_updated=1
@@ -26,8 +33,16 @@ ensure_cbindgen() {
   fi
 }
 
+# CMakeLists.txt needs CMake 3.25 or later.
+CMAKE_MINIMUM=3.25
 ensure_cmake() {
   command -v cmake >/dev/null || { step "installing cmake"; apt_install cmake; }
+  local version
+  version=$(cmake --version | sed -n 's/^cmake version \([0-9]*\.[0-9]*\).*/\1/p')
+  if [ "$(printf '%s\n' "$CMAKE_MINIMUM" "$version" | sort -V | head -n 1)" != "$CMAKE_MINIMUM" ]; then
+    echo "error: cmake $version is older than $CMAKE_MINIMUM, which CMakeLists.txt needs" >&2
+    exit 1
+  fi
 }
 
 ensure_go() {

@@ -351,6 +351,8 @@ export declare function version(): string;
 export declare const ABI_VERSION: 1;
 /** `<repo>/target/release/libcra.so`, i.e. `../../target/release/libcra.so` from this package. */
 export declare const DEFAULT_LIBRARY_PATH: string;
+/** The installed library's name, `libcra.so.1`, which the system loader finds. */
+export declare const SYSTEM_LIBRARY: 'libcra.so.1';
 
 /** Opaque handle to the loaded library's declarations. */
 export interface LoadedLibrary {
@@ -359,10 +361,12 @@ export interface LoadedLibrary {
 }
 
 /**
- * Loads libcra once per process (otherwise done on first use). Path:
- * `options.path`, else `$CRA_LIBRARY_PATH`, else {@link DEFAULT_LIBRARY_PATH}.
- * Throws if the file is missing, its ABI is not 1, or another path is
- * already loaded.
+ * Loads libcra once per process (otherwise done on first use): `options.path`,
+ * else `$CRA_LIBRARY_PATH` (a path is loaded from there, a bare name such as
+ * `libcra.so.1` is found by the system loader); with neither, the repository
+ * build ({@link DEFAULT_LIBRARY_PATH}) when it exists, then the installed
+ * {@link SYSTEM_LIBRARY}. Throws, naming every attempt, if none loads; also
+ * if its ABI is not 1, or another library is already loaded.
  */
 export declare function loadLibrary(options?: { path?: string }): LoadedLibrary;
 

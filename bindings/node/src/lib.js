@@ -22,6 +22,9 @@ export const DEFAULT_LIBRARY_PATH = fileURLToPath(
   new URL('../../../target/release/libcra.so', import.meta.url),
 );
 
+/** The installed library, by its SONAME: found by the system loader. */
+export const SYSTEM_LIBRARY = 'libcra.so.1';
+
 /**
  * Stack size koffi gives each asynchronous call. koffi runs the C function
  * of an async call on a stack it allocates itself (128 KiB by default, and
@@ -40,14 +43,17 @@ let loaded = null;
  * Loads libcra, once per process. Later calls return the same library;
  * asking for a different path after it is loaded throws.
  *
- * The path is, in order: `options.path`, the `CRA_LIBRARY_PATH`
- * environment variable, then {@link DEFAULT_LIBRARY_PATH}.
+ * What is loaded: `options.path` or else the `CRA_LIBRARY_PATH` environment
+ * variable when one is given: a path (with a `/`) is loaded from there, a
+ * bare name such as `libcra.so.1` is looked up by the system loader.
+ * Otherwise the repository build ({@link DEFAULT_LIBRARY_PATH}) when it
+ * exists, then the installed library ({@link SYSTEM_LIBRARY}, through the
+ * system loader). The error names every attempt.
  *
  * @param {{ path?: string }} [options]
  * @returns {Native} the declared functions and types
  */
 export function loadLibrary(options = {}) {
-  const wanted = options.path ?? process.env.CRA_LIBRARY_PATH ?? DEFAULT_LIBRARY_PATH;
   if (loaded) {
     if (options.path !== undefined && options.path !== loaded.path) {
       throw new Error(
@@ -56,14 +62,8 @@ export function loadLibrary(options = {}) {
     }
     return loaded;
   }
-  if (!existsSync(wanted)) {
-    throw new Error(
-      `libcra not found at ${wanted}: build it with ./scripts/build-lib.sh ` +
-        'or point CRA_LIBRARY_PATH at libcra.so',
-    );
-  }
   raiseAsyncStack();
-  const handle = koffi.load(wanted);
+  const { handle, wanted } = openLibrary(options.path ?? process.env.CRA_LIBRARY_PATH);
   const native = declare(handle, wanted);
   const abi = native.cra_abi_version();
   if (abi !== ABI_VERSION) {
@@ -74,6 +74,31 @@ export function loadLibrary(options = {}) {
   }
   loaded = native;
   return loaded;
+}
+
+/**
+ * Opens the first library that loads among the candidates for `chosen`
+ * (see {@link loadLibrary}).
+ * @param {string | undefined} chosen
+ */
+function openLibrary(chosen) {
+  const candidates = chosen !== undefined ? [chosen] : [DEFAULT_LIBRARY_PATH, SYSTEM_LIBRARY];
+  const attempts = [];
+  for (const candidate of candidates) {
+    if (candidate.includes('/') && !existsSync(candidate)) {
+      attempts.push(`${candidate} (no such file)`);
+      continue;
+    }
+    try {
+      return { handle: koffi.load(candidate), wanted: candidate };
+    } catch (error) {
+      attempts.push(`${candidate} (${error.message})`);
+    }
+  }
+  throw new Error(
+    `libcra not found: tried ${attempts.join(', ')}. Build it with ./scripts/build-lib.sh, ` +
+      'install it where the system loader finds libcra.so.1, or point CRA_LIBRARY_PATH at it',
+  );
 }
 
 /**

@@ -43,7 +43,24 @@ test('CRA_LIBRARY_PATH chooses the library; a missing one is a clear error', asy
   assert.equal(stdout.trim(), soname);
   await assert.rejects(
     run(process.execPath, ['-e', script], { cwd: PACKAGE_DIR, env: { ...process.env, CRA_LIBRARY_PATH: '/nowhere/libcra.so' } }),
-    (error) => /libcra not found at \/nowhere\/libcra\.so.*CRA_LIBRARY_PATH/s.test(error.stderr),
+    (error) => /libcra not found: tried \/nowhere\/libcra\.so \(no such file\).*CRA_LIBRARY_PATH/s.test(error.stderr),
+  );
+});
+
+test('a bare library name is left to the system loader', async () => {
+  const script = "import('@cra/libcra').then(m => { const r = new m.Resolver(); r.close(); console.log(m.loadLibrary().path); })";
+  const folder = join(PACKAGE_DIR, '../../target/release');
+  const { stdout } = await run(process.execPath, ['-e', script], {
+    cwd: PACKAGE_DIR,
+    env: { ...process.env, CRA_LIBRARY_PATH: 'libcra.so.1', LD_LIBRARY_PATH: folder },
+  });
+  assert.equal(stdout.trim(), 'libcra.so.1');
+  await assert.rejects(
+    run(process.execPath, ['-e', script], {
+      cwd: PACKAGE_DIR,
+      env: { ...process.env, CRA_LIBRARY_PATH: 'libcra-missing.so.1', LD_LIBRARY_PATH: '' },
+    }),
+    (error) => /libcra not found: tried libcra-missing\.so\.1 \(.+\)/s.test(error.stderr),
   );
 });
 
