@@ -20,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "cra.h"
+#include "cra_testing.h"
 
 #include <errno.h>
 #include <pthread.h>

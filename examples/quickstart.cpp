@@ -75,7 +75,7 @@ int main(int argc, char **argv)
     try {
         std::cout << "libcra " << cra::version() << " (C ABI " << cra::abi_version() << ")\n";
 
-        cra::Resolver resolver; // immediate mode, the defaults of cra_config_init
+        cra::Resolver resolver; // immediate mode, the defaults of cra::Config
         resolver.load_atlas_file(atlas_path);
 
         const std::string agent_id = "agent-7";
@@ -92,12 +92,13 @@ int main(int argc, char **argv)
         std::cout << "\nresolution:\n" << resolution.view() << "\n\n";
 
         const cra::Buffer trace = resolver.trace(session, std::chrono::seconds(5));
-        const cra_verify_report in_resolver = resolver.verify_chain(session);
-        const cra_verify_report exported = cra::verify_jsonl(trace.view());
+        const cra::VerifyReport in_resolver = resolver.verify_chain(session);
+        const cra::VerifyReport exported = cra::verify_jsonl(trace.view());
         std::cout << "trace: " << trace.size() << " bytes, " << in_resolver.events << " events, head "
                   << in_resolver.head_hash << "\n";
-        if (in_resolver.failure != CRA_CHAIN_VALID || exported.failure != CRA_CHAIN_VALID) {
-            std::cerr << "the trace does not verify (event " << exported.first_bad_index << ")\n";
+        if (!in_resolver.valid() || !exported.valid()) {
+            std::cerr << "the trace does not verify: " << cra::name(exported.failure) << " at event "
+                      << exported.first_bad_index << "\n";
             return 1;
         }
         std::cout << "both verifications agree: the chain is valid\n";

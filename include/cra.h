@@ -108,6 +108,29 @@
 #define CRA_ABI_VERSION 1
 
 /**
+ * The library's release version, `MAJOR.MINOR.PATCH`. MAJOR is the ABI
+ * version (and the `N` of the SONAME `libcra.so.N`), MINOR counts
+ * additions to that ABI, PATCH counts releases that only fix.
+ */
+#define CRA_VERSION_MAJOR 1
+
+/**
+ * Part of the version (see `CRA_VERSION_MAJOR`).
+ */
+#define CRA_VERSION_MINOR 0
+
+/**
+ * Part of the version (see `CRA_VERSION_MAJOR`).
+ */
+#define CRA_VERSION_PATCH 0
+
+/**
+ * The version as one comparable number, `MAJOR * 10000 + MINOR * 100 +
+ * PATCH` (1.2.3 is 10203), for `#if CRA_VERSION_NUMBER >= ...` in hosts.
+ */
+#define CRA_VERSION_NUMBER (((CRA_VERSION_MAJOR * 10000) + (CRA_VERSION_MINOR * 100)) + CRA_VERSION_PATCH)
+
+/**
  * Length of the buffer a session id is written into: 36 characters and a NUL.
  */
 #define CRA_ID_BUF_LEN 37
@@ -501,6 +524,13 @@ cra_status cra_resolve(struct cra_resolver *r,
 const char *cra_status_name(cra_status s);
 
 /**
+ * The name of a `cra_verify_report.failure` value (`"CRA_CHAIN_BROKEN"`),
+ * or `"CRA_CHAIN_UNKNOWN"` for a value that is not one. The string is
+ * static: never free it. Thread-safe.
+ */
+const char *cra_chain_failure_name(uint32_t failure);
+
+/**
  * Sets `*out_ready` to whether every event of session `session_id`
  * emitted so far is hashed and stored (always true in immediate mode).
  *
@@ -593,26 +623,23 @@ cra_status cra_verify_jsonl(const char *jsonl,
 cra_status cra_stats_get(struct cra_resolver *r, struct cra_stats *out, struct cra_error **err);
 
 /**
- * Test support for host programs and bindings: while `hold` is true, the
- * deferred trace processor stores nothing, so events queue up, sync points
- * time out and a small buffer fills deterministically; `hold` false lets it
- * go on (so does `cra_resolver_free`). No effect in immediate mode. Not
- * part of ABI.md's list: never needed in production.
- *
- * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL).
- */
-cra_status cra_test_hold_processor(struct cra_resolver *r, bool hold, struct cra_error **err);
-
-/**
  * Returns `CRA_ABI_VERSION` of the loaded library (1). Thread-safe.
  */
 uint32_t cra_abi_version(void);
 
 /**
- * The library's version (`"0.1.0"`), a static NUL-terminated string:
- * never free it. Thread-safe.
+ * The loaded library's version (`"1.0.0"`), a static NUL-terminated
+ * string: never free it. Thread-safe. The header's `CRA_VERSION_*` macros
+ * tell the version a host was compiled against; this one, the version it
+ * runs with.
  */
 const char *cra_version(void);
+
+/**
+ * The loaded library's version as `CRA_VERSION_NUMBER` computes it (1.2.3
+ * is 10203), to compare with the header's at run time. Thread-safe.
+ */
+uint32_t cra_version_number(void);
 
 #ifdef __cplusplus
 }  // extern "C"

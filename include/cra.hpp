@@ -28,9 +28,14 @@
  *    and one owned error object per call; turning that into an exception
  *    means no call can be left unchecked and no cra_error can leak. The
  *    one exception is verification: a broken chain is a result, not a
- *    failure of the call, so verify_chain() and verify_jsonl() return the
- *    report (check report.failure) and throw only when the call itself
- *    fails (unknown session, bad UTF-8, ...).
+ *    failure of the call, so verify_chain() and verify_jsonl() return a
+ *    cra::VerifyReport (check report.valid()) and throw only when the call
+ *    itself fails (unknown session, bad UTF-8, ...).
+ *
+ *  - Modes and failures are enum classes (cra::TraceMode,
+ *    cra::Backpressure, cra::ChainFailure); settings are a cra::Config
+ *    whose setters take std::chrono durations. Calls that change nothing
+ *    (waits, reading and verifying traces, counters) are const.
  *
  *  - Thread safety is the C ABI's: one Resolver may be used from many
  *    threads at once; its destructor must run last.
@@ -100,15 +105,22 @@ inline std::string c_text(std::string_view text, const char *name)
     return std::string(text);
 }
 
-/* A timeout as the C ABI's uint32_t milliseconds (negative: 0; huge: the maximum). */
-inline std::uint32_t millis(std::chrono::milliseconds timeout)
+/* A count as the C ABI's uint32_t (negative: 0; huge: the maximum, which
+ * a setting's range check then refuses). */
+template <typename Count> std::uint32_t saturate(Count count) noexcept
 {
     constexpr auto most = std::numeric_limits<std::uint32_t>::max();
-    if (timeout.count() <= 0)
+    if (count <= 0)
         return 0;
-    if (timeout.count() >= static_cast<std::chrono::milliseconds::rep>(most))
+    if (count >= static_cast<Count>(most))
         return most;
-    return static_cast<std::uint32_t>(timeout.count());
+    return static_cast<std::uint32_t>(count);
+}
+
+/* A timeout as the C ABI's uint32_t milliseconds (negative: 0; huge: the maximum). */
+inline std::uint32_t millis(std::chrono::milliseconds timeout) noexcept
+{
+    return saturate(timeout.count());
 }
 
 } // namespace detail
@@ -152,32 +164,139 @@ private:
     cra_buf buf_{nullptr, 0};
 };
 
-/* The settings of a resolver: cra_config with its defaults already set. */
+/* Where a resolver hashes and chains events (cra_config.trace_mode). */
+enum class TraceMode : std::uint32_t {
+    immediate = CRA_TRACE_IMMEDIATE, /* on the calling thread, before the call returns */
+    deferred = CRA_TRACE_DEFERRED,   /* on a background processor, after sync points */
+};
+
+/* What a deferred resolver does when its buffer is full (cra_config.backpressure). */
+enum class Backpressure : std::uint32_t {
+    error = CRA_BACKPRESSURE_ERROR, /* refuse at once with CRA_ERR_BACKPRESSURE */
+    block = CRA_BACKPRESSURE_BLOCK, /* wait up to the block timeout, then refuse */
+};
+
+/* Why a chain failed to verify (cra_verify_report.failure). */
+enum class ChainFailure : std::uint32_t {
+    valid = CRA_CHAIN_VALID,
+    malformed = CRA_CHAIN_MALFORMED,
+    sequence_gap = CRA_CHAIN_SEQUENCE_GAP,
+    broken = CRA_CHAIN_BROKEN,
+    hash_mismatch = CRA_CHAIN_HASH_MISMATCH,
+    session_mismatch = CRA_CHAIN_SESSION_MISMATCH,
+};
+
+/* "CRA_CHAIN_HASH_MISMATCH"; a static string. */
+inline std::string_view name(ChainFailure failure) noexcept
+{
+    return cra_chain_failure_name(static_cast<std::uint32_t>(failure));
+}
+
+/* The outcome of verify_chain() or verify_jsonl(). */
+struct VerifyReport {
+    std::uint64_t events = 0;          /* events checked */
+    std::uint64_t pending = 0;         /* emitted but not yet processed (deferred mode) */
+    std::int64_t first_bad_index = -1; /* 0-based; -1 when valid */
+    ChainFailure failure = ChainFailure::valid;
+    std::string head_hash; /* event_hash of the last valid event, "" if none */
+
+    VerifyReport() = default;
+    explicit VerifyReport(const cra_verify_report &c)
+        : events(c.events), pending(c.pending), first_bad_index(c.first_bad_index),
+          failure(static_cast<ChainFailure>(c.failure)), head_hash(c.head_hash)
+    {
+    }
+
+    bool valid() const noexcept { return failure == ChainFailure::valid; }
+};
+
+/* The settings of a resolver: a cra_config with its defaults already set
+ * (cra_config_init), changed through typed setters that chain:
+ *
+ *     cra::Resolver resolver(cra::Config().trace_mode(cra::TraceMode::deferred)
+ *                                         .buffer_capacity(1 << 16));
+ *
+ * Values out of range are refused by the Resolver constructor
+ * (CRA_ERR_INVALID_ARGUMENT), as by cra_resolver_new. */
+class Config {
+public:
+    Config() noexcept { cra_config_init(&c_); }
+
+    Config &trace_mode(TraceMode mode) noexcept
+    {
+        c_.trace_mode = static_cast<std::uint32_t>(mode);
+        return *this;
+    }
+    Config &buffer_capacity(std::uint32_t events) noexcept
+    {
+        c_.buffer_capacity = events;
+        return *this;
+    }
+    Config &backpressure(Backpressure policy) noexcept
+    {
+        c_.backpressure = static_cast<std::uint32_t>(policy);
+        return *this;
+    }
+    Config &block_timeout(std::chrono::milliseconds timeout) noexcept
+    {
+        c_.block_timeout_ms = detail::saturate(timeout.count());
+        return *this;
+    }
+    Config &ttl(std::chrono::seconds ttl) noexcept
+    {
+        c_.ttl_seconds = detail::saturate(ttl.count());
+        return *this;
+    }
+    Config &clock_skew(std::chrono::seconds tolerance) noexcept
+    {
+        c_.clock_skew_seconds = detail::saturate(tolerance.count());
+        return *this;
+    }
+    Config &shutdown_timeout(std::chrono::milliseconds timeout) noexcept
+    {
+        c_.shutdown_timeout_ms = detail::saturate(timeout.count());
+        return *this;
+    }
+
+    TraceMode trace_mode() const noexcept { return static_cast<TraceMode>(c_.trace_mode); }
+    Backpressure backpressure() const noexcept { return static_cast<Backpressure>(c_.backpressure); }
+
+    /* The C settings, for fields this class has no setter for. */
+    const cra_config &c_config() const noexcept { return c_; }
+    cra_config &c_config() noexcept { return c_; }
+
+private:
+    cra_config c_{};
+};
+
+/* The defaults as a plain cra_config (cra_config_init). */
 inline cra_config default_config() noexcept
 {
-    cra_config config;
-    cra_config_init(&config);
-    return config;
+    return Config().c_config();
 }
 
 /* Verifies TRACE/1.0 JSON Lines text; no resolver needed. A broken chain
- * is reported in the result (failure != CRA_CHAIN_VALID), not thrown. */
-inline cra_verify_report verify_jsonl(std::string_view jsonl)
+ * is reported in the result (report.valid() is false), not thrown. */
+inline VerifyReport verify_jsonl(std::string_view jsonl)
 {
     cra_verify_report report{};
     detail::call([&](cra_error **err) { return cra_verify_jsonl(jsonl.data(), jsonl.size(), &report, err); },
                  CRA_ERR_CHAIN_INVALID); /* the report says where and why */
-    return report;
+    return VerifyReport(report);
 }
 
+/* The loaded library's version ("1.0.0"); CRA_VERSION_* give the header's. */
 inline std::string_view version() noexcept { return cra_version(); }
+inline std::uint32_t version_number() noexcept { return cra_version_number(); }
 inline std::uint32_t abi_version() noexcept { return cra_abi_version(); }
 
 /* Loaded atlases, sessions and their traces. Move-only; see cra.h for
  * what each call does and the statuses it throws. */
 class Resolver {
 public:
-    explicit Resolver(const cra_config &config = default_config())
+    explicit Resolver(const Config &config = Config()) : Resolver(config.c_config()) {}
+
+    explicit Resolver(const cra_config &config)
     {
         cra_resolver *raw = nullptr;
         detail::call([&](cra_error **err) { return cra_resolver_new(&config, &raw, err); });
@@ -231,7 +350,7 @@ public:
         return resolution;
     }
 
-    bool is_trace_ready(std::string_view session_id)
+    bool is_trace_ready(std::string_view session_id) const
     {
         const std::string c_session = detail::c_text(session_id, "session_id");
         bool ready = false;
@@ -240,7 +359,7 @@ public:
     }
 
     /* Throws CRA_ERR_TIMEOUT when the session's events are not stored in time. */
-    void await_trace_ready(std::string_view session_id, std::chrono::milliseconds timeout)
+    void await_trace_ready(std::string_view session_id, std::chrono::milliseconds timeout) const
     {
         const std::string c_session = detail::c_text(session_id, "session_id");
         detail::call([&](cra_error **err) {
@@ -248,35 +367,35 @@ public:
         });
     }
 
-    void flush_traces(std::chrono::milliseconds timeout)
+    void flush_traces(std::chrono::milliseconds timeout) const
     {
         detail::call([&](cra_error **err) { return cra_flush_traces(get(), detail::millis(timeout), err); });
     }
 
     /* The session's whole trace (TRACE/1.0 JSON Lines), waiting up to
      * timeout for it to be stored (CRA_ERR_TIMEOUT otherwise). */
-    Buffer trace(std::string_view session_id, std::chrono::milliseconds timeout)
+    Buffer trace(std::string_view session_id, std::chrono::milliseconds timeout) const
     {
         return get_trace(session_id, CRA_TRACE_WAIT, timeout);
     }
 
     /* The events stored so far, at once (deferred mode may hold more). */
-    Buffer partial_trace(std::string_view session_id)
+    Buffer partial_trace(std::string_view session_id) const
     {
         return get_trace(session_id, CRA_TRACE_PARTIAL, std::chrono::milliseconds(0));
     }
 
     /* A broken chain is reported in the result, not thrown. */
-    cra_verify_report verify_chain(std::string_view session_id)
+    VerifyReport verify_chain(std::string_view session_id) const
     {
         const std::string c_session = detail::c_text(session_id, "session_id");
         cra_verify_report report{};
         detail::call([&](cra_error **err) { return cra_verify_chain(get(), c_session.c_str(), &report, err); },
                      CRA_ERR_CHAIN_INVALID); /* the report says where and why */
-        return report;
+        return VerifyReport(report);
     }
 
-    cra_stats stats()
+    cra_stats stats() const
     {
         cra_stats stats{};
         detail::call([&](cra_error **err) { return cra_stats_get(get(), &stats, err); });
@@ -288,7 +407,7 @@ private:
         void operator()(cra_resolver *r) const noexcept { cra_resolver_free(r); }
     };
 
-    Buffer get_trace(std::string_view session_id, std::uint32_t flags, std::chrono::milliseconds timeout)
+    Buffer get_trace(std::string_view session_id, std::uint32_t flags, std::chrono::milliseconds timeout) const
     {
         const std::string c_session = detail::c_text(session_id, "session_id");
         Buffer trace;

@@ -49,6 +49,10 @@ ensure_go() {
   command -v go >/dev/null || { step "installing golang-go"; apt_install golang-go; }
 }
 
+ensure_pkg_config() {
+  command -v pkg-config >/dev/null || { step "installing pkgconf (pkg-config)"; apt_install pkgconf; }
+}
+
 ensure_valgrind() {
   command -v valgrind >/dev/null || { step "installing valgrind"; apt_install valgrind; }
 }

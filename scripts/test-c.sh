@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the C and C++ hosts with CMake and runs their CTest tests twice:
-#   build/       the normal build, plus quickstart and bad_input under valgrind
+#   build/       the normal build (with libcra.a), plus quickstart and bad_input under valgrind
 #   build-asan/  the hosts built with ASan+UBSan (the Rust library unchanged)
 # Stops at the first failure. Installs cmake and valgrind when missing.
 set -euo pipefail
@@ -20,7 +20,7 @@ build_and_test() {
   (cd "$dir" && ctest --output-on-failure) | tee "$dir/ctest.log"
 }
 
-build_and_test build -DCRA_SANITIZE=OFF -DCRA_VALGRIND=ON
+build_and_test build -DCRA_SANITIZE=OFF -DCRA_VALGRIND=ON -DCRA_BUILD_STATIC=ON
 build_and_test build-asan -DCRA_SANITIZE=ON -DCRA_VALGRIND=OFF
 
 step "C and C++ tests passed"

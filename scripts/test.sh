@@ -30,3 +30,6 @@ scripts/test-node.sh
 
 step "C and C++ hosts: CMake build, CTest, ASan+UBSan, valgrind"
 scripts/test-c.sh
+
+step "Projects of their own: install, then C, C++, Go and Node outside the repository; a clean clone"
+scripts/test-consumer.sh build

@@ -16,13 +16,7 @@ func TestBackpressure(t *testing.T) {
 	cfg := deferredConfig()
 	cfg.BufferCapacity = 16
 	r := newResolver(t, cfg)
-	if err := r.HoldProcessorForTest(true); err != nil {
-		t.Fatal(err)
-	}
-	id, err := r.BeginSession(agent, "Close the month")
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := heldSession(t, r)
 	var refused error
 	accepted := 0
 	for i := 0; i < 4 && refused == nil; i++ {
@@ -49,7 +43,7 @@ func TestBackpressure(t *testing.T) {
 		t.Fatalf("partial Trace = %q, %v; want nothing stored yet", jsonl, err)
 	}
 
-	if err := r.HoldProcessorForTest(false); err != nil {
+	if err := cra.HoldProcessor(r, false); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -79,13 +73,7 @@ func TestBackpressureBlock(t *testing.T) {
 	cfg.Backpressure = cra.BackpressureBlock
 	cfg.BlockTimeout = 100 * time.Millisecond
 	r := newResolver(t, cfg)
-	if err := r.HoldProcessorForTest(true); err != nil {
-		t.Fatal(err)
-	}
-	id, err := r.BeginSession(agent, "Close the month")
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := heldSession(t, r)
 	for i := 0; ; i++ {
 		start := time.Now()
 		_, err := r.Resolve(request(t, agent, id, fmt.Sprintf("req-%d", i), "Close the month", nil))
@@ -103,13 +91,7 @@ func TestBackpressureBlock(t *testing.T) {
 // A context deadline ends the waits promptly while the processor is held.
 func TestAwaitDeadline(t *testing.T) {
 	r := newResolver(t, deferredConfig())
-	if err := r.HoldProcessorForTest(true); err != nil {
-		t.Fatal(err)
-	}
-	id, err := r.BeginSession(agent, "Close the month")
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := heldSession(t, r)
 	const timeout = 120 * time.Millisecond
 	const slack = 150 * time.Millisecond // one 50ms slice plus scheduling on a busy machine
 	waits := map[string]func(ctx context.Context) error{
@@ -138,7 +120,7 @@ func TestAwaitDeadline(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(30*time.Millisecond, cancel)
 	start := time.Now()
-	err = r.AwaitTraceReady(ctx, id)
+	err := r.AwaitTraceReady(ctx, id)
 	if !errors.Is(err, context.Canceled) || time.Since(start) > 30*time.Millisecond+slack {
 		t.Fatalf("AwaitTraceReady = %v after %v, want context.Canceled soon after 30ms", err, time.Since(start))
 	}
@@ -150,7 +132,7 @@ func TestAwaitDeadline(t *testing.T) {
 		t.Fatalf("AwaitTraceReady(expired) = %v", err)
 	}
 
-	if err := r.HoldProcessorForTest(false); err != nil {
+	if err := cra.HoldProcessor(r, false); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)

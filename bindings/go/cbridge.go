@@ -1,5 +1,14 @@
 package cra
 
+// cgo compiles the preambles in file-name order and this one comes first,
+// so a missing cra.h is explained here, with the remedy for each way of
+// building, instead of by the compiler's bare "No such file".
+
+// #if defined(__has_include)
+// #if !__has_include(<cra.h>)
+// #error "libcra's cra.h not found. Inside the libcra repository the default build reads include/cra.h. From another module, build with -tags cra_pkgconfig against an installed libcra: PKG_CONFIG_PATH=<prefix>/lib/pkgconfig go build -tags cra_pkgconfig (see the package documentation)."
+// #endif
+// #endif
 // #include <stdlib.h>
 // #include <cra.h>
 //

@@ -2,11 +2,13 @@
 
 package cra
 
-// Default build: compile against the header and library of the repository
-// this package lives in (include/cra.h and target/release/libcra.so, built
-// by scripts/build-lib.sh). The rpath lets tests and programs find
-// libcra.so.1 without LD_LIBRARY_PATH. Build with -tags cra_pkgconfig to
-// use an installed library instead (see doc.go).
+// Default build, for working inside the libcra repository: compile
+// against the header and library of the checkout this package lives in
+// (include/ and target/release/libcra.so, which scripts/build-lib.sh
+// builds). The rpath records that checkout's target/release, so the
+// package's tests and example run without LD_LIBRARY_PATH; it is also why
+// modules outside the repository build with -tags cra_pkgconfig instead
+// (cgo_pkgconfig.go, doc.go), and never carry a checkout's path.
 
 // #cgo CFLAGS: -I${SRCDIR}/../../include
 // #cgo LDFLAGS: -L${SRCDIR}/../../target/release -lcra -Wl,-rpath,${SRCDIR}/../../target/release

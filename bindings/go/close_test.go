@@ -50,7 +50,7 @@ func TestUseAfterClose(t *testing.T) {
 		"TracePartial":    func() error { _, err := r.Trace(ctx, id, true); return err },
 		"VerifyChain":     func() error { _, err := r.VerifyChain(id); return err },
 		"Stats":           func() error { _, err := r.Stats(); return err },
-		"Hold":            func() error { return r.HoldProcessorForTest(true) },
+		"Hold":            func() error { return cra.HoldProcessor(r, true) },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, cra.ErrShutdown) {
@@ -72,13 +72,7 @@ func TestCloseWhileBusy(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Held: waits cannot finish until Close lets the processor go.
-	if err := r.HoldProcessorForTest(true); err != nil {
-		t.Fatal(err)
-	}
-	id, err := r.BeginSession(agent, "Close the month")
-	if err != nil {
-		t.Fatal(err)
-	}
+	id := heldSession(t, r)
 
 	const workers = 8
 	var wg sync.WaitGroup

@@ -1,10 +1,13 @@
-// Package cra is the Go binding of libcra, over its C ABI (include/cra.h,
-// ABI version 1).
+// Package cra is the Go binding of libcra, over its C ABI version 1
+// (cra.h; the library libcra.so.1). It is written for libcra 1.0.0 and
+// works with every later 1.x: a version is MAJOR.MINOR.PATCH and MAJOR is
+// the ABI version. Version reports the version of the library loaded.
 //
 // libcra decides what an AI agent may do and records every decision in a
 // per-session SHA-256 hash chain. A host loads atlases (actions, policies
 // and context; CARP.md), begins a session per agent, resolves CARP/1.0
-// requests, and reads or verifies the session's TRACE/1.0 events:
+// requests, and reads or verifies the session's trace: its TRACE/1.0
+// events as JSON Lines (Trace), or decoded (TraceEvents):
 //
 //	r, err := cra.New(nil) // cra.DefaultConfig()
 //	if err != nil { ... }
@@ -19,13 +22,16 @@
 //	jsonl, err := r.Trace(ctx, id, false)
 //	report, err := cra.VerifyJSONL(jsonl)
 //
+// TRACE.md, CARP.md and ABI.md, named in these comments, are
+// docs/trace.md, docs/carp.md and docs/abi.md in the libcra repository.
+//
 // # Errors
 //
 // Every failing libcra call returns a *Error holding the status code and
 // the message of that same call. Test for a kind of failure with
 // errors.Is and the sentinels: errors.Is(err, cra.ErrBackpressure).
-// Waits that honour a context (AwaitTraceReady, FlushTraces, Trace)
-// return ctx.Err() when the context ends first. VerifyChain and
+// Waits that honour a context (AwaitTraceReady, FlushTraces, Trace,
+// TraceEvents) return ctx.Err() when the context ends first. VerifyChain and
 // VerifyJSONL return their report together with an error matching
 // ErrChainInvalid when a chain is broken.
 //
@@ -40,26 +46,54 @@
 //
 // # Linking libcra
 //
-// By default the package compiles against the repository it lives in:
-// the header in ../../include and the library in ../../target/release,
-// built by scripts/build-lib.sh. The library's directory is recorded as an
-// rpath, so tests and programs run without LD_LIBRARY_PATH.
+// The build tag cra_pkgconfig chooses how cgo finds cra.h and libcra.
 //
-// To use an installed libcra instead (say /usr/local/include/cra.h and
-// /usr/local/lib/libcra.so.1), build with the cra_pkgconfig tag, which
-// replaces those flags by "#cgo pkg-config: cra":
+// From your own module, build against an installed libcra (its install
+// puts cra.h, cra_testing.h, libcra.so.1 and lib/pkgconfig/cra.pc under a
+// prefix) with -tags cra_pkgconfig, which reads the flags from
+// pkg-config's "cra" package. The module is not published to a module
+// proxy: require it and replace it by the bindings/go folder of a libcra
+// checkout of the same version. Your go.mod:
 //
-//	go build -tags cra_pkgconfig ./...
+//	module example.com/agent-host
 //
-// It needs a cra.pc that pkg-config can find (PKG_CONFIG_PATH), such as:
+//	go 1.19
 //
-//	prefix=/usr/local
-//	libdir=${prefix}/lib
-//	includedir=${prefix}/include
+//	require github.com/cra/libcra-go v1.0.0
 //
-//	Name: cra
-//	Description: libcra, governs what AI agents may do
-//	Version: 0.1.0
-//	Cflags: -I${includedir}
-//	Libs: -L${libdir} -lcra -Wl,-rpath,${libdir}
+//	replace github.com/cra/libcra-go => /path/to/libcra/bindings/go
+//
+// and the build, with the prefix's pkg-config folder (lib/pkgconfig, or
+// lib/<multiarch>/pkgconfig on some systems):
+//
+//	PKG_CONFIG_PATH=/opt/cra/lib/pkgconfig go build -tags cra_pkgconfig -trimpath
+//
+// The binding uses the standard library only, so this needs no go.sum
+// entry and no network. The installed cra.pc links with
+// -Wl,-rpath,${libdir}: the program finds libcra.so.1 without
+// LD_LIBRARY_PATH, and the only library path it carries is the prefix's
+// lib folder, never the checkout's. -trimpath keeps the checkout's path
+// out of the program's source file names; only its build information
+// (go version -m) still names the replace folder.
+//
+// Go's build cache does not notice a change of cra.pc (golang/go#24544):
+// after installing libcra under another prefix, rebuild with go build -a,
+// or the program may keep the old prefix's flags and run path.
+//
+// Without the tag, the package compiles against the libcra repository it
+// lives in: ../../include/cra.h and ../../target/release/libcra.so, built
+// by scripts/build-lib.sh (scripts/test-go.sh builds it and runs the
+// tests). That build is for working inside the repository: it records
+// that checkout's target/release as the rpath, so its programs break when
+// the checkout moves or is cleaned. Modules outside the repository use
+// cra_pkgconfig.
+//
+// When the build fails:
+//
+//   - "cra.h not found": outside the repository, add -tags cra_pkgconfig;
+//     with it, cra.pc's includedir lacks the header.
+//   - "Package cra was not found in the pkg-config search path": point
+//     PKG_CONFIG_PATH at the folder holding cra.pc.
+//   - "cannot find -lcra": with the tag, cra.pc's libdir lacks libcra.so;
+//     without it, run scripts/build-lib.sh in the checkout.
 package cra

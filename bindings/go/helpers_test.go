@@ -41,6 +41,20 @@ func newResolver(t *testing.T, cfg *cra.Config) *cra.Resolver {
 	return r
 }
 
+// heldSession holds r's deferred processor, so nothing of r is stored
+// until the test lets it go or r closes, and begins a session on r.
+func heldSession(t *testing.T, r *cra.Resolver) string {
+	t.Helper()
+	if err := cra.HoldProcessor(r, true); err != nil {
+		t.Fatalf("HoldProcessor: %v", err)
+	}
+	id, err := r.BeginSession(agent, "Close the month")
+	if err != nil {
+		t.Fatalf("BeginSession: %v", err)
+	}
+	return id
+}
+
 // deferredConfig is a deferred-mode configuration.
 func deferredConfig() *cra.Config {
 	cfg := cra.DefaultConfig()

@@ -2,7 +2,10 @@ package cra_test
 
 import (
 	"context"
+	"os"
 	"reflect"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -10,13 +13,42 @@ import (
 	cra "github.com/cra/libcra-go"
 )
 
+// The loaded library is the one this checkout builds: its version is
+// Cargo.toml's (the version's one source), and MAJOR is the ABI version.
 func TestVersion(t *testing.T) {
 	if got := cra.ABIVersion(); got != 1 {
 		t.Fatalf("ABIVersion() = %d, want 1", got)
 	}
-	if v := cra.Version(); v == "" || strings.Count(v, ".") < 2 {
-		t.Fatalf("Version() = %q, want a semantic version", v)
+	v := cra.Version()
+	parts := regexp.MustCompile(`^(\d+)\.\d+\.\d+$`).FindStringSubmatch(v)
+	if parts == nil {
+		t.Fatalf("Version() = %q, want MAJOR.MINOR.PATCH", v)
 	}
+	if parts[1] != strconv.FormatUint(uint64(cra.ABIVersion()), 10) {
+		t.Errorf("Version() = %q: MAJOR is not the ABI version %d", v, cra.ABIVersion())
+	}
+	if want := cargoVersion(t); v != want {
+		t.Errorf("Version() = %q, Cargo.toml says %q: is target/release stale?", v, want)
+	}
+}
+
+// cargoVersion reads the version of the [package] table of the
+// repository's Cargo.toml.
+func cargoVersion(t *testing.T) string {
+	t.Helper()
+	manifest, err := os.ReadFile("../../Cargo.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := regexp.MustCompile(`(?ms)^\[package\]$(.*?)(^\[|\z)`).FindSubmatch(manifest)
+	if table == nil {
+		t.Fatal("Cargo.toml has no [package] table")
+	}
+	version := regexp.MustCompile(`(?m)^version\s*=\s*"([^"]+)"`).FindSubmatch(table[1])
+	if version == nil {
+		t.Fatal("Cargo.toml's [package] has no version")
+	}
+	return string(version[1])
 }
 
 // The README's quickstart: load an atlas, begin a session, resolve a

@@ -260,7 +260,8 @@ func ABIVersion() uint32 {
 	return uint32(C.cra_abi_version())
 }
 
-// Version returns the version of the loaded libcra, such as "0.1.0".
+// Version returns the version of the loaded libcra (cra_version), such as
+// "1.0.0": MAJOR.MINOR.PATCH, where MAJOR is the ABI version.
 func Version() string {
 	return C.GoString(C.cra_version())
 }

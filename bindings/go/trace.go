@@ -4,8 +4,11 @@ package cra
 import "C"
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -75,10 +78,42 @@ func (r *Resolver) FlushTraces(ctx context.Context) error {
 	})
 }
 
-// Trace returns the TRACE/1.0 JSON Lines of session id (TRACE.md), one
-// event per line. With partial false it first waits, as AwaitTraceReady,
-// until the session's events are stored; with partial true it returns
-// the events stored so far at once and ignores ctx.
+// TraceEvent is one TRACE/1.0 event (TRACE.md "Events"): one line of a
+// trace, its members in TRACE.md's order. Timestamp and Payload keep the
+// text libcra wrote, because the event hash covers the timestamp as
+// written and the payload's values; still, archive and verify the trace
+// itself (Trace, VerifyJSONL), not events encoded again.
+type TraceEvent struct {
+	TraceVersion string `json:"trace_version"` // always "1.0"
+	EventID      string `json:"event_id"`      // UUIDv7 of this event
+	TraceID      string `json:"trace_id"`      // UUIDv7 of the session's chain
+	SpanID       string `json:"span_id"`       // UUIDv7 of the span the event belongs to
+	// ParentSpanID is the enclosing span; nil (JSON null) on a session's
+	// first event.
+	ParentSpanID *string `json:"parent_span_id"`
+	SessionID    string  `json:"session_id"`
+	// Sequence is the event's position in its session: 0, 1, 2, ...
+	Sequence uint64 `json:"sequence"`
+	// Timestamp is UTC RFC 3339 with six fractional digits, as hashed;
+	// time.Parse(time.RFC3339Nano, e.Timestamp) reads it.
+	Timestamp string `json:"timestamp"`
+	// EventType is what happened, such as "carp.resolution.completed".
+	EventType string `json:"event_type"`
+	// Payload is the event's details (a JSON object), as written.
+	Payload json.RawMessage `json:"payload"`
+	// EventHash is the event's SHA-256, 64 lowercase hex digits.
+	EventHash string `json:"event_hash"`
+	// PreviousEventHash is the EventHash of the event before; 64 zeros
+	// on the first event.
+	PreviousEventHash string `json:"previous_event_hash"`
+}
+
+// Trace returns the trace of session id: its TRACE/1.0 JSON Lines
+// (TRACE.md), one event per line, as libcra stored them. This text is
+// what VerifyJSONL checks and what to archive; TraceEvents returns the
+// same events decoded. With partial false it first waits, as
+// AwaitTraceReady, until the session's events are stored; with partial
+// true it returns the events stored so far at once and ignores ctx.
 //
 // Errors: ctx.Err(); ErrNotFound; ErrInvalidArgument (malformed id);
 // ErrShutdown.
@@ -109,6 +144,38 @@ func (r *Resolver) Trace(ctx context.Context, id string, partial bool) ([]byte, 
 		return nil
 	})
 	return out, err
+}
+
+// TraceEvents returns the events of session id's trace, decoded: Trace
+// with each line parsed, in sequence order. partial and ctx are as for
+// Trace.
+//
+// Errors: as Trace; a line that does not decode (a libcra bug) is
+// reported as ErrInternal.
+func (r *Resolver) TraceEvents(ctx context.Context, id string, partial bool) ([]TraceEvent, error) {
+	jsonl, err := r.Trace(ctx, id, partial)
+	if err != nil {
+		return nil, err
+	}
+	return decodeTraceEvents(jsonl)
+}
+
+// decodeTraceEvents parses JSON Lines into events, skipping lines that
+// hold only white space (as TRACE.md's readers do).
+func decodeTraceEvents(jsonl []byte) ([]TraceEvent, error) {
+	events := []TraceEvent{}
+	for i, line := range bytes.Split(jsonl, []byte("\n")) {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var e TraceEvent
+		if err := json.Unmarshal(line, &e); err != nil {
+			return nil, newError(StatusInternal, "cra_get_trace",
+				fmt.Sprintf("cannot decode trace line %d: %v", i+1, err))
+		}
+		events = append(events, e)
+	}
+	return events, nil
 }
 
 // waitSliced repeats a C wait in slices of at most waitSlice (less when

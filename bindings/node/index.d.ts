@@ -282,7 +282,8 @@ export declare const DEFAULT_TIMEOUT_MS: number;
  * Synchronous except the waiting methods, which return Promises and wait
  * on a libuv worker thread. Failures throw / reject with {@link CraError};
  * a wrong JS type is a TypeError, a number that does not fit its C type a
- * RangeError.
+ * RangeError. Disposable: `using resolver = new Resolver()` closes it at
+ * the end of the block.
  */
 export declare class Resolver {
   /** `cra_resolver_new`. @throws {CraError} CRA_ERR_INVALID_ARGUMENT for an out-of-range setting. */
@@ -295,6 +296,13 @@ export declare class Resolver {
    * method throws CraError CRA_ERR_SHUTDOWN.
    */
   close(): void;
+  /**
+   * close(), so that `using` (and `await using`) closes the resolver.
+   * Synchronous on purpose: close() finishes its work before returning, so
+   * there is no `Symbol.asyncDispose`. Present where the runtime has
+   * `Symbol.dispose` (every Node version this package supports).
+   */
+  [Symbol.dispose](): void;
 
   /** Loads an Atlas/1.0 manifest given as JSON text (inline context only). */
   loadAtlas(json: string | Uint8Array): void;
@@ -319,22 +327,26 @@ export declare class Resolver {
   awaitTraceReady(sessionId: string, options?: WaitOptions): Promise<void>;
   /** Waits (off the main thread) until every session's events emitted before the call are stored. */
   flushTraces(options?: WaitOptions): Promise<void>;
-  /** The session's events; waits for readiness unless `partial`. */
-  getTrace(sessionId: string, options?: TraceOptions): Promise<TraceEvent[]>;
-  /** The session's trace as TRACE/1.0 JSON Lines text, as libcra wrote it. */
+  /**
+   * The session's trace: TRACE/1.0 JSON Lines text, byte for byte as libcra
+   * wrote it (verify and archive this). Waits for readiness unless `partial`.
+   */
+  getTrace(sessionId: string, options?: TraceOptions): Promise<string>;
+  /**
+   * The session's trace parsed into events, one per line. JSON.parse rounds
+   * integers beyond 2^53, so verify and archive {@link getTrace}'s text.
+   */
+  getTraceEvents(sessionId: string, options?: TraceOptions): Promise<TraceEvent[]>;
+  /**
+   * The former name of {@link getTrace}: the same JSON Lines text.
+   * @deprecated Use {@link getTrace}.
+   */
   getTraceJsonl(sessionId: string, options?: TraceOptions): Promise<string>;
 
   /** Verifies the session's stored chain; a broken chain is reported, not thrown. */
   verifyChain(sessionId: string): VerifyReport;
   /** The resolver's counters. */
   stats(): Stats;
-
-  /**
-   * Test support (`cra_test_hold_processor`): while held, the deferred
-   * processor stores nothing, so events queue, waits time out and a small
-   * buffer fills. close() releases it. Never needed in production.
-   */
-  _holdProcessorForTest(hold: boolean): void;
 }
 
 // ------------------------------------------------------------ free functions
@@ -344,11 +356,17 @@ export declare function verifyJsonl(jsonl: string | Uint8Array): VerifyReport;
 
 /** `cra_abi_version()` of the loaded library (1). */
 export declare function abiVersion(): number;
-/** `cra_version()` of the loaded library, e.g. "0.1.0". */
+/** `cra_version()` of the loaded library, e.g. "1.0.0" (its major number is the ABI version). */
 export declare function version(): string;
 
 /** The ABI version this binding targets (1). */
 export declare const ABI_VERSION: 1;
+/**
+ * The library bundled in a packed package (scripts/pack-node.sh):
+ * `prebuilds/<process.platform>-<process.arch>/libcra.so.1` under the
+ * package root, e.g. `prebuilds/linux-x64/libcra.so.1`.
+ */
+export declare const PREBUILT_LIBRARY_PATH: string;
 /** `<repo>/target/release/libcra.so`, i.e. `../../target/release/libcra.so` from this package. */
 export declare const DEFAULT_LIBRARY_PATH: string;
 /** The installed library's name, `libcra.so.1`, which the system loader finds. */
@@ -362,11 +380,13 @@ export interface LoadedLibrary {
 
 /**
  * Loads libcra once per process (otherwise done on first use): `options.path`,
- * else `$CRA_LIBRARY_PATH` (a path is loaded from there, a bare name such as
- * `libcra.so.1` is found by the system loader); with neither, the repository
- * build ({@link DEFAULT_LIBRARY_PATH}) when it exists, then the installed
- * {@link SYSTEM_LIBRARY}. Throws, naming every attempt, if none loads; also
- * if its ABI is not 1, or another library is already loaded.
+ * else `$CRA_LIBRARY_PATH`, and then only that (a path is loaded from there,
+ * a bare name such as `libcra.so.1` is found by the system loader). With
+ * neither, the first that loads of: the library bundled in the package
+ * ({@link PREBUILT_LIBRARY_PATH}), the repository build
+ * ({@link DEFAULT_LIBRARY_PATH}), the installed {@link SYSTEM_LIBRARY}.
+ * Throws, naming every attempt, if none loads; also if its ABI is not 1, or
+ * another library is already loaded.
  */
 export declare function loadLibrary(options?: { path?: string }): LoadedLibrary;
 

@@ -33,6 +33,23 @@ pub const CRA_CHAIN_HASH_MISMATCH: u32 = 4;
 /// An event belongs to another session than the one before it.
 pub const CRA_CHAIN_SESSION_MISMATCH: u32 = 5;
 
+/// The name of a `cra_verify_report.failure` value (`"CRA_CHAIN_BROKEN"`),
+/// or `"CRA_CHAIN_UNKNOWN"` for a value that is not one. The string is
+/// static: never free it. Thread-safe.
+#[no_mangle]
+pub extern "C" fn cra_chain_failure_name(failure: u32) -> *const c_char {
+    let name = match failure {
+        CRA_CHAIN_VALID => c"CRA_CHAIN_VALID",
+        CRA_CHAIN_MALFORMED => c"CRA_CHAIN_MALFORMED",
+        CRA_CHAIN_SEQUENCE_GAP => c"CRA_CHAIN_SEQUENCE_GAP",
+        CRA_CHAIN_BROKEN => c"CRA_CHAIN_BROKEN",
+        CRA_CHAIN_HASH_MISMATCH => c"CRA_CHAIN_HASH_MISMATCH",
+        CRA_CHAIN_SESSION_MISMATCH => c"CRA_CHAIN_SESSION_MISMATCH",
+        _ => c"CRA_CHAIN_UNKNOWN",
+    };
+    name.as_ptr()
+}
+
 /// The outcome of `cra_verify_chain` or `cra_verify_jsonl`.
 #[repr(C)]
 #[derive(Clone, Copy, Debug)]
@@ -335,8 +352,8 @@ pub unsafe extern "C" fn cra_stats_get(
 /// Test support for host programs and bindings: while `hold` is true, the
 /// deferred trace processor stores nothing, so events queue up, sync points
 /// time out and a small buffer fills deterministically; `hold` false lets it
-/// go on (so does `cra_resolver_free`). No effect in immediate mode. Not
-/// part of ABI.md's list: never needed in production.
+/// go on (so does `cra_resolver_free`). No effect in immediate mode.
+/// Declared in `cra_testing.h`, not `cra.h`: never needed in production.
 ///
 /// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL).
 #[no_mangle]
@@ -352,5 +369,38 @@ pub unsafe extern "C" fn cra_test_hold_processor(
             args::resolver(r)?.hold_trace_processor(hold);
             Ok(())
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::verify::FailureKind;
+    use std::ffi::CStr;
+
+    fn failure_name(failure: u32) -> &'static str {
+        // SAFETY: cra_chain_failure_name returns a static NUL-terminated string.
+        unsafe { CStr::from_ptr(cra_chain_failure_name(failure)) }
+            .to_str()
+            .unwrap()
+    }
+
+    /// Each C name is the one TRACE gives the failure, in the C spelling.
+    #[test]
+    fn chain_failure_names_follow_the_failure_kinds() {
+        assert_eq!(failure_name(CRA_CHAIN_VALID), "CRA_CHAIN_VALID");
+        for kind in [
+            FailureKind::Malformed,
+            FailureKind::SequenceGap,
+            FailureKind::ChainBroken,
+            FailureKind::HashMismatch,
+            FailureKind::SessionMismatch,
+        ] {
+            let spelled = kind.as_str().trim_start_matches("chain_").to_uppercase();
+            assert_eq!(failure_name(kind as u32), format!("CRA_CHAIN_{spelled}"));
+        }
+        for unknown in [6, 99, u32::MAX] {
+            assert_eq!(failure_name(unknown), "CRA_CHAIN_UNKNOWN");
+        }
     }
 }

@@ -32,6 +32,7 @@
 #include <time.h>
 
 #include "cra.h"
+#include "cra_testing.h"
 #include "common/files.h"
 #include "common/request_template.h"
 

@@ -1,9 +1,9 @@
-# The shared library exports exactly the functions cra.h declares (all
+# The shared library exports exactly the functions its headers declare (all
 # named cra_*, nothing of Rust's leaks), its SONAME is the ABI's, and a host
 # linked against it needs it by that SONAME, never by a build path.
 #
-#   cmake -DLIBRARY=<libcra.so.x.y.z> -DHEADER=<cra.h> -DSONAME=libcra.so.1 -DHOST=<program>
-#         -P check_library.cmake
+#   cmake -DLIBRARY=<libcra.so.x.y.z> "-DHEADERS=<cra.h>;<cra_testing.h>" -DSONAME=libcra.so.1
+#         -DHOST=<program> -P check_library.cmake
 
 find_program(NM nm REQUIRED)
 find_program(READELF readelf REQUIRED)
@@ -25,19 +25,21 @@ foreach(line IN LISTS nm_lines)
   list(APPEND exported "${name}")
 endforeach()
 
-# Declared functions: the header's declarations start in column 0.
-file(STRINGS "${HEADER}" declarations REGEX "^[a-z].*[ *]cra_[a-z0-9_]+\\(")
+# Declared functions: the headers' declarations start in column 0.
 set(declared "")
-foreach(line IN LISTS declarations)
-  string(REGEX MATCH "cra_[a-z0-9_]+\\(" name "${line}")
-  string(REPLACE "(" "" name "${name}")
-  list(APPEND declared "${name}")
+foreach(header IN LISTS HEADERS)
+  file(STRINGS "${header}" declarations REGEX "^[a-z].*[ *]cra_[a-z0-9_]+\\(")
+  foreach(line IN LISTS declarations)
+    string(REGEX MATCH "cra_[a-z0-9_]+\\(" name "${line}")
+    string(REPLACE "(" "" name "${name}")
+    list(APPEND declared "${name}")
+  endforeach()
 endforeach()
 
 list(SORT exported)
 list(SORT declared)
 if(NOT exported STREQUAL declared)
-  message(SEND_ERROR "exports differ from cra.h\n  exported: ${exported}\n  declared: ${declared}")
+  message(SEND_ERROR "exports differ from the headers\n  exported: ${exported}\n  declared: ${declared}")
 endif()
 list(LENGTH exported count)
 
@@ -54,4 +56,4 @@ if(host_dynamic MATCHES "NEEDED\\)[^\n]*\\[[^]\n]*/")
   message(SEND_ERROR "${HOST} needs a library by path:\n${host_dynamic}")
 endif()
 
-message(STATUS "${count} exported functions, all cra_* and all declared in cra.h; SONAME ${SONAME}")
+message(STATUS "${count} exported functions, all cra_* and all declared in the headers; SONAME ${SONAME}")

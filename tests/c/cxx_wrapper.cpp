@@ -6,6 +6,7 @@
 #include "cra.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -17,6 +18,10 @@ static_assert(std::is_nothrow_move_constructible_v<cra::Resolver>, "resolvers mo
 static_assert(!std::is_copy_constructible_v<cra::Buffer>, "a buffer has one owner");
 static_assert(std::is_nothrow_move_constructible_v<cra::Buffer>, "buffers move");
 static_assert(std::is_base_of_v<std::runtime_error, cra::Error>, "cra::Error is a runtime_error");
+static_assert(!std::is_convertible_v<cra::TraceMode, std::uint32_t>, "modes are enum classes");
+static_assert(!std::is_convertible_v<cra::ChainFailure, std::uint32_t>, "failures are enum classes");
+static_assert(static_cast<std::uint32_t>(cra::ChainFailure::hash_mismatch) == CRA_CHAIN_HASH_MISMATCH,
+              "failures keep the C values");
 
 namespace {
 
@@ -68,6 +73,28 @@ int main()
                config.ttl_seconds = 0;
                return config;
            }()); }) == CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { cra::Resolver bad(cra::Config().ttl(std::chrono::hours(24 * 365))); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+
+    // Typed settings land in the C fields; the defaults are cra_config_init's.
+    const cra::Config config = cra::Config()
+                                   .trace_mode(cra::TraceMode::deferred)
+                                   .backpressure(cra::Backpressure::block)
+                                   .block_timeout(std::chrono::milliseconds(-1))
+                                   .shutdown_timeout(std::chrono::seconds(2));
+    EXPECT(config.c_config().trace_mode == CRA_TRACE_DEFERRED && config.trace_mode() == cra::TraceMode::deferred);
+    EXPECT(config.c_config().backpressure == CRA_BACKPRESSURE_BLOCK);
+    EXPECT(config.c_config().block_timeout_ms == 0 && config.c_config().shutdown_timeout_ms == 2000);
+    EXPECT(config.c_config().buffer_capacity == cra::default_config().buffer_capacity);
+    cra::Resolver deferred(config);
+    const std::string deferred_session = deferred.begin_session("agent-8", "deferred");
+    deferred.await_trace_ready(deferred_session, std::chrono::seconds(5));
+    EXPECT(deferred.stats().queue_capacity == cra::default_config().buffer_capacity);
+
+    // Versions: the loaded library is the one the header describes.
+    EXPECT(cra::version_number() == CRA_VERSION_NUMBER);
+    EXPECT(cra::name(cra::ChainFailure::broken) == "CRA_CHAIN_BROKEN");
+    EXPECT(cra::name(static_cast<cra::ChainFailure>(99)) == "CRA_CHAIN_UNKNOWN");
 
     // A NUL inside a view would silently cut the C text: refused instead.
     using namespace std::string_view_literals;
@@ -86,13 +113,18 @@ int main()
     EXPECT(moved.view().find("\"session.started\"") != std::string_view::npos);
     EXPECT(resolver.partial_trace(session).view() == moved.view());
 
-    // A broken chain is a result, not an exception.
-    EXPECT(resolver.verify_chain(session).failure == CRA_CHAIN_VALID);
-    EXPECT(cra::verify_jsonl(moved.view()).failure == CRA_CHAIN_VALID);
+    // A broken chain is a result, not an exception; reading and verifying
+    // need only a const resolver.
+    const cra::Resolver &reader = resolver;
+    const cra::VerifyReport in_resolver = reader.verify_chain(session);
+    EXPECT(in_resolver.valid() && in_resolver.events == 1 && in_resolver.head_hash.size() == 64);
+    EXPECT(cra::verify_jsonl(moved.view()).valid());
+    EXPECT(cra::verify_jsonl(moved.view()).head_hash == in_resolver.head_hash);
     std::string tampered = moved.str();
     tampered.replace(tampered.find("check the wrapper"), 5, "CHECK");
-    const cra_verify_report report = cra::verify_jsonl(tampered);
-    EXPECT(report.failure == CRA_CHAIN_HASH_MISMATCH && report.first_bad_index == 0);
+    const cra::VerifyReport report = cra::verify_jsonl(tampered);
+    EXPECT(report.failure == cra::ChainFailure::hash_mismatch && report.first_bad_index == 0);
+    EXPECT(!report.valid() && report.head_hash.empty());
     EXPECT(status_thrown_by([] { cra::verify_jsonl("\xff"); }) == CRA_ERR_INVALID_ARGUMENT);
 
     const cra_stats stats = resolver.stats();

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "cra.h"
+#include "cra_testing.h"
 #include "common/files.h"
 #include "common/request_template.h"
 

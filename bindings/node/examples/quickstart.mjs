@@ -34,7 +34,7 @@ try {
   resolver.endSession(sessionId, 'done');
   await resolver.awaitTraceReady(sessionId, { timeoutMs: 2000 });
 
-  const jsonl = await resolver.getTraceJsonl(sessionId);
+  const jsonl = await resolver.getTrace(sessionId); // TRACE/1.0 JSON Lines text
   const report = verifyJsonl(jsonl);
   console.log(`trace: ${report.events} events, valid=${report.valid}, head ${report.headHash}`);
 

@@ -15,6 +15,7 @@ import {
   setMaxConcurrentWaits,
   getMaxConcurrentWaits,
   DEFAULT_LIBRARY_PATH,
+  PREBUILT_LIBRARY_PATH,
   DEFAULT_TIMEOUT_MS,
   TraceMode,
   type CarpRequest,
@@ -29,6 +30,7 @@ import {
 const config: ResolverConfig = { traceMode: 'deferred', bufferCapacity: 1024, backpressure: 'block' };
 const numeric: ResolverConfig = { traceMode: TraceMode.deferred, shutdownTimeoutMs: 1000 };
 const lib: { readonly path: string } = loadLibrary({ path: DEFAULT_LIBRARY_PATH });
+const bundled: string = PREBUILT_LIBRARY_PATH;
 const abi: number = abiVersion();
 const ver: string = version();
 const defaults = defaultConfig();
@@ -57,16 +59,16 @@ async function main(): Promise<void> {
     await resolver.awaitTraceReady(sessionId, { timeoutMs: DEFAULT_TIMEOUT_MS });
     await resolver.flushTraces({ timeoutMs: 1000 });
     await resolver.flushTraces();
-    const events: TraceEvent[] = await resolver.getTrace(sessionId, { partial: true });
-    const jsonl: string = await resolver.getTraceJsonl(sessionId, { timeoutMs: 100 });
+    const events: TraceEvent[] = await resolver.getTraceEvents(sessionId, { partial: true });
+    const jsonl: string = await resolver.getTrace(sessionId, { timeoutMs: 100 });
+    const deprecated: string = await resolver.getTraceJsonl(sessionId);
     const report: VerifyReport = resolver.verifyChain(sessionId);
     const again: VerifyReport = verifyJsonl(jsonl);
     const failure: string | null = again.failure;
     const stats: Stats = resolver.stats();
     resolver.endSession(sessionId, 'done');
-    resolver._holdProcessorForTest(false);
     const closed: boolean = resolver.closed;
-    void [decision, text, ready, events, report, failure, stats, closed];
+    void [decision, text, ready, events, deprecated, report, failure, stats, closed];
   } catch (error) {
     if (error instanceof CraError) {
       const code: number = error.code;
@@ -81,7 +83,15 @@ async function main(): Promise<void> {
   }
 }
 
+// Disposable: `using` closes the resolver when the block ends.
+function disposable(): number {
+  using resolver = new Resolver();
+  const dispose: () => void = resolver[Symbol.dispose];
+  void dispose;
+  return resolver.stats().sessionsActive;
+}
+
 const known: StatusName = statusName(9);
 const err = new CraError(13, 'closed');
 const isError: Error = err;
-void [config, numeric, lib, abi, ver, mode, known, isError, main];
+void [config, numeric, lib, bundled, disposable, abi, ver, mode, known, isError, main];

@@ -15,6 +15,16 @@ import { fileURLToPath } from 'node:url';
 export const ABI_VERSION = 1;
 
 /**
+ * The library bundled in the package (see scripts/pack-node.sh):
+ * `prebuilds/<platform>-<arch>/libcra.so.1` under the package root, for
+ * the running platform, e.g. `prebuilds/linux-x64/libcra.so.1`. Only a
+ * packed package has it; a source checkout does not.
+ */
+export const PREBUILT_LIBRARY_PATH = fileURLToPath(
+  new URL(`../prebuilds/${process.platform}-${process.arch}/libcra.so.1`, import.meta.url),
+);
+
+/**
  * The repository build: `<repo>/target/release/libcra.so`, that is
  * `../../target/release/libcra.so` relative to this package.
  */
@@ -44,11 +54,14 @@ let loaded = null;
  * asking for a different path after it is loaded throws.
  *
  * What is loaded: `options.path` or else the `CRA_LIBRARY_PATH` environment
- * variable when one is given: a path (with a `/`) is loaded from there, a
- * bare name such as `libcra.so.1` is looked up by the system loader.
- * Otherwise the repository build ({@link DEFAULT_LIBRARY_PATH}) when it
- * exists, then the installed library ({@link SYSTEM_LIBRARY}, through the
- * system loader). The error names every attempt.
+ * variable when one is given, and then only that: a path (with a `/`) is
+ * loaded from there, a bare name such as `libcra.so.1` is looked up by the
+ * system loader. Otherwise the first that loads of: the library bundled in
+ * the package ({@link PREBUILT_LIBRARY_PATH}), the repository build
+ * ({@link DEFAULT_LIBRARY_PATH}), the installed library
+ * ({@link SYSTEM_LIBRARY}, through the system loader). The bundled one
+ * comes first because it is the build the package was packed and tested
+ * with. The error names every attempt.
  *
  * @param {{ path?: string }} [options]
  * @returns {Native} the declared functions and types
@@ -82,7 +95,8 @@ export function loadLibrary(options = {}) {
  * @param {string | undefined} chosen
  */
 function openLibrary(chosen) {
-  const candidates = chosen !== undefined ? [chosen] : [DEFAULT_LIBRARY_PATH, SYSTEM_LIBRARY];
+  const candidates =
+    chosen !== undefined ? [chosen] : [PREBUILT_LIBRARY_PATH, DEFAULT_LIBRARY_PATH, SYSTEM_LIBRARY];
   const attempts = [];
   for (const candidate of candidates) {
     if (candidate.includes('/') && !existsSync(candidate)) {
@@ -95,9 +109,12 @@ function openLibrary(chosen) {
       attempts.push(`${candidate} (${error.message})`);
     }
   }
+  // The advice must make sense from an installed package too, where there
+  // is no repository and no build script.
   throw new Error(
-    `libcra not found: tried ${attempts.join(', ')}. Build it with ./scripts/build-lib.sh, ` +
-      'install it where the system loader finds libcra.so.1, or point CRA_LIBRARY_PATH at it',
+    `libcra not found: tried ${attempts.join(', ')}. Install libcra where the system loader ` +
+      'finds libcra.so.1, or set CRA_LIBRARY_PATH to the library file ' +
+      '(in a libcra checkout, ./scripts/build-lib.sh builds target/release/libcra.so)',
   );
 }
 
@@ -252,6 +269,8 @@ function declare(lib, path) {
       koffi.out(koffi.pointer(stats)),
       errorOut,
     ]),
+    // Test support, declared in cra_testing.h rather than cra.h; only
+    // src/testing.js and close() call it.
     cra_test_hold_processor: fn('cra_test_hold_processor', status, [
       resolverPtr,
       'bool',

@@ -61,6 +61,19 @@ class NativeResolver {
     if (this.closed && this.inFlight === 0) this.free();
   }
 
+  /**
+   * Test support (`cra_test_hold_processor`, reached through
+   * src/testing.js only): while held, the deferred processor stores nothing.
+   * Remembered so that close() can release it.
+   * @param {string} operation the caller's name, for the message
+   * @param {boolean} hold
+   */
+  holdProcessor(operation, hold) {
+    const ptr = this.use(operation);
+    callSync(native().cra_test_hold_processor, [ptr, hold]);
+    this.held = hold;
+  }
+
   /** Refuses new calls; frees now, or when the last running wait returns. */
   close() {
     if (this.closed) return;
@@ -81,6 +94,14 @@ class NativeResolver {
   }
 }
 
+/**
+ * Reads a resolver's private native handle, for package-internal modules
+ * (src/testing.js) that the public class does not expose. Assigned by the
+ * Resolver class's static block, hence declared before the class.
+ * @type {(resolver: Resolver) => NativeResolver}
+ */
+let nativeHandleOf;
+
 /** Frees resolvers that were garbage-collected without close(). */
 const finalizer = new FinalizationRegistry((/** @type {NativeResolver} */ handle) => {
   handle.close();
@@ -91,13 +112,14 @@ const finalizer = new FinalizationRegistry((/** @type {NativeResolver} */ handle
  * requests and keeps each session's TRACE/1.0 hash chain.
  *
  * Every method is synchronous except the waiting ones (`awaitTraceReady`,
- * `flushTraces`, `getTrace`, `getTraceJsonl`), which return Promises and
+ * `flushTraces`, `getTrace`, `getTraceEvents`), which return Promises and
  * wait on a libuv worker thread so the event loop keeps running.
  * Failures throw (or reject with) a {@link CraError}.
  *
- * Call {@link Resolver#close} when done; a resolver that is garbage
- * collected unclosed is freed by a FinalizationRegistry, as a safety net
- * only (when that happens is up to the GC).
+ * Call {@link Resolver#close} when done, or declare it with `using` (it is
+ * Disposable where the runtime has `Symbol.dispose`); a resolver that is
+ * garbage collected unclosed is freed by a FinalizationRegistry, as a
+ * safety net only (when that happens is up to the GC).
  */
 export class Resolver {
   /** @type {NativeResolver} */
@@ -285,8 +307,9 @@ export class Resolver {
   }
 
   /**
-   * The session's trace as TRACE/1.0 JSON Lines, byte for byte as libcra
-   * wrote it (what verifiers and archives want).
+   * The session's trace: TRACE/1.0 JSON Lines text, byte for byte as libcra
+   * wrote it (what verifiers and archives want). "Trace" means this text in
+   * every binding; {@link Resolver#getTraceEvents} parses it.
    * @param {string} sessionId
    * @param {{ partial?: boolean, timeoutMs?: number }} [options]
    *   `partial: true` returns the events stored so far at once; otherwise
@@ -294,38 +317,50 @@ export class Resolver {
    *   session to be ready
    * @returns {Promise<string>} rejects with CraError CRA_ERR_TIMEOUT (waiting), CRA_ERR_NOT_FOUND, ...
    */
-  async getTraceJsonl(sessionId, { partial = false, timeoutMs } = {}) {
+  async getTrace(sessionId, { partial = false, timeoutMs } = {}) {
     const id = toCString(sessionId, 'sessionId');
     const timeout = toTimeoutMs(timeoutMs, DEFAULT_TIMEOUT_MS);
     if (partial) {
       const buf = allocBuf();
       try {
-        const ptr = this.#handle.use('getTraceJsonl');
+        const ptr = this.#handle.use('getTrace');
         callSync(native().cra_get_trace, [ptr, id, CRA_TRACE_PARTIAL, 0, buf]);
         return readBuf(buf);
       } finally {
         freeBuf(buf);
       }
     }
-    return this.#wait('getTraceJsonl', native().cra_get_trace, [id, CRA_TRACE_WAIT, timeout], {
+    return this.#wait('getTrace', native().cra_get_trace, [id, CRA_TRACE_WAIT, timeout], {
       withBuf: true,
     });
   }
 
   /**
-   * The session's trace as event objects (one per JSON Lines line). Note
-   * that JSON.parse rounds integers beyond 2^53: verify and archive the
-   * text from {@link Resolver#getTraceJsonl}, not re-serialized events.
+   * The session's trace parsed into event objects (one per JSON Lines
+   * line). JSON.parse rounds integers beyond 2^53: verify and archive the
+   * text from {@link Resolver#getTrace}, not re-serialized events.
    * @param {string} sessionId
-   * @param {{ partial?: boolean, timeoutMs?: number }} [options] as getTraceJsonl
+   * @param {{ partial?: boolean, timeoutMs?: number }} [options] as getTrace
    * @returns {Promise<import('../index.js').TraceEvent[]>}
    */
-  async getTrace(sessionId, options = {}) {
-    const jsonl = await this.getTraceJsonl(sessionId, options);
+  async getTraceEvents(sessionId, options = {}) {
+    const jsonl = await this.getTrace(sessionId, options);
     return jsonl
       .split('\n')
       .filter((line) => line.length > 0)
       .map((line) => JSON.parse(line));
+  }
+
+  /**
+   * The former name of {@link Resolver#getTrace}, kept so existing callers
+   * keep working.
+   * @deprecated use getTrace, which returns the same JSON Lines text
+   * @param {string} sessionId
+   * @param {{ partial?: boolean, timeoutMs?: number }} [options]
+   * @returns {Promise<string>}
+   */
+  getTraceJsonl(sessionId, options = {}) {
+    return this.getTrace(sessionId, options);
   }
 
   /**
@@ -362,19 +397,6 @@ export class Resolver {
   }
 
   /**
-   * Test support (`cra_test_hold_processor`): while held, the deferred
-   * trace processor stores nothing, so events queue up, waits time out and
-   * a small buffer fills deterministically. No effect in immediate mode.
-   * close() releases a hold. Never needed in production.
-   * @param {boolean} hold
-   */
-  _holdProcessorForTest(hold) {
-    const ptr = this.#handle.use('_holdProcessorForTest');
-    callSync(native().cra_test_hold_processor, [ptr, Boolean(hold)]);
-    this.#handle.held = Boolean(hold);
-  }
-
-  /**
    * Runs a waiting libcra call on a worker thread once a wait slot is
    * free. The `cra_buf` (when asked for) is native memory that lives until
    * the call has returned; the handle is not freed while the call runs.
@@ -400,4 +422,37 @@ export class Resolver {
       }
     });
   }
+
+  static {
+    nativeHandleOf = (resolver) => resolver.#handle;
+  }
+}
+
+/**
+ * `resolver[Symbol.dispose]()` is close(), so `using resolver = new
+ * Resolver()` closes it at the end of the block. Only the synchronous
+ * protocol: close() does all its work before returning (a wait still
+ * running frees the handle when it returns, and needs no awaiting), so
+ * there is nothing for a `Symbol.asyncDispose` to wait for; `await using`
+ * accepts a synchronous disposable as it is. Defined only where the
+ * runtime has `Symbol.dispose`, without polyfilling it.
+ */
+if (typeof Symbol.dispose === 'symbol') {
+  Object.defineProperty(Resolver.prototype, Symbol.dispose, {
+    value: function dispose() {
+      this.close();
+    },
+    writable: true,
+    configurable: true,
+  });
+}
+
+/**
+ * Package-internal: the native handle behind a resolver. Not exported by
+ * index.js, and the package's `exports` map does not expose this module.
+ * @param {Resolver} resolver
+ * @returns {NativeResolver}
+ */
+export function handleOf(resolver) {
+  return nativeHandleOf(resolver);
 }

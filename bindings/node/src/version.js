@@ -13,7 +13,8 @@ export function abiVersion() {
 }
 
 /**
- * `cra_version()`: the loaded libcra's crate version, e.g. "0.1.0".
+ * `cra_version()`: the loaded libcra's version, e.g. "1.0.0"; its major
+ * number is the C ABI version ({@link abiVersion}).
  * @returns {string}
  */
 export function version() {

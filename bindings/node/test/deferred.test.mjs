@@ -28,7 +28,7 @@ test(`${SESSIONS} deferred sessions awaited with Promise.all all verify`, async 
     await Promise.all(sessions.map((id) => resolver.awaitTraceReady(id, { timeoutMs: 30_000 })));
     assert.ok(sessions.every((id) => resolver.isTraceReady(id)));
 
-    const traces = await Promise.all(sessions.map((id) => resolver.getTraceJsonl(id, { timeoutMs: 1000 })));
+    const traces = await Promise.all(sessions.map((id) => resolver.getTrace(id, { timeoutMs: 1000 })));
     const perSession = 1 + 1 + 3 + 1 + 1 + 1; // started, request, 3 policies, context, completed, ended
     for (const [i, jsonl] of traces.entries()) {
       const report = verifyJsonl(jsonl);

@@ -22,6 +22,7 @@ import {
   statusName,
   verifyJsonl,
 } from '../index.js';
+import { holdProcessor } from '../src/testing.js';
 import { UNKNOWN_SESSION, fixture, request } from './helpers.mjs';
 
 const ATLAS = readFileSync(fixture('billing.atlas.json'), 'utf8');
@@ -65,7 +66,7 @@ describe('backpressure', () => {
     'a full buffer refuses the operation with code 9 and records nothing',
     withResolver({ traceMode: 'deferred', bufferCapacity: 16 }, async (resolver) => {
       resolver.loadAtlas(ATLAS);
-      resolver._holdProcessorForTest(true);
+      holdProcessor(resolver, true);
       const sessionId = resolver.beginSession('agent-7', 'Refund');
       let failure;
       let resolved = 0;
@@ -100,9 +101,9 @@ describe('backpressure', () => {
       assert.throws(() => resolver.endSession(sessionId, 'done'), craError(CRA_ERR_BACKPRESSURE));
       assert.equal(resolver.stats().eventsEmitted, before.eventsEmitted);
 
-      resolver._holdProcessorForTest(false);
+      holdProcessor(resolver, false);
       await resolver.flushTraces({ timeoutMs: 5000 });
-      const events = await resolver.getTrace(sessionId);
+      const events = await resolver.getTraceEvents(sessionId);
       assert.equal(events.length, before.eventsEmitted - extra.length);
       assert.equal(events.filter((e) => e.event_type === 'carp.request.received').length, resolved);
       assert.equal(resolver.verifyChain(sessionId).valid, true);
@@ -115,7 +116,7 @@ describe('backpressure', () => {
     withResolver(
       { traceMode: 'deferred', bufferCapacity: 16, backpressure: 'block', blockTimeoutMs: 50 },
       async (resolver) => {
-        resolver._holdProcessorForTest(true);
+        holdProcessor(resolver, true);
         for (let i = 0; i < 16; i += 1) resolver.beginSession(`agent-${i}`, 'fill');
         const started = Date.now();
         assert.throws(() => resolver.beginSession('agent-x', 'one more'), craError(CRA_ERR_BACKPRESSURE));
@@ -129,16 +130,17 @@ describe('timeouts', () => {
   test(
     'waits on a held processor reject with code 10',
     withResolver({ traceMode: 'deferred' }, async (resolver) => {
-      resolver._holdProcessorForTest(true);
+      holdProcessor(resolver, true);
       const sessionId = resolver.beginSession('agent-7', 'Refund');
       assert.equal(resolver.isTraceReady(sessionId), false);
       await assert.rejects(resolver.awaitTraceReady(sessionId, { timeoutMs: 50 }), craError(CRA_ERR_TIMEOUT));
       await assert.rejects(resolver.awaitTraceReady(sessionId, { timeoutMs: 0 }), craError(CRA_ERR_TIMEOUT));
       await assert.rejects(resolver.flushTraces({ timeoutMs: 50 }), craError(CRA_ERR_TIMEOUT));
       await assert.rejects(resolver.getTrace(sessionId, { timeoutMs: 50 }), craError(CRA_ERR_TIMEOUT));
-      await assert.rejects(resolver.getTraceJsonl(sessionId, { timeoutMs: 0 }), craError(CRA_ERR_TIMEOUT));
+      await assert.rejects(resolver.getTraceEvents(sessionId, { timeoutMs: 0 }), craError(CRA_ERR_TIMEOUT));
       // partial never waits: nothing is stored yet.
-      assert.deepEqual(await resolver.getTrace(sessionId, { partial: true }), []);
+      assert.equal(await resolver.getTrace(sessionId, { partial: true }), '');
+      assert.deepEqual(await resolver.getTraceEvents(sessionId, { partial: true }), []);
       const report = resolver.verifyChain(sessionId);
       assert.equal(report.valid, true);
       assert.equal(report.events, 0);
@@ -217,7 +219,8 @@ describe('unknown ids', () => {
     assert.throws(() => resolver.resolve(request(UNKNOWN_SESSION)), notFound);
     await assert.rejects(resolver.awaitTraceReady(UNKNOWN_SESSION, { timeoutMs: 10 }), notFound);
     await assert.rejects(resolver.getTrace(UNKNOWN_SESSION), notFound);
-    await assert.rejects(resolver.getTraceJsonl(UNKNOWN_SESSION, { partial: true }), notFound);
+    await assert.rejects(resolver.getTrace(UNKNOWN_SESSION, { partial: true }), notFound);
+    await assert.rejects(resolver.getTraceEvents(UNKNOWN_SESSION, { partial: true }), notFound);
   }));
 });
 
@@ -255,10 +258,12 @@ describe('after close()', () => {
     assert.throws(() => resolver.isTraceReady(sessionId), shutdown);
     assert.throws(() => resolver.verifyChain(sessionId), shutdown);
     assert.throws(() => resolver.stats(), shutdown);
-    assert.throws(() => resolver._holdProcessorForTest(true), shutdown);
+    assert.throws(() => holdProcessor(resolver, true), shutdown);
     await assert.rejects(resolver.awaitTraceReady(sessionId), shutdown);
     await assert.rejects(resolver.flushTraces(), shutdown);
     await assert.rejects(resolver.getTrace(sessionId), shutdown);
+    await assert.rejects(resolver.getTrace(sessionId, { partial: true }), shutdown);
+    await assert.rejects(resolver.getTraceEvents(sessionId, { partial: true }), shutdown);
     await assert.rejects(resolver.getTraceJsonl(sessionId, { partial: true }), shutdown);
   });
 });

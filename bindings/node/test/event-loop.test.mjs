@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CRA_ERR_TIMEOUT, Resolver } from '../index.js';
+import { holdProcessor } from '../src/testing.js';
 import { fixture, request } from './helpers.mjs';
 
 const TICK_MS = 10;
@@ -18,7 +19,7 @@ beforeEach(() => {
   resolver = new Resolver({ traceMode: 'deferred' });
   resolver.loadAtlas(readFileSync(fixture('billing.atlas.json')));
   // Hold before emitting, so the events below are certainly not stored yet.
-  resolver._holdProcessorForTest(true);
+  holdProcessor(resolver, true);
   sessionId = resolver.beginSession('agent-7', 'Refund the duplicate charge');
   resolver.resolve(request(sessionId));
 });
@@ -61,7 +62,7 @@ test('a timer releases the processor while awaitTraceReady waits', async () => {
   let released = false;
   const release = sleep(200).then(() => {
     released = true;
-    resolver._holdProcessorForTest(false);
+    holdProcessor(resolver, false);
   });
   const ticks = await ticksWhile(waiting);
   await release;

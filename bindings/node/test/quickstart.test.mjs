@@ -9,6 +9,11 @@ import { UNKNOWN_SESSION, fixture, pythonVerify, request } from './helpers.mjs';
 test('library versions', () => {
   assert.equal(abiVersion(), ABI_VERSION);
   assert.match(version(), /^\d+\.\d+\.\d+/);
+  // One version scheme: the major number is the C ABI version, for the
+  // library and for this package alike.
+  assert.equal(Number(version().split('.')[0]), abiVersion());
+  const { version: packageVersion } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+  assert.equal(Number(packageVersion.split('.')[0]), ABI_VERSION);
 });
 
 test('defaultConfig mirrors cra_config_init', () => {
@@ -68,7 +73,7 @@ describe('quickstart (immediate mode)', () => {
     resolver.endSession(sessionId, 'done');
     assert.equal(resolver.isTraceReady(sessionId), true);
 
-    const events = await resolver.getTrace(sessionId);
+    const events = await resolver.getTraceEvents(sessionId);
     assert.deepEqual(
       events.map((e) => e.event_type),
       [
@@ -89,9 +94,14 @@ describe('quickstart (immediate mode)', () => {
     assert.deepEqual(events.map((e) => e.sequence), events.map((_, i) => i));
     assert.ok(events.every((e) => e.session_id === sessionId && e.trace_id === resolution.trace_id));
 
-    const jsonl = await resolver.getTraceJsonl(sessionId, { timeoutMs: 100 });
-    const partial = await resolver.getTraceJsonl(sessionId, { partial: true });
+    const jsonl = await resolver.getTrace(sessionId, { timeoutMs: 100 });
+    assert.equal(typeof jsonl, 'string');
+    assert.deepEqual(jsonl.trimEnd().split('\n').map((line) => JSON.parse(line)), events);
+    const partial = await resolver.getTrace(sessionId, { partial: true });
     assert.equal(partial, jsonl);
+    // The deprecated name returns the very same text.
+    assert.equal(await resolver.getTraceJsonl(sessionId), jsonl);
+    assert.equal(await resolver.getTraceJsonl(sessionId, { partial: true }), jsonl);
 
     const chain = resolver.verifyChain(sessionId);
     const text = verifyJsonl(jsonl);
@@ -114,7 +124,7 @@ describe('quickstart (immediate mode)', () => {
   test('verifyJsonl reports a tampered trace instead of throwing', async () => {
     const sessionId = resolver.beginSession('agent-7', 'Read an invoice');
     resolver.resolve(request(sessionId, { goal: 'Read an invoice', riskTier: 'low' }));
-    const lines = (await resolver.getTraceJsonl(sessionId)).split('\n');
+    const lines = (await resolver.getTrace(sessionId)).split('\n');
     const event = JSON.parse(lines[1]);
     event.payload.goal = 'Delete every account';
     lines[1] = JSON.stringify(event);
@@ -149,11 +159,11 @@ describe('quickstart (immediate mode)', () => {
     const sessionId = resolver.beginSession('agent-ü', goal);
     resolver.resolve(request(sessionId, { agentId: 'agent-ü', goal }));
     resolver.endSession(sessionId, 'fin ✓');
-    const events = await resolver.getTrace(sessionId);
+    const events = await resolver.getTraceEvents(sessionId);
     assert.equal(events[0].payload.goal, goal);
     assert.equal(events[1].payload.goal, goal);
     assert.equal(events.at(-1).payload.reason, 'fin ✓');
-    const jsonl = await resolver.getTraceJsonl(sessionId);
+    const jsonl = await resolver.getTrace(sessionId);
     assert.equal(verifyJsonl(jsonl).valid, true);
     const python = await pythonVerify(jsonl);
     assert.equal(python.code, 0, python.stdout + python.stderr);
@@ -194,7 +204,7 @@ test(
     try {
       const sessionId = resolver.beginSession('agent-7', 'Nothing loaded yet');
       resolver.resolve(request(sessionId, { goal: 'Nothing loaded yet' }));
-      const jsonl = await resolver.getTraceJsonl(sessionId);
+      const jsonl = await resolver.getTrace(sessionId);
       assert.equal(resolver.verifyChain(sessionId).valid, true); // libcra's own view
       assert.equal(verifyJsonl(jsonl).valid, true, verifyJsonl(jsonl).message);
       assert.equal((await pythonVerify(jsonl)).code, 0);

@@ -30,8 +30,8 @@ async function round(n) {
     try { resolver.resolve('{bad'); } catch {} // sync cra_error
     verifyJsonl('{"x":1}\n'); // report + cra_error of a broken chain
     await resolver.awaitTraceReady(UNKNOWN_SESSION).catch(() => {}); // async cra_error
-    await resolver.getTraceJsonl(sessionId, { partial: true }); // sync cra_buf
-    await resolver.getTraceJsonl(sessionId, { timeoutMs: 100 }); // async cra_buf
+    await resolver.getTrace(sessionId, { partial: true }); // sync cra_buf
+    await resolver.getTrace(sessionId, { timeoutMs: 100 }); // async cra_buf
   }
 }
 
