@@ -13,7 +13,7 @@
 mod common;
 
 use common::{now_rfc3339, write_request, Atlas, AGENT, GOAL};
-use cra::{MemoryStore, SealedEvent, TraceStore};
+use cra::{MemoryStore, SealedEvent};
 use cra::{Resolver, TraceMode};
 use std::sync::Arc;
 

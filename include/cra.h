@@ -102,6 +102,17 @@
 #define CRA_CHAIN_SESSION_MISMATCH 5
 
 /**
+ * Fewer events than the head counts: the chain's end was cut off
+ * (`cra_verify_jsonl_head`, and `cra_verify_chain` on a durable store).
+ */
+#define CRA_CHAIN_TRUNCATED 6
+
+/**
+ * The event the head names has another hash than the head.
+ */
+#define CRA_CHAIN_HEAD_MISMATCH 7
+
+/**
  * The version of this ABI: 1. A host compiled against `cra.h` with
  * `CRA_ABI_VERSION` 1 works with every library that returns 1 here.
  */
@@ -208,6 +219,50 @@ typedef struct cra_config {
  * The result of every fallible function: `CRA_OK` (0) or a `CRA_ERR_*` code.
  */
 typedef int32_t cra_status;
+
+/**
+ * Counters of a resolver's store (`cra_store_stats_get`).
+ */
+typedef struct cra_store_stats {
+  /**
+   * Events committed to the store (with the memory store: stored).
+   */
+  uint64_t events_durable;
+  /**
+   * Events ready (sealed, readable) and not yet committed.
+   */
+  uint64_t events_waiting;
+  /**
+   * Transactions committed.
+   */
+  uint64_t commits;
+  /**
+   * Failed commits, each retried.
+   */
+  uint64_t write_errors;
+  /**
+   * Sessions held in memory, active or ended.
+   */
+  uint64_t sessions_in_memory;
+  /**
+   * Sessions that left memory, their events all committed (still
+   * readable from the store).
+   */
+  uint64_t sessions_evicted;
+  /**
+   * Bytes of event text held in memory until committed.
+   */
+  uint64_t resident_event_bytes;
+} cra_store_stats;
+
+/**
+ * A session's head: how many events its chain has, and the last one's
+ * `event_hash` (64 lowercase hex digits and a NUL; 64 zeros for none).
+ */
+typedef struct cra_head {
+  uint64_t events;
+  char head_hash[65];
+} cra_head;
 
 /**
  * The outcome of `cra_verify_chain` or `cra_verify_jsonl`.
@@ -522,6 +577,109 @@ cra_status cra_resolve(struct cra_resolver *r,
  * Thread-safe.
  */
 const char *cra_status_name(cra_status s);
+
+/**
+ * Creates a resolver like `cra_resolver_new` whose events go to the store
+ * `store_url` names:
+ *
+ * - NULL or `"memory:"`: events stay in memory (as `cra_resolver_new`);
+ * - `"sqlite:PATH"`: a durable single SQLite file, created when missing
+ *   and reopened with every session it holds when present. Parameters:
+ *   `?sync=full` fsyncs every commit (it survives power loss; the default,
+ *   `sync=normal`, survives the process crashing), `max_waiting_mb=N`
+ *   bounds the event text waiting for the file (default 64);
+ * - `"postgres://…"`: not supported by this build (`CRA_ERR_IO`).
+ *
+ * One resolver per file: a second one gets `CRA_ERR_IO` while the first
+ * has it open.
+ *
+ * Ownership: the caller owns `*out` and frees it with `cra_resolver_free`,
+ * which also commits what the store still holds, within
+ * `shutdown_timeout_ms`.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (as `cra_resolver_new`,
+ * plus an unknown scheme or parameter, or a bad value; the message names
+ * it); `CRA_ERR_IO` (the store cannot be opened or created, another
+ * resolver has it open, it is not a libcra trace store, or its schema
+ * version is another; the message says which).
+ */
+cra_status cra_resolver_open(const struct cra_config *cfg,
+                             const char *store_url,
+                             struct cra_resolver **out,
+                             struct cra_error **err);
+
+/**
+ * Waits up to `timeout_ms` until every event emitted before this call, of
+ * session `session_id` or of every session (NULL), is committed to the
+ * store. With the memory store it is `cra_await_trace_ready` (or
+ * `cra_flush_traces`).
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT`; `CRA_ERR_NOT_FOUND`;
+ * `CRA_ERR_TIMEOUT`; `CRA_ERR_IO` with the store's error when the time
+ * runs out while the store is failing (the events stay queued and are
+ * retried); `CRA_ERR_SHUTDOWN`.
+ */
+cra_status cra_await_trace_durable(struct cra_resolver *r,
+                                   const char *session_id,
+                                   uint32_t timeout_ms,
+                                   struct cra_error **err);
+
+/**
+ * Continues session `session_id`, still open when the store's last
+ * resolver stopped, and records `session.resumed` with `reason`. Request
+ * ids used before the restart are not remembered.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8,
+ * malformed id, reason over 64 KiB); `CRA_ERR_NOT_FOUND` (unknown, or a
+ * memory store); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (already
+ * active in this resolver); `CRA_ERR_IO` (the store cannot be read, or the
+ * session's stored tail does not match its head: verify it);
+ * `CRA_ERR_BACKPRESSURE`; `CRA_ERR_SHUTDOWN`.
+ */
+cra_status cra_session_resume(struct cra_resolver *r,
+                              const char *session_id,
+                              const char *reason,
+                              struct cra_error **err);
+
+/**
+ * Fills `*out` with the counters of the resolver's store.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL).
+ */
+cra_status cra_store_stats_get(struct cra_resolver *r,
+                               struct cra_store_stats *out,
+                               struct cra_error **err);
+
+/**
+ * Fills `*out` with session `session_id`'s head: the events processed so
+ * far and the last one's hash. Keep it apart from the trace to detect
+ * later that the trace's end was cut off (`cra_verify_jsonl_head`).
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT`; `CRA_ERR_NOT_FOUND`;
+ * `CRA_ERR_IO` (the store cannot be read).
+ */
+cra_status cra_session_head(struct cra_resolver *r,
+                            const char *session_id,
+                            struct cra_head *out,
+                            struct cra_error **err);
+
+/**
+ * Verifies one session's JSONL text (`len` bytes at `jsonl`) like
+ * `cra_verify_jsonl`, then holds it against `*expected`: fewer events
+ * than `expected->events` is `CRA_CHAIN_TRUNCATED` (at the number of
+ * events present), another hash at event `expected->events - 1` is
+ * `CRA_CHAIN_HEAD_MISMATCH`. More events than the head counts is valid:
+ * the chain grew. Fills `*out` (also when invalid). Thread-safe.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_CHAIN_INVALID`; `CRA_ERR_INVALID_ARGUMENT`
+ * (NULL, bad UTF-8, over 1 GiB, a head hash that is not 64 lowercase hex
+ * digits, or events of more than one session in the text).
+ */
+cra_status cra_verify_jsonl_head(const char *jsonl,
+                                 size_t len,
+                                 const struct cra_head *expected,
+                                 struct cra_verify_report *out,
+                                 struct cra_error **err);
 
 /**
  * The name of a `cra_verify_report.failure` value (`"CRA_CHAIN_BROKEN"`),

@@ -18,6 +18,9 @@ step "cargo test"
 # Release: the concurrency and stress tests push hundreds of thousands of events.
 cargo test --locked --release
 
+step "cargo test: the scenario, deferred and concurrency tests again, against a SQLite store"
+CRA_TEST_STORE=sqlite cargo test --locked --release --test scenarios --test deferred --test concurrency
+
 step "loom model check of the wait protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
   cargo test --locked --release --lib trace::deferred::progress

@@ -6,6 +6,14 @@
 
 use std::fmt;
 
+/// At most the first 64 characters of `text`, for quoting untrusted input in messages.
+pub fn truncated(text: &str) -> String {
+    match text.char_indices().nth(64) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
 /// What went wrong, as a category a program can branch on.
 ///
 /// The numeric values are the C ABI's `cra_status` codes and never change.

@@ -45,14 +45,17 @@ mod trace;
 
 pub use config::{Backpressure, Config, TraceMode};
 pub use error::{Error, ErrorKind, Result};
-pub use resolver::{DecisionType, Resolver, ResolverBuilder, SessionId, Stats, TraceRead};
+pub use resolver::{
+    DecisionType, Resolver, ResolverBuilder, SessionId, Stats, StoreStats, TraceRead,
+};
 pub use time::{Clock, ManualClock, SystemClock, UnixMicros};
 pub use trace::deferred::ShutdownReport;
 pub use trace::event::{ChainIds, EventRun, EventType, SealedEvent, StoredEvent, StoredEvents};
 pub use trace::stats::TraceStats;
-pub use trace::store::{MemoryStore, TraceStore};
+pub use trace::store::{AppendedRun, MemoryStore, OperationPart, TraceStore};
 pub use trace::verify::{
-    verify_jsonl, verify_jsonl_with, ChainFailure, FailureKind, VerifyOptions, VerifyReport,
+    verify_jsonl, verify_jsonl_head, verify_jsonl_with, ChainFailure, FailureKind, Head,
+    VerifyOptions, VerifyReport,
 };
 
 /// Internals the benches and integration tests measure and check directly.

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use cra::{Config, ErrorKind, Resolver, TraceRead};
+use cra::{Config, ErrorKind, TraceRead};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -31,7 +31,7 @@ enum Syncs {
 /// retrying on backpressure; returns every trace as one JSONL text and the
 /// number of events refused along the way.
 fn swarm(
-    resolver: &Arc<Resolver>,
+    resolver: &Arc<TestResolver>,
     sessions: usize,
     requests: usize,
     syncs: Syncs,
@@ -126,7 +126,10 @@ fn check_with_python(jsonl: &str, sessions: usize, events_per_session: usize, na
 fn immediate_mode_keeps_every_chain_gapless_under_eight_threads() {
     let resolver = Arc::new(loaded_resolver(Config::default()));
     let (jsonl, refused) = swarm(&resolver, 100, 20, Syncs::AtTheEnd);
-    assert_eq!(refused, 0);
+    // Immediate mode has no buffer to fill; only a database can fall behind.
+    if !durable_store() {
+        assert_eq!(refused, 0);
+    }
     check_with_python(&jsonl, THREADS * 100, 1 + 20 * 8, "immediate-swarm");
     let stats = resolver.stats().trace;
     assert_eq!(stats.events_emitted, stats.events_processed);

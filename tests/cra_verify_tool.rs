@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::ptr;
 use std::time::Duration;
 
-use common::{loaded_resolver, request, resolve, security_atlas, AGENT};
+use common::{loaded_resolver, request, resolve, security_atlas, TestResolver, AGENT};
 use cra::ffi::{
     cra_error_free, cra_error_message, cra_verify_jsonl, cra_verify_report, CRA_ERR_CHAIN_INVALID,
     CRA_ERR_INVALID_ARGUMENT, CRA_OK,
@@ -23,7 +23,7 @@ use cra::ffi::{
 use cra::test_support::{
     canonical_lines, chain_of, plain_line, rehash, tricky_payloads, vector_lines, VECTOR,
 };
-use cra::{verify_jsonl, Config, Resolver, SessionId, TraceRead, VerifyReport};
+use cra::{verify_jsonl, Config, SessionId, TraceRead, VerifyReport};
 use serde_json::{json, Value};
 
 const TOOL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tools/cra-verify");
@@ -243,7 +243,7 @@ fn into_payload(line: &str, members: &str) -> String {
 
 /// A resolver with real sessions: their ids and each one's JSONL trace.
 struct RealTraces {
-    resolver: Resolver,
+    resolver: TestResolver,
     sessions: Vec<SessionId>,
     traces: Vec<String>,
 }

@@ -4,13 +4,12 @@
 mod common;
 
 use common::*;
+use cra::{AppendedRun, ChainIds, MemoryStore, TraceStore};
 use cra::{Backpressure, Config, ErrorKind, Resolver, SessionId, TraceRead};
-use cra::{ChainIds, EventRun, MemoryStore, StoredEvents, TraceStore};
 use parking_lot::{Condvar, Mutex};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use uuid::Uuid;
 
 /// A store that lets only a set number of appends through; the rest wait.
 /// It holds the processor back exactly where a slow disk would.
@@ -41,18 +40,18 @@ impl GatedStore {
 }
 
 impl TraceStore for GatedStore {
-    fn append(&self, chain: ChainIds, events: EventRun<'_>) {
+    fn append(&self, run: AppendedRun<'_>) {
         let mut allowed = self.allowed.lock();
         while *allowed == 0 {
             self.opened.wait(&mut allowed);
         }
         *allowed -= 1;
         drop(allowed);
-        self.inner.append(chain, events);
+        self.inner.append(run);
     }
 
-    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
-        self.inner.read(session_id, from, visit)
+    fn write_jsonl(&self, ids: ChainIds, out: &mut String) -> cra::Result<bool> {
+        self.inner.write_jsonl(ids, out)
     }
 }
 
@@ -453,11 +452,13 @@ struct PanickingStore {
 }
 
 impl TraceStore for PanickingStore {
-    fn append(&self, _: ChainIds, _: EventRun<'_>) {
+    fn append(&self, _: AppendedRun<'_>) {
         panic!("disk on fire");
     }
 
-    fn read(&self, _: Uuid, _: usize, _: &mut dyn FnMut(StoredEvents<'_>)) {}
+    fn write_jsonl(&self, _: ChainIds, _: &mut String) -> cra::Result<bool> {
+        Ok(false)
+    }
 
     fn appends_promptly(&self) -> bool {
         self.prompt
@@ -499,13 +500,13 @@ struct ThreadNotingStore {
 }
 
 impl TraceStore for ThreadNotingStore {
-    fn append(&self, chain: ChainIds, events: EventRun<'_>) {
+    fn append(&self, run: AppendedRun<'_>) {
         self.threads.lock().push(std::thread::current().id());
-        self.inner.append(chain, events);
+        self.inner.append(run);
     }
 
-    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
-        self.inner.read(session_id, from, visit)
+    fn write_jsonl(&self, ids: ChainIds, out: &mut String) -> cra::Result<bool> {
+        self.inner.write_jsonl(ids, out)
     }
 
     fn appends_promptly(&self) -> bool {

@@ -199,7 +199,7 @@ fn capabilities_and_atlas_ids_narrow_what_is_considered() {
 
 #[test]
 fn nothing_allowed_is_deny() {
-    let resolver = cra::Resolver::new(Config::default()).unwrap();
+    let resolver = new_resolver(Config::default());
     let mut atlas = security_atlas();
     atlas["policies"] = json!([]);
     resolver.load_atlas(&atlas.to_string()).unwrap();
@@ -472,7 +472,7 @@ fn bad_session_arguments_are_refused() {
 
 #[test]
 fn resolving_with_no_atlas_loaded_is_a_valid_deny() {
-    let resolver = cra::Resolver::new(Config::default()).unwrap();
+    let resolver = new_resolver(Config::default());
     let session = resolver.begin_session(AGENT, "Nothing loaded").unwrap();
     let resolution = resolve(&resolver, &request(session, "r1", "Anything", "low")).unwrap();
     assert_eq!(resolution["decision"]["type"], "deny");

@@ -40,6 +40,18 @@ pub(crate) unsafe fn out<'a, T>(pointer: *mut T, name: &str) -> Result<&'a mut T
     out.ok_or_else(|| invalid(format!("{name} is NULL")))
 }
 
+/// An input value the caller must provide, copied.
+///
+/// # Safety
+/// `pointer` is NULL or valid for reading a `T`.
+pub(crate) unsafe fn value<T: Copy>(pointer: *const T, name: &str) -> Result<T> {
+    // SAFETY: by this function's contract, `pointer` is NULL or valid to read.
+    let value = unsafe { pointer.as_ref() };
+    value
+        .copied()
+        .ok_or_else(|| invalid(format!("{name} is NULL")))
+}
+
 /// A NUL-terminated UTF-8 text of at most `limit` bytes. The scan for the
 /// NUL stops after `limit` bytes, so an unterminated or huge input is
 /// refused without being read to its end.

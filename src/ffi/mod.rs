@@ -17,6 +17,7 @@ mod gate;
 mod handle;
 mod resolver;
 mod status;
+mod store;
 mod trace;
 mod version;
 
@@ -26,6 +27,7 @@ pub use error::*;
 pub use handle::*;
 pub use resolver::*;
 pub use status::*;
+pub use store::*;
 pub use trace::*;
 pub use version::*;
 

@@ -157,3 +157,17 @@ refused!(stats_get, |r, _session, err| {
 refused!(test_hold_processor, |r, _session, err| {
     cra_test_hold_processor(r, true, err)
 });
+refused!(await_trace_durable, |r, session, err| {
+    cra_await_trace_durable(r, session, 0, err)
+});
+refused!(session_resume, |r, session, err| {
+    cra_session_resume(r, session, c"again".as_ptr(), err)
+});
+refused!(store_stats_get, |r, _session, err| {
+    let mut stats = cra_store_stats::default();
+    cra_store_stats_get(r, &mut stats, err)
+});
+refused!(session_head, |r, session, err| {
+    let mut head = std::mem::zeroed::<cra_head>();
+    cra_session_head(r, session, &mut head, err)
+});

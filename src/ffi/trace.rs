@@ -32,6 +32,11 @@ pub const CRA_CHAIN_BROKEN: u32 = 3;
 pub const CRA_CHAIN_HASH_MISMATCH: u32 = 4;
 /// An event belongs to another session than the one before it.
 pub const CRA_CHAIN_SESSION_MISMATCH: u32 = 5;
+/// Fewer events than the head counts: the chain's end was cut off
+/// (`cra_verify_jsonl_head`, and `cra_verify_chain` on a durable store).
+pub const CRA_CHAIN_TRUNCATED: u32 = 6;
+/// The event the head names has another hash than the head.
+pub const CRA_CHAIN_HEAD_MISMATCH: u32 = 7;
 
 /// The name of a `cra_verify_report.failure` value (`"CRA_CHAIN_BROKEN"`),
 /// or `"CRA_CHAIN_UNKNOWN"` for a value that is not one. The string is
@@ -45,6 +50,8 @@ pub extern "C" fn cra_chain_failure_name(failure: u32) -> *const c_char {
         CRA_CHAIN_BROKEN => c"CRA_CHAIN_BROKEN",
         CRA_CHAIN_HASH_MISMATCH => c"CRA_CHAIN_HASH_MISMATCH",
         CRA_CHAIN_SESSION_MISMATCH => c"CRA_CHAIN_SESSION_MISMATCH",
+        CRA_CHAIN_TRUNCATED => c"CRA_CHAIN_TRUNCATED",
+        CRA_CHAIN_HEAD_MISMATCH => c"CRA_CHAIN_HEAD_MISMATCH",
         _ => c"CRA_CHAIN_UNKNOWN",
     };
     name.as_ptr()
@@ -86,7 +93,7 @@ pub struct cra_stats {
     pub sessions_active: u64,
 }
 
-fn timeout(timeout_ms: u32) -> Duration {
+pub(super) fn timeout(timeout_ms: u32) -> Duration {
     Duration::from_millis(timeout_ms.into())
 }
 
@@ -275,7 +282,7 @@ pub unsafe extern "C" fn cra_verify_jsonl(
 ///
 /// # Safety
 /// `err` is NULL or valid for writing a pointer.
-unsafe fn finish_verification(
+pub(super) unsafe fn finish_verification(
     status: cra_status,
     verified: Option<VerifyReport>,
     err: *mut *mut cra_error,
@@ -298,7 +305,7 @@ unsafe fn finish_verification(
     }
 }
 
-fn report_of(verified: &VerifyReport) -> cra_verify_report {
+pub(super) fn report_of(verified: &VerifyReport) -> cra_verify_report {
     let mut head_hash = [0 as c_char; 65];
     if let Some(hash) = &verified.head_hash {
         for (slot, byte) in head_hash.iter_mut().zip(hash.bytes().take(64)) {
@@ -395,11 +402,13 @@ mod tests {
             FailureKind::ChainBroken,
             FailureKind::HashMismatch,
             FailureKind::SessionMismatch,
+            FailureKind::Truncated,
+            FailureKind::HeadMismatch,
         ] {
             let spelled = kind.as_str().trim_start_matches("chain_").to_uppercase();
             assert_eq!(failure_name(kind as u32), format!("CRA_CHAIN_{spelled}"));
         }
-        for unknown in [6, 99, u32::MAX] {
+        for unknown in [8, 99, u32::MAX] {
             assert_eq!(failure_name(unknown), "CRA_CHAIN_UNKNOWN");
         }
     }

@@ -6,13 +6,18 @@
 //! sequence numbers follow call order). Atlases live in an immutable
 //! [`Catalog`] snapshot that loads and unloads replace whole.
 
+mod lookup;
 mod request;
 mod request_ids;
 mod resolution;
+mod resume;
 mod scan;
 mod session;
 mod traces;
 mod wire;
+
+#[cfg(test)]
+mod durable_tests;
 
 pub use resolution::DecisionType;
 pub use session::SessionId;
@@ -33,8 +38,8 @@ use crate::trace::record::operation::{
 };
 use crate::trace::recorder::Recorder;
 use crate::trace::stats::TraceStats;
-use crate::trace::store::MemoryStore;
-use crate::trace::store::TraceStore;
+use crate::trace::store::url::StoreUrl;
+use crate::trace::store::{sqlite, DurableStore, MemoryStore, TraceStore};
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
 use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
@@ -42,6 +47,25 @@ use session::{Session, SessionTable};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Counters of a resolver's store, as `cra_store_stats` reports them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Events committed to the store (with the memory store: stored).
+    pub events_durable: u64,
+    /// Events ready (sealed, readable) and not yet committed.
+    pub events_waiting: u64,
+    /// Transactions committed.
+    pub commits: u64,
+    /// Failed commits, each retried.
+    pub write_errors: u64,
+    /// Sessions held in memory, active or ended.
+    pub sessions_in_memory: u64,
+    /// Sessions that left memory, their events all committed.
+    pub sessions_evicted: u64,
+    /// Bytes of event text held in memory until committed.
+    pub resident_event_bytes: u64,
+}
 
 /// Counters of a resolver, as `cra_stats` reports them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,15 +91,28 @@ pub struct Resolver {
     catalog: RwLock<Arc<Catalog>>,
     /// Serializes loads and unloads, so each builds on the one before.
     catalog_writer: Mutex<()>,
-    sessions: SessionTable,
+    sessions: Arc<SessionTable>,
+    /// Serializes resumes, so two never revive the same session.
+    resuming: Mutex<()>,
     recorder: Recorder,
+}
+
+/// Where a [`ResolverBuilder`] puts sealed events.
+enum StoreChoice {
+    /// A store object of the caller's (the default: a new [`MemoryStore`]).
+    Given(Arc<dyn TraceStore>),
+    /// A store URL, opened when the resolver is built.
+    Url(String),
+    /// A durable store already started (tests with a database of their own).
+    #[cfg(test)]
+    Durable(Arc<DurableStore>),
 }
 
 /// Builds a [`Resolver`] with a clock or trace store of the caller's.
 pub struct ResolverBuilder {
     config: Config,
     clock: Arc<dyn Clock>,
-    store: Arc<dyn TraceStore>,
+    store: StoreChoice,
 }
 
 impl ResolverBuilder {
@@ -98,22 +135,68 @@ impl ResolverBuilder {
     /// # Ok::<(), cra::Error>(())
     /// ```
     pub fn store(mut self, store: Arc<dyn TraceStore>) -> ResolverBuilder {
-        self.store = store;
+        self.store = StoreChoice::Given(store);
         self
     }
 
-    /// Errors: `InvalidArgument` naming a setting out of range.
+    /// Opens the store `url` names when the resolver is built: `memory:`
+    /// (the default) or `sqlite:PATH` (a durable file, created when
+    /// missing, reopened with every session it holds when present).
+    pub fn store_url(mut self, url: &str) -> ResolverBuilder {
+        self.store = StoreChoice::Url(url.to_owned());
+        self
+    }
+
+    /// Commits to `store` (tests: a database that fails on command).
+    #[cfg(test)]
+    pub(crate) fn durable_store(mut self, store: Arc<DurableStore>) -> ResolverBuilder {
+        self.store = StoreChoice::Durable(store);
+        self
+    }
+
+    /// Errors: `InvalidArgument` naming a setting out of range or what is
+    /// wrong with the store URL; `Io` when the store cannot be opened (the
+    /// file cannot be created, another resolver has it open, it is not a
+    /// trace store or of another schema version).
     pub fn build(self) -> Result<Resolver> {
         self.config.validate()?;
+        let sessions = Arc::new(SessionTable::new());
+        let recorder = match self.store {
+            StoreChoice::Given(store) => Recorder::new(&self.config, store)?,
+            StoreChoice::Url(url) => match StoreUrl::parse(&url)? {
+                StoreUrl::Memory => Recorder::new(&self.config, Arc::new(MemoryStore::new()))?,
+                StoreUrl::Sqlite(url) => {
+                    let store = Arc::new(sqlite::open(&url)?);
+                    evict_from(&store, &sessions);
+                    Recorder::durable(&self.config, store)?
+                }
+            },
+            #[cfg(test)]
+            StoreChoice::Durable(store) => {
+                evict_from(&store, &sessions);
+                Recorder::durable(&self.config, store)?
+            }
+        };
         Ok(Resolver {
-            recorder: Recorder::new(&self.config, self.store)?,
+            recorder,
             config: self.config,
             clock: self.clock,
             catalog: RwLock::new(Arc::new(Catalog::new())),
             catalog_writer: Mutex::new(()),
-            sessions: SessionTable::new(),
+            sessions,
+            resuming: Mutex::new(()),
         })
     }
+}
+
+/// Ended sessions whose events `store` has all committed leave `sessions`.
+fn evict_from(store: &DurableStore, sessions: &Arc<SessionTable>) {
+    let sessions = Arc::downgrade(sessions);
+    store.on_eviction(Box::new(move |id| {
+        if let Some(sessions) = sessions.upgrade() {
+            sessions.evict(id);
+        }
+    }));
 }
 
 impl Resolver {
@@ -124,11 +207,19 @@ impl Resolver {
         Resolver::builder(config).build()
     }
 
+    /// A resolver with `config`, the system clock and the store `url`
+    /// names ([`ResolverBuilder::store_url`]).
+    ///
+    /// Errors: as [`ResolverBuilder::build`].
+    pub fn open(config: Config, url: &str) -> Result<Resolver> {
+        Resolver::builder(config).store_url(url).build()
+    }
+
     pub fn builder(config: Config) -> ResolverBuilder {
         ResolverBuilder {
             config,
             clock: Arc::new(SystemClock),
-            store: Arc::new(MemoryStore::new()),
+            store: StoreChoice::Given(Arc::new(MemoryStore::new())),
         }
     }
 
@@ -431,6 +522,31 @@ impl Resolver {
         Stats {
             trace: self.recorder.stats(),
             sessions_active: self.sessions.active(),
+        }
+    }
+
+    /// Counters of the store. With the memory store every stored event
+    /// counts as durable.
+    pub fn store_stats(&self) -> StoreStats {
+        let sessions_in_memory = self.sessions.resident();
+        match self.recorder.durable_store() {
+            Some(durable) => {
+                let counters = durable.counters();
+                StoreStats {
+                    events_durable: counters.events_durable,
+                    events_waiting: counters.events_waiting,
+                    commits: counters.commits,
+                    write_errors: counters.write_errors,
+                    sessions_in_memory,
+                    sessions_evicted: counters.sessions_evicted,
+                    resident_event_bytes: counters.resident_event_bytes,
+                }
+            }
+            None => StoreStats {
+                events_durable: self.recorder.stats().events_processed,
+                sessions_in_memory,
+                ..StoreStats::default()
+            },
         }
     }
 

@@ -41,13 +41,7 @@ impl std::fmt::Display for SessionId {
     }
 }
 
-/// At most the first 64 characters of `text`, for quoting untrusted input in messages.
-pub fn truncated(text: &str) -> String {
-    match text.char_indices().nth(64) {
-        Some((end, _)) => format!("{}…", &text[..end]),
-        None => text.to_owned(),
-    }
-}
+pub use crate::error::truncated;
 
 /// What a session's operations read and change, under the session's lock.
 /// Holding this lock is what serializes one session's operations, so its
@@ -96,6 +90,8 @@ impl Session {
 pub struct SessionTable {
     sessions: ShardedMap<Arc<Session>>,
     active: AtomicU64,
+    /// Sessions in memory, active or ended.
+    resident: AtomicU64,
 }
 
 impl SessionTable {
@@ -105,8 +101,22 @@ impl SessionTable {
 
     pub fn insert(&self, session: Arc<Session>) {
         self.active.fetch_add(1, Ordering::Relaxed);
+        self.resident.fetch_add(1, Ordering::Relaxed);
         let id = session.id().0;
         self.sessions.shard(&id).insert(id, session);
+    }
+
+    /// Forgets an ended session whose events are all in a durable store,
+    /// which serves it from then on.
+    pub fn evict(&self, id: Uuid) {
+        if self.sessions.shard(&id).remove(&id).is_some() {
+            self.resident.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Sessions in memory, active or ended.
+    pub fn resident(&self) -> u64 {
+        self.resident.load(Ordering::Relaxed)
     }
 
     /// The session `id`. Errors: `NotFound`.

@@ -2,6 +2,7 @@
 //! the last hash), and the counters that sync points wait on.
 
 use super::event::ids::{ChainIds, ChainTexts};
+use super::verify::Head;
 use crossbeam_utils::CachePadded;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,17 +38,33 @@ pub struct SessionChain {
 
 impl SessionChain {
     pub fn new(ids: ChainIds, root_span: Uuid) -> Arc<SessionChain> {
+        SessionChain::continuing(ids, root_span, Head::EMPTY)
+    }
+
+    /// The chain of a session whose events up to `head` are stored already
+    /// (by an earlier resolver): the next event attaches after them, and
+    /// the counters start at their number.
+    pub fn continuing(ids: ChainIds, root_span: Uuid, head: Head) -> Arc<SessionChain> {
         Arc::new(SessionChain {
             ids,
             root_span,
             texts: ChainTexts::new(ids),
-            emitted: AtomicU64::new(0),
-            processed: CachePadded::new(AtomicU64::new(0)),
+            emitted: AtomicU64::new(head.events),
+            processed: CachePadded::new(AtomicU64::new(head.events)),
             tail: Mutex::new(ChainTail {
-                next_sequence: 0,
-                previous_hash: [0; 32],
+                next_sequence: head.events,
+                previous_hash: head.hash,
             }),
         })
+    }
+
+    /// The head of what is sealed: the events and the last one's hash.
+    pub fn head(&self) -> Head {
+        let tail = self.lock_tail();
+        Head {
+            events: tail.next_sequence,
+            hash: tail.previous_hash,
+        }
     }
 
     pub fn ids(&self) -> ChainIds {

@@ -6,13 +6,13 @@ use super::deferred::{Pipeline, Reservation, ShutdownReport};
 use super::record::{Operation, RecordPool, ResolveRecord};
 use super::seal::{seal, SealScratch};
 use super::stats::{Totals, TraceStats};
-use super::store::TraceStore;
+use super::store::{DurableStore, TraceStore};
 use crate::config::{Config, TraceMode};
 use crate::error::{Error, ErrorKind, Result};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Room in the trace for one operation ([`Recorder::reserve`]), to be
 /// used by [`Recorder::record`]; dropped unused, it is given back.
@@ -25,7 +25,11 @@ pub enum TraceRoom<'r> {
 pub struct Recorder {
     /// Set by [`Self::shutdown`]; refuses new work in both modes.
     closed: AtomicBool,
+    /// How long shutdown waits for a durable store's commits.
+    shutdown_timeout: Duration,
     store: Arc<dyn TraceStore>,
+    /// The same store, when it commits to a database.
+    durable: Option<Arc<DurableStore>>,
     totals: Arc<Totals>,
     /// Records of sealed resolves, refilled by later ones.
     records: Arc<RecordPool>,
@@ -34,6 +38,20 @@ pub struct Recorder {
 
 impl Recorder {
     pub fn new(config: &Config, store: Arc<dyn TraceStore>) -> Result<Recorder> {
+        Recorder::with_durable(config, store, None)
+    }
+
+    /// A recorder whose store is `durable`: operations are refused while
+    /// too much waits for its database, and shutdown waits for its commits.
+    pub fn durable(config: &Config, durable: Arc<DurableStore>) -> Result<Recorder> {
+        Recorder::with_durable(config, durable.clone(), Some(durable))
+    }
+
+    fn with_durable(
+        config: &Config,
+        store: Arc<dyn TraceStore>,
+        durable: Option<Arc<DurableStore>>,
+    ) -> Result<Recorder> {
         let totals = Arc::new(Totals::default());
         let records = Arc::new(RecordPool::new());
         let deferred = match config.trace_mode {
@@ -48,6 +66,8 @@ impl Recorder {
         Ok(Recorder {
             closed: AtomicBool::new(false),
             store,
+            durable,
+            shutdown_timeout: config.shutdown_timeout,
             totals,
             records,
             deferred,
@@ -62,6 +82,10 @@ impl Recorder {
 
     pub fn store(&self) -> &dyn TraceStore {
         &*self.store
+    }
+
+    pub fn durable_store(&self) -> Option<&DurableStore> {
+        self.durable.as_deref()
     }
 
     /// Fails with `Shutdown` when new work can no longer be recorded.
@@ -81,9 +105,15 @@ impl Recorder {
     /// Takes room in the trace for an operation of `events` events: in
     /// deferred mode, buffer room (waiting for it in block mode); immediate
     /// mode needs none. Take it before the session's lock (see
-    /// [`Pipeline::reserve`]). Errors: `Backpressure`, `Shutdown`.
+    /// [`Pipeline::reserve`]). Errors: `Backpressure` (also when too much
+    /// waits for a durable store), `Shutdown`.
     pub fn reserve(&self, events: u64) -> Result<TraceRoom<'_>> {
         self.check_open()?;
+        if let Some(durable) = &self.durable {
+            durable.check_room().inspect_err(|_| {
+                self.totals.rejected.fetch_add(events, Ordering::SeqCst);
+            })?;
+        }
         Ok(match &self.deferred {
             Some(pipeline) => TraceRoom::Deferred(pipeline.reserve(events)?),
             None => TraceRoom::Immediate,
@@ -137,15 +167,18 @@ impl Recorder {
     }
 
     /// Stops the deferred pipeline, draining it within the shutdown timeout
-    /// (immediate mode has nothing in flight).
+    /// (immediate mode has nothing in flight), then lets a durable store
+    /// commit what it holds, within the shutdown timeout again.
     pub fn shutdown(&self) -> ShutdownReport {
         self.closed.store(true, Ordering::SeqCst);
-        match &self.deferred {
+        let mut report = match &self.deferred {
             Some(pipeline) => pipeline.shutdown(),
-            None => ShutdownReport {
-                undrained_events: 0,
-            },
+            None => ShutdownReport::default(),
+        };
+        if let Some(durable) = &self.durable {
+            report.uncommitted_events = durable.shutdown(Instant::now() + self.shutdown_timeout);
         }
+        report
     }
 
     /// See [`Pipeline::forget_processor`]; nothing to do in immediate mode.

@@ -103,8 +103,63 @@ pub fn resolve(resolver: &Resolver, request: &Value) -> cra::Result<Value> {
         .map(|text| serde_json::from_str(&text).expect("resolution is JSON"))
 }
 
-pub fn loaded_resolver(config: cra::Config) -> Resolver {
-    let resolver = Resolver::new(config).unwrap();
+/// A resolver on the store the tests run against: memory, or with
+/// `CRA_TEST_STORE=sqlite` a SQLite file of its own, removed when the
+/// resolver is dropped. `scripts/test.sh` runs the scenario, deferred and
+/// concurrency tests both ways.
+pub struct TestResolver {
+    resolver: Option<Resolver>,
+    file: Option<PathBuf>,
+}
+
+impl std::ops::Deref for TestResolver {
+    type Target = Resolver;
+    fn deref(&self) -> &Resolver {
+        self.resolver.as_ref().expect("dropped only at the end")
+    }
+}
+
+impl Drop for TestResolver {
+    fn drop(&mut self) {
+        drop(self.resolver.take());
+        if let Some(file) = &self.file {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+            }
+        }
+    }
+}
+
+/// Whether the tests run against a durable store, where what waits for the
+/// database is bounded: even immediate mode may then refuse an operation.
+pub fn durable_store() -> bool {
+    std::env::var("CRA_TEST_STORE").as_deref() == Ok("sqlite")
+}
+
+/// A new resolver with `config` on the tests' store (see [`TestResolver`]).
+pub fn new_resolver(config: cra::Config) -> TestResolver {
+    static FILES: AtomicUsize = AtomicUsize::new(0);
+    match std::env::var("CRA_TEST_STORE").as_deref() {
+        Ok("sqlite") => {
+            let n = FILES.fetch_add(1, Ordering::SeqCst);
+            let file =
+                std::env::temp_dir().join(format!("cra-test-{}-store-{n}.db", std::process::id()));
+            let resolver = Resolver::open(config, &format!("sqlite:{}", file.display())).unwrap();
+            TestResolver {
+                resolver: Some(resolver),
+                file: Some(file),
+            }
+        }
+        Ok("memory") | Err(_) => TestResolver {
+            resolver: Some(Resolver::new(config).unwrap()),
+            file: None,
+        },
+        Ok(other) => panic!("CRA_TEST_STORE={other}: use memory or sqlite"),
+    }
+}
+
+pub fn loaded_resolver(config: cra::Config) -> TestResolver {
+    let resolver = new_resolver(config);
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
     resolver
 }

@@ -98,10 +98,13 @@ impl Drop for Reservation<'_> {
 }
 
 /// What shutting the pipeline down achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ShutdownReport {
     /// Events still unprocessed when the shutdown timeout ran out (lost).
     pub undrained_events: u64,
+    /// Events sealed but not committed to a durable store when the
+    /// shutdown timeout ran out while the store was failing (lost).
+    pub uncommitted_events: u64,
 }
 
 impl Pipeline {
@@ -260,7 +263,10 @@ impl Pipeline {
                 shared.lifecycle.drain_timeout().as_millis()
             );
         }
-        ShutdownReport { undrained_events }
+        ShutdownReport {
+            undrained_events,
+            uncommitted_events: 0,
+        }
     }
 }
 

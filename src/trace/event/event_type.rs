@@ -5,6 +5,7 @@
 pub enum EventType {
     SessionStarted,
     SessionEnded,
+    SessionResumed,
     RequestReceived,
     PolicyEvaluated,
     ContextInjected,
@@ -25,6 +26,7 @@ impl EventType {
         match self {
             EventType::SessionStarted => "session.started",
             EventType::SessionEnded => "session.ended",
+            EventType::SessionResumed => "session.resumed",
             EventType::RequestReceived => "carp.request.received",
             EventType::PolicyEvaluated => "policy.evaluated",
             EventType::ContextInjected => "context.injected",

@@ -26,6 +26,14 @@ pub fn session_ended(out: &mut String, reason: &str, duration_ms: u64) {
     out.push('}');
 }
 
+pub fn session_resumed(out: &mut String, events_before: u64, reason: &str) {
+    out.push_str("{\"events_before\":");
+    out.push_str(itoa::Buffer::new().format(events_before));
+    out.push_str(",\"reason\":");
+    write_json_string(out, reason);
+    out.push('}');
+}
+
 pub fn request_received(out: &mut String, request_id: &str, goal: &str, atlas_ids_json: &str) {
     out.push_str("{\"atlas_ids\":");
     out.push_str(atlas_ids_json);
@@ -126,6 +134,7 @@ mod tests {
         let text = "Déployer \"x\" \\ \n\t\u{1}\u{7f} 𝄞 /";
         assert_canonical(&written(|out| session_started(out, text, text)));
         assert_canonical(&written(|out| session_ended(out, text, u64::MAX)));
+        assert_canonical(&written(|out| session_resumed(out, u64::MAX, text)));
         assert_canonical(&written(|out| {
             request_received(
                 out,
@@ -165,6 +174,10 @@ mod tests {
         assert_eq!(
             members(&written(|out| session_started(out, "a", "g"))),
             ["agent_id", "goal"]
+        );
+        assert_eq!(
+            members(&written(|out| session_resumed(out, 7, "r"))),
+            ["events_before", "reason"]
         );
         assert_eq!(
             members(&written(|out| session_ended(out, "r", 5))),

@@ -11,13 +11,40 @@ const LINE_BYTES_BESIDE_PAYLOAD: usize = 480;
 
 /// Appends `events`, the whole chain of a session in order, as JSON Lines.
 pub fn write_jsonl(out: &mut String, ids: ChainIds, events: StoredEvents<'_>) {
+    write_jsonl_from(out, ids, ChainPosition::GENESIS, events);
+}
+
+/// Where a part of a chain attaches: the sequence number of its first event
+/// and the hash of the event before it.
+#[derive(Clone, Copy)]
+pub struct ChainPosition<'a> {
+    pub sequence: u64,
+    pub previous_hash: &'a [u8; 32],
+}
+
+impl ChainPosition<'static> {
+    /// The start of every chain.
+    pub const GENESIS: ChainPosition<'static> = ChainPosition {
+        sequence: 0,
+        previous_hash: &[0; 32],
+    };
+}
+
+/// Appends `events`, a part of a session's chain that starts at `start`, as
+/// JSON Lines.
+pub fn write_jsonl_from(
+    out: &mut String,
+    ids: ChainIds,
+    start: ChainPosition<'_>,
+    events: StoredEvents<'_>,
+) {
     out.reserve(events.payload_bytes() + events.len() * LINE_BYTES_BESIDE_PAYLOAD);
     let chain = ChainTexts::new(ids);
-    let mut previous = &[0u8; 32];
+    let mut previous = start.previous_hash;
     let mut timestamps = Timestamps::default();
-    for (sequence, stored) in events.iter().enumerate() {
+    for (sequence, stored) in (start.sequence..).zip(events.iter()) {
         let chained = ChainedEvent {
-            sequence: sequence as u64,
+            sequence,
             stored,
             previous,
         };

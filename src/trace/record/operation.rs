@@ -30,6 +30,11 @@ pub enum OperationEvents {
     SessionStarted { agent_id: Box<str>, goal: Box<str> },
     /// `session.ended`.
     SessionEnded { reason: Box<str>, duration_ms: u64 },
+    /// `session.resumed`: the chain goes on after a restart.
+    SessionResumed {
+        events_before: u64,
+        reason: Box<str>,
+    },
     /// `carp.request.received`, `policy.evaluated`…, `context.injected`…,
     /// `carp.resolution.completed`.
     Resolve {
@@ -127,7 +132,9 @@ impl Operation {
     /// How many events sealing this operation appends.
     pub fn event_count(&self) -> u64 {
         match &self.events {
-            OperationEvents::SessionStarted { .. } | OperationEvents::SessionEnded { .. } => 1,
+            OperationEvents::SessionStarted { .. }
+            | OperationEvents::SessionEnded { .. }
+            | OperationEvents::SessionResumed { .. } => 1,
             OperationEvents::Resolve { record, .. } => {
                 resolve_event_count(record.evaluations.len(), record.blocks.len())
             }

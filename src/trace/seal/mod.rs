@@ -10,7 +10,7 @@ use super::event::text::{ChainedEvent, EventText, Timestamps};
 use super::event::{EventType, SealedEvent, StoredEvent};
 use super::hash::EventHasher;
 use super::record::{Operation, OperationEvents, ResolveRecord};
-use super::store::TraceStore;
+use super::store::{AppendedRun, OperationPart, TraceStore};
 use crate::atlas::catalog::Catalog;
 use crate::policy::evaluate::Decider;
 use crate::time::UnixMicros;
@@ -50,6 +50,7 @@ pub fn seal(operation: &Operation, store: &dyn TraceStore, scratch: &mut SealScr
     let mut sealer = Sealer {
         at: operation.at,
         chain,
+        run_start: RunStart::at(&tail),
         tail: &mut tail,
         batch: &mut scratch.batch,
         minter: &mut scratch.minter,
@@ -68,12 +69,18 @@ pub fn seal(operation: &Operation, store: &dyn TraceStore, scratch: &mut SealScr
             duration_ms,
         } => {
             payload::session_ended(sealer.payload(), reason, *duration_ms);
-            let span = sealer.new_id();
-            sealer.push(EventType::SessionEnded, span, Some(chain.root_span()))
+            sealer.push_child(EventType::SessionEnded, chain.root_span())
+        }
+        OperationEvents::SessionResumed {
+            events_before,
+            reason,
+        } => {
+            payload::session_resumed(sealer.payload(), *events_before, reason);
+            sealer.push_child(EventType::SessionResumed, chain.root_span())
         }
         OperationEvents::Resolve { catalog, record } => seal_resolve(&mut sealer, catalog, record),
     }
-    sealer.hand_off();
+    sealer.hand_off(OperationPart::Last);
     sealer.sealed
 }
 
@@ -128,10 +135,26 @@ fn seal_resolve(sealer: &mut Sealer<'_>, catalog: &Catalog, record: &ResolveReco
 
 const DEFAULT_DENY_JSON: &str = "\"default-deny\"";
 
+/// Where the events not yet handed to the store attach to the chain.
+struct RunStart {
+    sequence: u64,
+    previous_hash: [u8; 32],
+}
+
+impl RunStart {
+    fn at(tail: &ChainTail) -> RunStart {
+        RunStart {
+            sequence: tail.next_sequence,
+            previous_hash: tail.previous_hash,
+        }
+    }
+}
+
 /// Writes the events of one operation onto a chain.
 struct Sealer<'a> {
     at: UnixMicros,
     chain: &'a SessionChain,
+    run_start: RunStart,
     tail: &'a mut ChainTail,
     batch: &'a mut EventBatch,
     minter: &'a mut IdMinter,
@@ -186,16 +209,25 @@ impl Sealer<'_> {
         self.batch.push_pending(event);
         self.sealed += 1;
         if self.batch.payload_bytes() >= HAND_OFF_PAYLOAD_BYTES {
-            self.hand_off();
+            self.hand_off(OperationPart::Middle);
         }
     }
 
-    /// Appends the events sealed so far to the store.
-    fn hand_off(&mut self) {
-        if !self.batch.is_empty() {
-            self.store.append(self.chain.ids(), self.batch.as_run());
+    /// Appends the events sealed so far to the store. The last part of an
+    /// operation is always handed off, even empty, so the store knows the
+    /// operation is whole.
+    fn hand_off(&mut self, part: OperationPart) {
+        if !self.batch.is_empty() || part == OperationPart::Last {
+            self.store.append(AppendedRun {
+                ids: self.chain.ids(),
+                first_sequence: self.run_start.sequence,
+                previous_hash: &self.run_start.previous_hash,
+                events: self.batch.as_run(),
+                part,
+            });
         }
         self.batch.clear();
+        self.run_start = RunStart::at(self.tail);
     }
 }
 
@@ -207,7 +239,7 @@ mod tests {
 
     use crate::atlas::catalog::Catalog;
     use crate::trace::chain::SessionChain;
-    use crate::trace::event::{ChainIds, EventRun, StoredEvents};
+    use crate::trace::event::ChainIds;
     use crate::trace::record::operation::RequestTexts;
     use crate::trace::store::memory::MemoryStore;
     use crate::trace::verify::stored::verify_stored;
@@ -223,17 +255,17 @@ mod tests {
     #[derive(Default)]
     struct CountingStore {
         inner: MemoryStore,
-        runs: Mutex<Vec<usize>>,
+        runs: Mutex<Vec<(usize, OperationPart)>>,
     }
 
     impl TraceStore for CountingStore {
-        fn append(&self, chain: ChainIds, events: EventRun<'_>) {
-            self.runs.lock().push(events.len());
-            self.inner.append(chain, events);
+        fn append(&self, run: AppendedRun<'_>) {
+            self.runs.lock().push((run.events.len(), run.part));
+            self.inner.append(run);
         }
 
-        fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
-            self.inner.read(session_id, from, visit)
+        fn write_jsonl(&self, ids: ChainIds, out: &mut String) -> crate::error::Result<bool> {
+            self.inner.write_jsonl(ids, out)
         }
     }
 
@@ -271,9 +303,13 @@ mod tests {
         }
         // The huge request's payload is handed off alone, before the
         // operation's last event.
-        assert_eq!(*store.runs.lock(), [2, 1, 1, 2]);
+        use OperationPart::{Last, Middle};
+        assert_eq!(
+            *store.runs.lock(),
+            [(2, Last), (1, Middle), (1, Last), (2, Last)]
+        );
         let mut report = None;
-        store.read(ids.session_id, 0, &mut |events| {
+        store.inner.read(ids.session_id, 0, &mut |events| {
             report = Some(verify_stored(ids, events, 1))
         });
         let report = report.expect("the session is stored");

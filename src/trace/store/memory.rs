@@ -7,11 +7,15 @@
 //! chunk stays where it is while the next one fills (a vector that doubles
 //! copies everything it holds into fresh memory each time).
 
-use super::TraceStore;
+use super::{AppendedRun, TraceStore};
+use crate::error::Result;
 use crate::sharded::ShardedMap;
 use crate::trace::event::batch::EventBatch;
 use crate::trace::event::stored::skip_events;
 use crate::trace::event::{ChainIds, EventRun, SealedEvent, StoredEvents};
+use crate::trace::export::write_jsonl;
+use crate::trace::verify::stored::verify_stored;
+use crate::trace::verify::VerifyReport;
 use uuid::Uuid;
 
 /// The most bytes each of a chunk's two buffers (records, payload text)
@@ -48,6 +52,18 @@ impl MemoryStore {
             .map_or(0, |session| session.len)
     }
 
+    /// Calls `visit` once with the session's stored events from position
+    /// `from` on, in sequence order (empty past the end), or not at all
+    /// when the session is unknown.
+    pub fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
+        let shard = self.sessions.shard(&session_id);
+        if let Some(session) = shard.get(&session_id) {
+            let chunks = session.chunks.iter().map(EventBatch::as_run);
+            let runs: Vec<EventRun<'_>> = skip_events(chunks, from).collect();
+            visit(StoredEvents::new(&runs));
+        }
+    }
+
     /// Number of events stored for every session together.
     pub fn total_len(&self) -> usize {
         let mut total = 0;
@@ -59,18 +75,28 @@ impl MemoryStore {
 }
 
 impl TraceStore for MemoryStore {
-    fn append(&self, chain: ChainIds, events: EventRun<'_>) {
-        let mut shard = self.sessions.shard(&chain.session_id);
-        shard.entry(chain.session_id).or_default().append(events);
+    fn append(&self, run: AppendedRun<'_>) {
+        let session_id = run.ids.session_id;
+        let mut shard = self.sessions.shard(&session_id);
+        shard.entry(session_id).or_default().append(run.events);
     }
 
-    fn read(&self, session_id: Uuid, from: usize, visit: &mut dyn FnMut(StoredEvents<'_>)) {
-        let shard = self.sessions.shard(&session_id);
-        if let Some(session) = shard.get(&session_id) {
-            let chunks = session.chunks.iter().map(EventBatch::as_run);
-            let runs: Vec<EventRun<'_>> = skip_events(chunks, from).collect();
-            visit(StoredEvents::new(&runs));
-        }
+    fn write_jsonl(&self, ids: ChainIds, out: &mut String) -> Result<bool> {
+        let mut known = false;
+        self.read(ids.session_id, 0, &mut |events| {
+            known = true;
+            write_jsonl(out, ids, events)
+        });
+        Ok(known)
+    }
+
+    /// Verifies the events as stored, without formatting them as text first.
+    fn verify(&self, ids: ChainIds, threads: usize) -> Result<Option<VerifyReport>> {
+        let mut report = None;
+        self.read(ids.session_id, 0, &mut |events| {
+            report = Some(verify_stored(ids, events, threads))
+        });
+        Ok(report)
     }
 
     /// Appending copies into memory under a shard's lock.
@@ -173,14 +199,25 @@ mod tests {
             .collect()
     }
 
+    /// Appends `batch` to `session`; only the events count to this store.
+    fn append(store: &MemoryStore, session: ChainIds, batch: &EventBatch) {
+        store.append(AppendedRun {
+            ids: session,
+            first_sequence: 0,
+            previous_hash: &[0; 32],
+            events: batch.as_run(),
+            part: crate::trace::store::OperationPart::Last,
+        });
+    }
+
     #[test]
     fn appends_in_order_per_session_and_reads_from_an_offset() {
         let store = MemoryStore::new();
         let (a, b) = (ids(1), ids(3));
-        store.append(a, batch(1..3).as_run());
-        store.append(b, batch(9..10).as_run());
-        store.append(a, batch(3..4).as_run());
-        store.append(a, batch(4..4).as_run());
+        append(&store, a, &batch(1..3));
+        append(&store, b, &batch(9..10));
+        append(&store, a, &batch(3..4));
+        append(&store, a, &batch(4..4));
 
         assert_eq!(read(&store, a, 1), expected(2..4));
         assert_eq!(read(&store, b, 0), expected(9..10));
@@ -201,7 +238,7 @@ mod tests {
         // Runs of growing payloads, so some chunks fill with text first.
         let mut next = 0;
         for size in (1..300).cycle().take(3000) {
-            store.append(a, batch(next..next + size % 7 + 1).as_run());
+            append(&store, a, &batch(next..next + size % 7 + 1));
             next += size % 7 + 1;
         }
         for from in [0, 1, 1023, 1024, 5000, next as usize] {

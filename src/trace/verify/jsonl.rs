@@ -163,11 +163,19 @@ fn check_lines(text: &str) -> Vec<Record<'_>> {
     let mut records = Vec::new();
     let mut hasher = EventHasher::default();
     let mut record = |check| records.push(recorded(check, &mut hasher));
-    let pieces = lines(text).flat_map(|line| line.split('\r'));
-    for line in pieces.filter(|line| !is_blank(line)) {
+    for line in event_lines(text) {
         record(check_line(line));
     }
     records
+}
+
+/// The lines of `text` that hold events, in order: split at every line
+/// break (`\n`, and a lone `\r` too, as every other reader does), blank
+/// lines left out. Failure indexes count these.
+pub fn event_lines(text: &str) -> impl Iterator<Item = &str> {
+    lines(text)
+        .flat_map(|line| line.split('\r'))
+        .filter(|line| !is_blank(line))
 }
 
 /// What checking a line found, its event's hash recomputed.

@@ -11,6 +11,10 @@ pub enum FailureKind {
     ChainBroken = 3,
     HashMismatch = 4,
     SessionMismatch = 5,
+    /// Fewer events than the head says: the chain's end was cut off.
+    Truncated = 6,
+    /// Event N-1's hash is not the head's.
+    HeadMismatch = 7,
 }
 
 impl FailureKind {
@@ -22,6 +26,8 @@ impl FailureKind {
             FailureKind::ChainBroken => "chain_broken",
             FailureKind::HashMismatch => "hash_mismatch",
             FailureKind::SessionMismatch => "session_mismatch",
+            FailureKind::Truncated => "truncated",
+            FailureKind::HeadMismatch => "head_mismatch",
         }
     }
 }

@@ -1,0 +1,47 @@
+//! Finding a session for reading: in memory, or, once it has left memory,
+//! in the durable store.
+
+use super::session::{Session, SessionId};
+use super::Resolver;
+use crate::error::Result;
+use crate::trace::event::ChainIds;
+use crate::trace::store::durable::backend::StoredSession;
+use std::sync::Arc;
+
+/// A session as reads find it.
+pub(super) enum Found {
+    /// In memory: active, or ended with events not yet all committed.
+    Live(Arc<Session>),
+    /// Only in the durable store: ended and committed, or left open by an
+    /// earlier resolver.
+    Stored(StoredSession),
+}
+
+impl Found {
+    pub fn ids(&self) -> ChainIds {
+        match self {
+            Found::Live(session) => session.chain.ids(),
+            Found::Stored(stored) => stored.ids,
+        }
+    }
+}
+
+impl Resolver {
+    /// The session `id`, wherever it is. Errors: `NotFound`; `Io` when the
+    /// store cannot be read.
+    pub(super) fn find_session(&self, id: SessionId) -> Result<Found> {
+        let not_found = match self.sessions.get(id) {
+            Ok(session) => return Ok(Found::Live(session)),
+            Err(not_found) => not_found,
+        };
+        let Some(store) = self.recorder.durable_store() else {
+            return Err(not_found);
+        };
+        // A session leaves memory only once the store has committed it,
+        // so one missing from memory is in the store or nowhere.
+        store
+            .stored_session(id.0)?
+            .map(Found::Stored)
+            .ok_or(not_found)
+    }
+}

@@ -1,0 +1,45 @@
+//! What a database behind a [`super::DurableStore`] provides: a writer that
+//! commits batches of whole operations, and a reader for what is committed.
+//! SQLite implements it (`store/sqlite/`); a server database can too.
+
+use super::pending::PendingOperation;
+use crate::trace::event::ChainIds;
+use crate::trace::verify::Head;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Commits on the store's writer thread.
+pub trait StoreWriter: Send + 'static {
+    /// Commits `batch` in one transaction: every operation of it or none.
+    /// Committing an operation that is already stored (a retry after a
+    /// commit whose outcome was lost) must change nothing. Errors: the
+    /// database's message.
+    fn commit(&mut self, batch: &[Arc<PendingOperation>]) -> Result<(), String>;
+}
+
+/// Reads what is committed, from any thread.
+pub trait StoreReader: Send + Sync + 'static {
+    /// What the store knows of session `id`, or `None`.
+    fn session(&self, id: Uuid) -> Result<Option<StoredSession>, String>;
+
+    /// Appends the session's committed events with sequence numbers below
+    /// `before` (all of them for `u64::MAX`), in order, as JSON Lines.
+    fn write_jsonl(&self, id: Uuid, before: u64, out: &mut String) -> Result<(), String>;
+}
+
+/// A session as the store holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredSession {
+    pub ids: ChainIds,
+    pub agent_id: String,
+    /// The span of `session.started`, parent of the session's operations.
+    pub root_span: Uuid,
+    /// When `session.started` was emitted, in Unix microseconds.
+    pub started_at: i64,
+    pub ended: bool,
+    /// The head committed with the session's last operation.
+    pub head: Head,
+    /// Whether the session's last stored event is not its head (found when
+    /// the store was opened): its tail was cut off or changed.
+    pub damaged: bool,
+}
