@@ -12,7 +12,9 @@
  * failure; 2 when the file cannot be read or the call fails otherwise.
  *
  * A plain hash chain cannot show that events were cut off its end: compare
- * the printed head hash with one kept elsewhere to detect that.
+ * the printed head hash with one kept elsewhere to detect that, or let
+ * cra_verify_jsonl_head do it with a cra_head from cra_session_head (as
+ * audit_store does for every session of a durable store).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,8 +2,10 @@
  * deferred_swarm.c — many agents at once, with the audit trail hashed off
  * their threads.
  *
- * Usage: deferred_swarm [AGENTS [RESOLVES_PER_AGENT [BUFFER_CAPACITY]]]
- *        (defaults: 8 agents, 200 resolves each, a 1024-event buffer)
+ * Usage: deferred_swarm [--store URL] [--sessions-out FILE]
+ *                       [AGENTS [RESOLVES_PER_AGENT [BUFFER_CAPACITY]]]
+ *        (defaults: the memory store, 8 agents, 200 resolves each, a
+ *        1024-event buffer)
  *
  * In deferred mode a call only pushes its raw events into a bounded buffer;
  * one background thread hashes, chains and stores them. Each agent thread
@@ -18,6 +20,15 @@
  * At the end the resolver's counters must show no lost event: every event
  * accepted was processed (events_emitted == events_processed). The program
  * exits with status 1 on any failure.
+ *
+ * --store sqlite:PATH sends the events on to a durable SQLite file (created
+ * when missing; "memory:" is the default). The program then ends with
+ * cra_await_trace_durable(NULL), which waits until every session's events
+ * are committed, prints the store's counters (cra_store_stats_get), and
+ * checks that every processed event reached the file. --sessions-out FILE
+ * writes the id of every session, one a line, so that `audit_store
+ * sqlite:PATH --sessions FILE` can reopen the file and verify each session
+ * against its head (the C ABI has no call that lists a store's sessions).
  */
 /* pthreads, clock_gettime and nanosleep are POSIX, not C11. */
 #define _POSIX_C_SOURCE 200809L
@@ -61,6 +72,13 @@ struct agent {
     unsigned long long retries;
     unsigned long long trace_events;
     bool succeeded;
+};
+
+/* The swarm's command line. */
+struct options {
+    const char *store_url;    /* NULL: the memory store */
+    const char *sessions_out; /* NULL: do not write the session ids */
+    unsigned agents, resolves, capacity;
 };
 
 static double seconds_since(const struct timespec *start)
@@ -162,22 +180,65 @@ static void *run_agent(void *arg)
     return NULL;
 }
 
-/* Reads argv[index] as a number in [min, max], or returns fallback when absent. */
-static bool parse_count(int argc, char **argv, int index, unsigned fallback, unsigned min,
-                        unsigned max, unsigned *out)
+/* Reads text as a number in [min, max], or returns fallback when it is NULL. */
+static bool parse_count(const char *name, const char *text, unsigned fallback, unsigned min, unsigned max,
+                        unsigned *out)
 {
-    if (index >= argc) {
+    if (text == NULL) {
         *out = fallback;
         return true;
     }
     char *end = NULL;
-    unsigned long value = strtoul(argv[index], &end, 10);
-    if (*argv[index] == '\0' || *end != '\0' || value < min || value > max) {
-        fprintf(stderr, "argument %d ('%s') must be a number from %u to %u\n", index, argv[index], min, max);
+    unsigned long value = strtoul(text, &end, 10);
+    if (*text == '\0' || *text == '-' || *end != '\0' || value < min || value > max) {
+        fprintf(stderr, "%s ('%s') must be a number from %u to %u\n", name, text, min, max);
         return false;
     }
     *out = (unsigned)value;
     return true;
+}
+
+static bool parse_options(int argc, char **argv, struct options *options)
+{
+    const char *counts[3] = {NULL, NULL, NULL};
+    size_t given = 0;
+    options->store_url = NULL;
+    options->sessions_out = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--store") == 0 && i + 1 < argc)
+            options->store_url = argv[++i];
+        else if (strcmp(argv[i], "--sessions-out") == 0 && i + 1 < argc)
+            options->sessions_out = argv[++i];
+        else if (argv[i][0] != '-' && given < 3)
+            counts[given++] = argv[i];
+        else
+            return false;
+    }
+    return parse_count("AGENTS", counts[0], 8, 1, 1024, &options->agents) &&
+           parse_count("RESOLVES_PER_AGENT", counts[1], 200, 1, 1000000, &options->resolves) &&
+           parse_count("BUFFER_CAPACITY", counts[2], 1024, 16, 1u << 24, &options->capacity);
+}
+
+/* Writes the agents' session ids to path, one a line (an agent that could
+ * not begin its session has none). */
+static bool write_session_ids(const char *path, const struct agent *agents, unsigned count)
+{
+    char *text = malloc((size_t)count * CRA_ID_BUF_LEN + 1);
+    if (text == NULL) {
+        fprintf(stderr, "out of memory\n");
+        return false;
+    }
+    size_t len = 0;
+    for (unsigned i = 0; i < count; i++) {
+        if (agents[i].session_id[0] == '\0')
+            continue;
+        memcpy(text + len, agents[i].session_id, CRA_ID_BUF_LEN - 1);
+        len += CRA_ID_BUF_LEN - 1;
+        text[len++] = '\n';
+    }
+    bool written = write_file(path, text, len);
+    free(text);
+    return written;
 }
 
 static void print_stats(const cra_stats *stats)
@@ -190,15 +251,26 @@ static void print_stats(const cra_stats *stats)
            (unsigned long long)stats->sessions_active);
 }
 
+static void print_store_stats(const cra_store_stats *stats)
+{
+    printf("cra_store_stats: durable %llu, waiting %llu, commits %llu, write errors %llu, "
+           "sessions in memory %llu, evicted %llu, resident bytes %llu\n",
+           (unsigned long long)stats->events_durable, (unsigned long long)stats->events_waiting,
+           (unsigned long long)stats->commits, (unsigned long long)stats->write_errors,
+           (unsigned long long)stats->sessions_in_memory, (unsigned long long)stats->sessions_evicted,
+           (unsigned long long)stats->resident_event_bytes);
+}
+
 int main(int argc, char **argv)
 {
-    unsigned agent_count, resolves, capacity;
-    if (argc > 4 || !parse_count(argc, argv, 1, 8, 1, 1024, &agent_count) ||
-        !parse_count(argc, argv, 2, 200, 1, 1000000, &resolves) ||
-        !parse_count(argc, argv, 3, 1024, 16, 1u << 24, &capacity)) {
-        fprintf(stderr, "usage: %s [AGENTS [RESOLVES_PER_AGENT [BUFFER_CAPACITY]]]\n", argv[0]);
+    struct options options;
+    if (!parse_options(argc, argv, &options)) {
+        fprintf(stderr, "usage: %s [--store URL] [--sessions-out FILE] [AGENTS [RESOLVES_PER_AGENT [BUFFER_CAPACITY]]]\n",
+                argv[0]);
         return 2;
     }
+    const unsigned agent_count = options.agents, resolves = options.resolves, capacity = options.capacity;
+    const char *store = options.store_url != NULL ? options.store_url : "memory:";
 
     int exit_code = 1;
     cra_resolver *resolver = NULL;
@@ -220,8 +292,8 @@ int main(int argc, char **argv)
     config.trace_mode = CRA_TRACE_DEFERRED;
     config.buffer_capacity = capacity;
     config.backpressure = CRA_BACKPRESSURE_ERROR;
-    status = cra_resolver_new(&config, &resolver, &err);
-    if (call_failed("cra_resolver_new", status, err))
+    status = cra_resolver_open(&config, options.store_url, &resolver, &err); /* NULL: memory */
+    if (call_failed("cra_resolver_open", status, err))
         goto done;
     status = cra_load_atlas_file(resolver, CRA_EXAMPLES_DATA_DIR "/billing.atlas.json", &err);
     if (call_failed("cra_load_atlas_file", status, err))
@@ -230,7 +302,8 @@ int main(int argc, char **argv)
     if (request_template == NULL)
         goto done;
 
-    printf("%u agents x %u resolves, deferred trace, buffer of %u events\n", agent_count, resolves, capacity);
+    printf("%u agents x %u resolves, deferred trace, buffer of %u events, store %s\n", agent_count, resolves,
+           capacity, store);
     struct swarm swarm = {resolver, request_template, resolves};
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
@@ -255,6 +328,24 @@ int main(int argc, char **argv)
     status = cra_stats_get(resolver, &stats, &err);
     if (call_failed("cra_stats_get", status, err))
         goto done;
+    if (options.sessions_out != NULL) {
+        if (!write_session_ids(options.sessions_out, agents, started))
+            goto done;
+        printf("session ids written to %s\n", options.sessions_out);
+    }
+
+    /* A durable store: wait until every session's events are committed to
+     * the file (also those of sessions that have left memory), then read
+     * the store's counters. */
+    cra_store_stats store_stats = {0};
+    if (options.store_url != NULL) {
+        status = cra_await_trace_durable(resolver, NULL, TRACE_WAIT_MS, &err);
+        if (call_failed("cra_await_trace_durable", status, err))
+            goto done;
+        status = cra_store_stats_get(resolver, &store_stats, &err);
+        if (call_failed("cra_store_stats_get", status, err))
+            goto done;
+    }
 
     unsigned succeeded = 0;
     unsigned long long retries = 0, trace_events = 0;
@@ -269,6 +360,8 @@ int main(int argc, char **argv)
     printf("%llu resolves in %.3f s: %.0f resolves/s, %.0f events/s; %llu backpressure retries\n",
            total, elapsed, (double)total / elapsed, (double)stats.events_processed / elapsed, retries);
     print_stats(&stats);
+    if (options.store_url != NULL)
+        print_store_stats(&store_stats);
 
     if (succeeded != agent_count) {
         fprintf(stderr, "FAILED: %u agents did not finish\n", agent_count - succeeded);
@@ -279,12 +372,17 @@ int main(int argc, char **argv)
     } else if (trace_events != stats.events_processed) {
         fprintf(stderr, "FAILED: the sessions' chains hold %llu events, the resolver processed %llu\n",
                 trace_events, (unsigned long long)stats.events_processed);
+    } else if (options.store_url != NULL &&
+               (store_stats.events_waiting != 0 || store_stats.events_durable != stats.events_processed)) {
+        fprintf(stderr, "FAILED: %llu of %llu events committed to %s, %llu still waiting\n",
+                (unsigned long long)store_stats.events_durable, (unsigned long long)stats.events_processed, store,
+                (unsigned long long)store_stats.events_waiting);
     } else {
         exit_code = 0;
     }
 
 done:
-    cra_resolver_free(resolver); /* drains whatever is still buffered */
+    cra_resolver_free(resolver); /* drains whatever is still buffered, commits what the store holds */
     free(request_template);
     free(threads);
     free(agents);

@@ -4,8 +4,18 @@
  * It adds nothing to the library; it makes the C ABI's rules automatic:
  *
  *  - Ownership is RAII. cra::Resolver owns a cra_resolver (freed by its
- *    destructor, which drains a deferred buffer), cra::Buffer owns a
- *    cra_buf. Both are move-only; a moved-from object holds nothing.
+ *    destructor, which drains a deferred buffer and commits what a durable
+ *    store still holds), cra::Buffer owns a cra_buf. Both are move-only; a
+ *    moved-from object holds nothing.
+ *
+ *  - Stores. The constructor keeps events in memory; the static factory
+ *    cra::Resolver::open(config, "sqlite:/var/lib/app/trace.db") writes
+ *    them to a durable store (cra_resolver_open). A factory, not a second
+ *    constructor, because Resolver(config, "...") would not say what the
+ *    text is, and "open" says that an existing file is read back.
+ *    await_durable() / await_all_durable() wait for the commit, resume()
+ *    continues a session left open by an earlier process, session_head()
+ *    and cra::verify_jsonl_head() detect a trace whose end was cut off.
  *
  *  - Inputs are std::string_view. JSON inputs are passed as pointer and
  *    length, without a copy. Text parameters (ids, goals, paths) need a
@@ -28,9 +38,10 @@
  *    and one owned error object per call; turning that into an exception
  *    means no call can be left unchecked and no cra_error can leak. The
  *    one exception is verification: a broken chain is a result, not a
- *    failure of the call, so verify_chain() and verify_jsonl() return a
- *    cra::VerifyReport (check report.valid()) and throw only when the call
- *    itself fails (unknown session, bad UTF-8, ...).
+ *    failure of the call, so verify_chain(), verify_jsonl() and
+ *    verify_jsonl_head() return a cra::VerifyReport (check report.valid())
+ *    and throw only when the call itself fails (unknown session, bad
+ *    UTF-8, a malformed head, ...).
  *
  *  - Modes and failures are enum classes (cra::TraceMode,
  *    cra::Backpressure, cra::ChainFailure); settings are a cra::Config
@@ -184,6 +195,8 @@ enum class ChainFailure : std::uint32_t {
     broken = CRA_CHAIN_BROKEN,
     hash_mismatch = CRA_CHAIN_HASH_MISMATCH,
     session_mismatch = CRA_CHAIN_SESSION_MISMATCH,
+    truncated = CRA_CHAIN_TRUNCATED,         /* fewer events than the head counts */
+    head_mismatch = CRA_CHAIN_HEAD_MISMATCH, /* the head's event has another hash */
 };
 
 /* "CRA_CHAIN_HASH_MISMATCH"; a static string. */
@@ -192,7 +205,7 @@ inline std::string_view name(ChainFailure failure) noexcept
     return cra_chain_failure_name(static_cast<std::uint32_t>(failure));
 }
 
-/* The outcome of verify_chain() or verify_jsonl(). */
+/* The outcome of verify_chain(), verify_jsonl() or verify_jsonl_head(). */
 struct VerifyReport {
     std::uint64_t events = 0;          /* events checked */
     std::uint64_t pending = 0;         /* emitted but not yet processed (deferred mode) */
@@ -209,6 +222,36 @@ struct VerifyReport {
 
     bool valid() const noexcept { return failure == ChainFailure::valid; }
 };
+
+/* A session's head (cra_head): how many events its chain has and the last
+ * one's event_hash (64 lowercase hex digits; 64 zeros for none). Keep it
+ * apart from the trace: verify_jsonl_head() then detects a trace whose end
+ * was cut off, which the chain alone cannot show. An aggregate, so a head
+ * kept elsewhere reads back as cra::Head{events, hash}. */
+struct Head {
+    std::uint64_t events = 0;
+    std::string hash;
+};
+
+namespace detail {
+
+inline Head head_of(const cra_head &c) { return Head{c.events, c.head_hash}; }
+
+/* A Head as the C struct. A hash of another length cannot be passed on
+ * unchanged (a longer one would be cut to its first 64 digits and could
+ * pass), so it is refused here, as the library refuses a malformed one. */
+inline cra_head c_head(const Head &head)
+{
+    cra_head c{};
+    c.events = head.events;
+    if (head.hash.size() != sizeof c.head_hash - 1)
+        throw Error(CRA_ERR_INVALID_ARGUMENT, "head hash must be 64 lowercase hex digits, got " +
+                                                  std::to_string(head.hash.size()) + " characters");
+    head.hash.copy(c.head_hash, sizeof c.head_hash - 1);
+    return c;
+}
+
+} // namespace detail
 
 /* The settings of a resolver: a cra_config with its defaults already set
  * (cra_config_init), changed through typed setters that chain:
@@ -285,6 +328,22 @@ inline VerifyReport verify_jsonl(std::string_view jsonl)
     return VerifyReport(report);
 }
 
+/* Verifies one session's TRACE/1.0 JSON Lines like verify_jsonl(), then
+ * holds them against a head kept apart from the text: fewer events than
+ * head.events is ChainFailure::truncated, another hash at the head's event
+ * is ChainFailure::head_mismatch (more events is valid: the chain grew).
+ * Reported in the result, not thrown; a malformed head or events of more
+ * than one session throw CRA_ERR_INVALID_ARGUMENT. */
+inline VerifyReport verify_jsonl_head(std::string_view jsonl, const Head &expected)
+{
+    const cra_head c_expected = detail::c_head(expected);
+    cra_verify_report report{};
+    detail::call(
+        [&](cra_error **err) { return cra_verify_jsonl_head(jsonl.data(), jsonl.size(), &c_expected, &report, err); },
+        CRA_ERR_CHAIN_INVALID); /* the report says where and why */
+    return VerifyReport(report);
+}
+
 /* The loaded library's version ("1.0.0"); CRA_VERSION_* give the header's. */
 inline std::string_view version() noexcept { return cra_version(); }
 inline std::uint32_t version_number() noexcept { return cra_version_number(); }
@@ -294,6 +353,7 @@ inline std::uint32_t abi_version() noexcept { return cra_abi_version(); }
  * what each call does and the statuses it throws. */
 class Resolver {
 public:
+    /* Events stay in memory (cra_resolver_new). */
     explicit Resolver(const Config &config = Config()) : Resolver(config.c_config()) {}
 
     explicit Resolver(const cra_config &config)
@@ -301,6 +361,29 @@ public:
         cra_resolver *raw = nullptr;
         detail::call([&](cra_error **err) { return cra_resolver_new(&config, &raw, err); });
         handle_.reset(raw);
+    }
+
+    /* Events go to the store store_url names (cra_resolver_open):
+     * "memory:", or "sqlite:PATH[?sync=normal|full][&max_waiting_mb=N]",
+     * a file created when missing and reopened with every session it holds:
+     *
+     *     auto resolver = cra::Resolver::open(cra::Config(), "sqlite:/var/lib/app/trace.db");
+     *
+     * Throws CRA_ERR_INVALID_ARGUMENT (unknown scheme or parameter, bad
+     * value, a setting out of range) or CRA_ERR_IO (the file cannot be
+     * opened or created, another resolver has it open, it is not a libcra
+     * store). */
+    static Resolver open(const Config &config, std::string_view store_url)
+    {
+        return open(config.c_config(), store_url);
+    }
+
+    static Resolver open(const cra_config &config, std::string_view store_url)
+    {
+        const std::string c_url = detail::c_text(store_url, "store_url");
+        cra_resolver *raw = nullptr;
+        detail::call([&](cra_error **err) { return cra_resolver_open(&config, c_url.c_str(), &raw, err); });
+        return Resolver(Adopt{}, raw);
     }
 
     /* The C handle, for functions this wrapper does not cover. */
@@ -340,6 +423,19 @@ public:
         detail::call([&](cra_error **err) { return cra_session_end(get(), c_session.c_str(), c_reason.c_str(), err); });
     }
 
+    /* Continues a session still open when the store's last resolver
+     * stopped, recording session.resumed with reason. Throws
+     * CRA_ERR_NOT_FOUND (unknown; always with the memory store),
+     * CRA_ERR_SESSION_ENDED, CRA_ERR_CONFLICT (already active here) or
+     * CRA_ERR_IO (its stored tail does not match its head). */
+    void resume(std::string_view session_id, std::string_view reason)
+    {
+        const std::string c_session = detail::c_text(session_id, "session_id");
+        const std::string c_reason = detail::c_text(reason, "reason");
+        detail::call(
+            [&](cra_error **err) { return cra_session_resume(get(), c_session.c_str(), c_reason.c_str(), err); });
+    }
+
     /* Returns the resolution JSON for a CARP/1.0 request. */
     Buffer resolve(std::string_view request_json)
     {
@@ -372,6 +468,25 @@ public:
         detail::call([&](cra_error **err) { return cra_flush_traces(get(), detail::millis(timeout), err); });
     }
 
+    /* Waits until the session's events emitted so far are committed to the
+     * store (with the memory store: stored). Throws CRA_ERR_TIMEOUT, or
+     * CRA_ERR_IO with the store's error when it was failing meanwhile (the
+     * events stay queued and are retried). */
+    void await_durable(std::string_view session_id, std::chrono::milliseconds timeout) const
+    {
+        const std::string c_session = detail::c_text(session_id, "session_id");
+        detail::call([&](cra_error **err) {
+            return cra_await_trace_durable(get(), c_session.c_str(), detail::millis(timeout), err);
+        });
+    }
+
+    /* await_durable() for the events of every session emitted so far. */
+    void await_all_durable(std::chrono::milliseconds timeout) const
+    {
+        detail::call(
+            [&](cra_error **err) { return cra_await_trace_durable(get(), nullptr, detail::millis(timeout), err); });
+    }
+
     /* The session's whole trace (TRACE/1.0 JSON Lines), waiting up to
      * timeout for it to be stored (CRA_ERR_TIMEOUT otherwise). */
     Buffer trace(std::string_view session_id, std::chrono::milliseconds timeout) const
@@ -395,6 +510,16 @@ public:
         return VerifyReport(report);
     }
 
+    /* The session's head: events processed so far and the last one's hash.
+     * An ended session read back from a durable store has one too. */
+    Head session_head(std::string_view session_id) const
+    {
+        const std::string c_session = detail::c_text(session_id, "session_id");
+        cra_head head{};
+        detail::call([&](cra_error **err) { return cra_session_head(get(), c_session.c_str(), &head, err); });
+        return detail::head_of(head);
+    }
+
     cra_stats stats() const
     {
         cra_stats stats{};
@@ -402,10 +527,23 @@ public:
         return stats;
     }
 
+    /* The store's counters: events committed and waiting, commits, write
+     * errors, sessions in memory and evicted, resident bytes. */
+    cra_store_stats store_stats() const
+    {
+        cra_store_stats stats{};
+        detail::call([&](cra_error **err) { return cra_store_stats_get(get(), &stats, err); });
+        return stats;
+    }
+
 private:
     struct ResolverFree {
         void operator()(cra_resolver *r) const noexcept { cra_resolver_free(r); }
     };
+
+    /* Takes ownership of a handle a C call created (open()). */
+    struct Adopt {};
+    Resolver(Adopt, cra_resolver *raw) noexcept : handle_(raw) {}
 
     Buffer get_trace(std::string_view session_id, std::uint32_t flags, std::chrono::milliseconds timeout) const
     {

@@ -21,6 +21,9 @@ cargo test --locked --release
 step "cargo test: the scenario, deferred and concurrency tests again, against a SQLite store"
 CRA_TEST_STORE=sqlite cargo test --locked --release --test scenarios --test deferred --test concurrency
 
+step "durable swarm, short form: a SQLite store keeps resident memory flat"
+cargo run --locked --release --quiet --example durable_swarm -- --seconds 12 --stores sqlite --check-flat
+
 step "loom model check of the wait protocol"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
   cargo test --locked --release --lib trace::deferred::progress

@@ -51,6 +51,11 @@ func TestUseAfterClose(t *testing.T) {
 		"VerifyChain":     func() error { _, err := r.VerifyChain(id); return err },
 		"Stats":           func() error { _, err := r.Stats(); return err },
 		"Hold":            func() error { return cra.HoldProcessor(r, true) },
+		"AwaitDurable":    func() error { return r.AwaitDurable(ctx, id) },
+		"AwaitDurableAll": func() error { return r.AwaitDurable(ctx, "") },
+		"Resume":          func() error { return r.Resume(id, "restart") },
+		"StoreStats":      func() error { _, err := r.StoreStats(); return err },
+		"SessionHead":     func() error { _, err := r.SessionHead(id); return err },
 	}
 	for name, call := range calls {
 		if err := call(); !errors.Is(err, cra.ErrShutdown) {

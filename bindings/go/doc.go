@@ -31,9 +31,36 @@
 // the message of that same call. Test for a kind of failure with
 // errors.Is and the sentinels: errors.Is(err, cra.ErrBackpressure).
 // Waits that honour a context (AwaitTraceReady, FlushTraces, Trace,
-// TraceEvents) return ctx.Err() when the context ends first. VerifyChain and
+// TraceEvents, AwaitDurable) return ctx.Err() when the context ends first
+// (AwaitDurable: the store's ErrIO error when the store was failing). VerifyChain and
 // VerifyJSONL return their report together with an error matching
 // ErrChainInvalid when a chain is broken.
+//
+// # Durable stores
+//
+// New keeps traces in memory. OpenResolver takes a store URL as well:
+// "sqlite:PATH" keeps them in a single SQLite file, created when missing
+// and reopened with every session when present ("" or "memory:" is New's
+// memory store). One resolver at a time may have a file open; another
+// gets ErrIO.
+//
+//	r, err := cra.OpenResolver(nil, "sqlite:/var/lib/agent/trace.db?sync=full")
+//	...
+//	err = r.AwaitDurable(ctx, id) // committed: survives a crash
+//	head, err := r.SessionHead(id) // keep it apart from the trace
+//
+// After a restart, a reopened store's sessions read (Trace) and verify
+// (VerifyChain) at once; one that had not ended continues after
+// Resume(id, reason), which records session.resumed. StoreStats counts
+// what was committed, what waits, and failed commits. A Head kept
+// elsewhere detects a trace whose end was cut off: VerifyJSONLHead
+// reports ChainTruncated (or ChainHeadMismatch) with ErrChainInvalid.
+//
+// AwaitDurable waits in slices as AwaitTraceReady does. While the store
+// fails, libcra keeps the events and retries, so the wait goes on; when
+// ctx ends meanwhile, AwaitDurable returns the store's error (matching
+// ErrIO) rather than ctx.Err(), since it says why the events are not
+// durable.
 //
 // # Concurrency and Close
 //

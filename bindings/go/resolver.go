@@ -29,6 +29,16 @@ type Resolver struct {
 // Errors: ErrInvalidArgument when a setting is out of range (the message
 // names it); ErrInternal when the processor thread cannot start.
 func New(cfg *Config) (*Resolver, error) {
+	const op = "cra_resolver_new"
+	return newResolver(cfg, op, func(ccfg *C.cra_config, out **C.cra_resolver, cerr **C.cra_error) C.cra_status {
+		return C.cra_resolver_new(ccfg, out, cerr)
+	})
+}
+
+// newResolver converts cfg (nil: DefaultConfig()), creates the handle
+// with create (cra_resolver_new or cra_resolver_open) and wraps it.
+func newResolver(cfg *Config, op string,
+	create func(ccfg *C.cra_config, out **C.cra_resolver, cerr **C.cra_error) C.cra_status) (*Resolver, error) {
 	if cfg == nil {
 		def := DefaultConfig()
 		cfg = &def
@@ -39,8 +49,8 @@ func New(cfg *Config) (*Resolver, error) {
 	}
 	var h *C.cra_resolver
 	var cerr *C.cra_error
-	status := C.cra_resolver_new(&ccfg, &h, &cerr)
-	if err := takeError("cra_resolver_new", status, cerr); err != nil {
+	status := create(&ccfg, &h, &cerr)
+	if err := takeError(op, status, cerr); err != nil {
 		return nil, err
 	}
 	r := &Resolver{h: h}
@@ -51,7 +61,8 @@ func New(cfg *Config) (*Resolver, error) {
 
 // Close stops the resolver: new calls fail with ErrShutdown, the deferred
 // buffer is drained for up to Config.ShutdownTimeout, the processor is
-// joined and all C memory is released.
+// joined, a durable store (OpenResolver) commits what it still holds
+// within that time and releases its file, and all C memory is released.
 //
 // Close waits for calls already inside C to return (a wait such as
 // AwaitTraceReady is cut into slices of at most 50ms, so it never holds

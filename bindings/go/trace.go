@@ -184,8 +184,33 @@ func decodeTraceEvents(jsonl []byte) ([]TraceEvent, error) {
 // waits for the slice in progress.
 func (r *Resolver) waitSliced(ctx context.Context, op string,
 	wait func(h *C.cra_resolver, ms C.uint32_t, cerr **C.cra_error) C.cra_status) error {
+	return sliceWait(ctx, false, func(ms uint32) error {
+		return r.use(op, func(h *C.cra_resolver) error {
+			var cerr *C.cra_error
+			status := wait(h, C.uint32_t(ms), &cerr)
+			return takeError(op, status, cerr)
+		})
+	})
+}
+
+// sliceWait is the loop of waitSliced, kept free of cgo so that it can be
+// tested with a fake wait. It calls wait with slices of at most waitSlice
+// milliseconds (less when ctx's deadline is nearer) while wait reports
+// ErrTimeout, and returns ctx.Err() when ctx ends first.
+//
+// With retryIO, a slice that reports ErrIO is retried too: that is how a
+// durable store says "the time ran out while the store was failing", and
+// the store keeps retrying its commits, so a later slice may succeed. When
+// ctx ends after such a slice, sliceWait returns that ErrIO error rather
+// than ctx.Err(): it names the cause of the wait not finishing. A later
+// slice that only times out forgets it (the store recovered).
+func sliceWait(ctx context.Context, retryIO bool, wait func(ms uint32) error) error {
+	var lastIO error
 	for {
 		if err := ctx.Err(); err != nil {
+			if lastIO != nil {
+				return lastIO
+			}
 			return err
 		}
 		slice := waitSlice
@@ -196,16 +221,17 @@ func (r *Resolver) waitSliced(ctx context.Context, op string,
 		}
 		// Round up so a sub-millisecond remainder still sleeps in C
 		// rather than spinning; 0 means "check once".
-		ms := C.uint32_t(0)
+		ms := uint32(0)
 		if slice > 0 {
-			ms = C.uint32_t((slice + time.Millisecond - 1) / time.Millisecond)
+			ms = uint32((slice + time.Millisecond - 1) / time.Millisecond)
 		}
-		err := r.use(op, func(h *C.cra_resolver) error {
-			var cerr *C.cra_error
-			status := wait(h, ms, &cerr)
-			return takeError(op, status, cerr)
-		})
-		if !errors.Is(err, ErrTimeout) {
+		err := wait(ms)
+		switch {
+		case errors.Is(err, ErrTimeout):
+			lastIO = nil
+		case retryIO && errors.Is(err, ErrIO):
+			lastIO = err
+		default:
 			return err
 		}
 	}

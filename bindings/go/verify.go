@@ -21,6 +21,13 @@ const (
 	ChainBroken          ChainFailure = C.CRA_CHAIN_BROKEN           // previous_event_hash is not the previous event's hash
 	ChainHashMismatch    ChainFailure = C.CRA_CHAIN_HASH_MISMATCH    // the recomputed hash differs from event_hash
 	ChainSessionMismatch ChainFailure = C.CRA_CHAIN_SESSION_MISMATCH // an event belongs to another session than the one before it
+	// ChainTruncated: the text has fewer events than the head it is held
+	// against counts, so the chain's end was cut off (VerifyJSONLHead;
+	// VerifyChain on a durable store whose tail is missing).
+	ChainTruncated ChainFailure = C.CRA_CHAIN_TRUNCATED
+	// ChainHeadMismatch: the event the head names has another hash than
+	// the head.
+	ChainHeadMismatch ChainFailure = C.CRA_CHAIN_HEAD_MISMATCH
 )
 
 // String returns TRACE.md's name of the failure ("valid",
@@ -39,12 +46,23 @@ func (f ChainFailure) String() string {
 		return "hash_mismatch"
 	case ChainSessionMismatch:
 		return "session_mismatch"
+	case ChainTruncated:
+		return "truncated"
+	case ChainHeadMismatch:
+		return "head_mismatch"
 	}
 	return fmt.Sprintf("ChainFailure(%d)", uint32(f))
 }
 
-// VerifyReport is the outcome of VerifyChain or VerifyJSONL; it mirrors
-// struct cra_verify_report.
+// cName returns libcra's own name of the failure (cra_chain_failure_name),
+// such as "CRA_CHAIN_BROKEN", or "CRA_CHAIN_UNKNOWN"; the tests hold the
+// constants above against it.
+func (f ChainFailure) cName() string {
+	return C.GoString(C.cra_chain_failure_name(C.uint32_t(f)))
+}
+
+// VerifyReport is the outcome of VerifyChain, VerifyJSONL or
+// VerifyJSONLHead; it mirrors struct cra_verify_report.
 type VerifyReport struct {
 	// Events is how many events were checked.
 	Events uint64
@@ -67,18 +85,25 @@ func (v VerifyReport) Valid() bool {
 }
 
 func reportFromC(c *C.cra_verify_report) VerifyReport {
-	head := unsafe.Slice((*byte)(unsafe.Pointer(&c.head_hash[0])), len(c.head_hash))
-	n := 0
-	for n < len(head) && head[n] != 0 {
-		n++
-	}
 	return VerifyReport{
 		Events:        uint64(c.events),
 		Pending:       uint64(c.pending),
 		FirstBadIndex: int64(c.first_bad_index),
 		Failure:       ChainFailure(c.failure),
-		HeadHash:      string(head[:n]),
+		HeadHash:      hashString(&c.head_hash),
 	}
+}
+
+// hashString reads a NUL-terminated hash field (head_hash of
+// cra_verify_report and cra_head), stopping at the end of the array should
+// the NUL be missing.
+func hashString(field *[65]C.char) string {
+	b := unsafe.Slice((*byte)(unsafe.Pointer(&field[0])), len(field))
+	n := 0
+	for n < len(b) && b[n] != 0 {
+		n++
+	}
+	return string(b[:n])
 }
 
 // VerifyChain verifies the stored events of session id. It returns the

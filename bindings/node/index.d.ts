@@ -107,6 +107,18 @@ export interface ResolverConfig {
   shutdownTimeoutMs?: number;
   /** libcra.so to load (binding option, see {@link loadLibrary}). */
   libraryPath?: string;
+  /**
+   * Where the trace goes (binding option; `cra_resolver_open`). Omitted:
+   * memory (`cra_resolver_new`). `''` or `'memory:'`: memory too.
+   * `'sqlite:PATH'`: a durable SQLite file, created when missing and
+   * reopened with every session when present; parameters `?sync=full`
+   * (fsync every commit) and `max_waiting_mb=N` (bound on the event text
+   * waiting for the file, default 64), e.g.
+   * `'sqlite:/var/lib/agent/trace.db?sync=full'`. `'postgres://…'` is not
+   * in this build (CRA_ERR_IO). One resolver per file: another one throws
+   * CRA_ERR_IO. A bad URL throws CRA_ERR_INVALID_ARGUMENT.
+   */
+  storeUrl?: string;
 }
 
 /** The defaults of `cra_config_init`. */
@@ -222,6 +234,8 @@ export type ChainFailureKind =
   | 'chain_broken'
   | 'hash_mismatch'
   | 'session_mismatch'
+  | 'truncated'
+  | 'head_mismatch'
   | 'unknown';
 
 /** `CRA_CHAIN_*` values by failure kind. */
@@ -231,9 +245,13 @@ export declare const ChainFailure: Readonly<{
   chain_broken: 3;
   hash_mismatch: 4;
   session_mismatch: 5;
+  /** Fewer events than the head counts: the chain's end was cut off. */
+  truncated: 6;
+  /** The event the head names has another hash than the head. */
+  head_mismatch: 7;
 }>;
 
-/** The outcome of verifyChain / verifyJsonl (`cra_verify_report`). */
+/** The outcome of verifyChain / verifyJsonl / verifyJsonlHead (`cra_verify_report`). */
 export interface VerifyReport {
   /** Whether every chain checked is valid. */
   valid: boolean;
@@ -262,6 +280,42 @@ export interface Stats {
   sessionsActive: number;
 }
 
+/** Counters of a resolver's store (`cra_store_stats`). */
+export interface StoreStats {
+  /** Events committed to the store (with the memory store: stored). */
+  eventsDurable: number;
+  /** Events ready (sealed, readable) and not yet committed. */
+  eventsWaiting: number;
+  /** Transactions committed. */
+  commits: number;
+  /** Failed commits, each retried. */
+  writeErrors: number;
+  /** Sessions held in memory, active or ended. */
+  sessionsInMemory: number;
+  /** Sessions that left memory, all their events committed (still readable from the store). */
+  sessionsEvicted: number;
+  /** Bytes of event text held in memory until committed. */
+  residentEventBytes: number;
+}
+
+/**
+ * A session's head (`cra_head`): how many events its chain has and the
+ * last one's `event_hash`. Keep it apart from the trace to detect later
+ * that the trace's end was cut off ({@link verifyJsonlHead}).
+ */
+export interface Head {
+  /** Events in the chain. */
+  events: number;
+  /** The last event's `event_hash`: 64 lowercase hex digits; 64 zeros for none. */
+  headHash: string;
+}
+
+/** A head given to {@link verifyJsonlHead}: `events` may be a bigint too. */
+export interface HeadInput {
+  events: number | bigint;
+  headHash: string;
+}
+
 export interface WaitOptions {
   /** Milliseconds to wait (0 to 4294967295); default 5000. 0 checks once. */
   timeoutMs?: number;
@@ -286,7 +340,12 @@ export declare const DEFAULT_TIMEOUT_MS: number;
  * the end of the block.
  */
 export declare class Resolver {
-  /** `cra_resolver_new`. @throws {CraError} CRA_ERR_INVALID_ARGUMENT for an out-of-range setting. */
+  /**
+   * `cra_resolver_new`, or `cra_resolver_open` with `config.storeUrl`.
+   * @throws {CraError} CRA_ERR_INVALID_ARGUMENT for an out-of-range setting
+   * or a bad store URL; CRA_ERR_IO when the store cannot be opened (or
+   * another resolver has its file open).
+   */
   constructor(config?: ResolverConfig);
   /** Whether close() has been called. */
   readonly closed: boolean;
@@ -328,6 +387,28 @@ export declare class Resolver {
   /** Waits (off the main thread) until every session's events emitted before the call are stored. */
   flushTraces(options?: WaitOptions): Promise<void>;
   /**
+   * Waits (off the main thread) until the events emitted before the call,
+   * of `sessionId` or (omitted / null) of every session, are committed to
+   * the store. With the memory store it is awaitTraceReady / flushTraces.
+   * Rejects with CRA_ERR_TIMEOUT, or CRA_ERR_IO carrying the store's error
+   * when the time ran out while the store was failing (the events stay
+   * queued and are retried).
+   */
+  awaitDurable(sessionId?: string | null, options?: WaitOptions): Promise<void>;
+  /** `awaitDurable(undefined, options)`: every session. */
+  awaitDurable(options: WaitOptions): Promise<void>;
+  /**
+   * Continues a session still open when the store's last resolver stopped,
+   * recording `session.resumed`. Throws CRA_ERR_NOT_FOUND (unknown, or a
+   * memory store), CRA_ERR_SESSION_ENDED, CRA_ERR_CONFLICT (already active),
+   * CRA_ERR_IO.
+   */
+  resume(sessionId: string, reason: string): void;
+  /** The session's head: its stored events and the last one's hash. */
+  sessionHead(sessionId: string): Head;
+  /** The counters of the resolver's store. */
+  storeStats(): StoreStats;
+  /**
    * The session's trace: TRACE/1.0 JSON Lines text, byte for byte as libcra
    * wrote it (verify and archive this). Waits for readiness unless `partial`.
    */
@@ -353,6 +434,15 @@ export declare class Resolver {
 
 /** Verifies TRACE/1.0 JSON Lines of one or more sessions; needs no resolver. */
 export declare function verifyJsonl(jsonl: string | Uint8Array): VerifyReport;
+/**
+ * Verifies one session's TRACE/1.0 JSON Lines like {@link verifyJsonl},
+ * then against a head kept from earlier ({@link Resolver.sessionHead}):
+ * fewer events is failure 'truncated', another hash 'head_mismatch'; more
+ * events is valid (the chain grew). Throws CraError
+ * CRA_ERR_INVALID_ARGUMENT for text of more than one session or a head
+ * hash that is not 64 lowercase hex digits.
+ */
+export declare function verifyJsonlHead(jsonl: string | Uint8Array, head: HeadInput): VerifyReport;
 
 /** `cra_abi_version()` of the loaded library (1). */
 export declare function abiVersion(): number;

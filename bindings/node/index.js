@@ -8,7 +8,7 @@
  * @module
  */
 export { Resolver, DEFAULT_TIMEOUT_MS } from './src/resolver.js';
-export { verifyJsonl, ChainFailure } from './src/verify.js';
+export { verifyJsonl, verifyJsonlHead, ChainFailure } from './src/verify.js';
 export { abiVersion, version } from './src/version.js';
 export {
   loadLibrary,

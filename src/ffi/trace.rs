@@ -289,15 +289,7 @@ pub(super) unsafe fn finish_verification(
 ) -> cra_status {
     match verified.and_then(|report| report.failure) {
         Some(failure) if status == CRA_OK => {
-            let invalid = Error::new(
-                ErrorKind::ChainInvalid,
-                format!(
-                    "event {} is {}: {}",
-                    failure.index,
-                    failure.kind.as_str(),
-                    failure.detail
-                ),
-            );
+            let invalid = Error::new(ErrorKind::ChainInvalid, failure.to_string());
             // SAFETY: this function's contract is `report`'s.
             unsafe { report(err, Err(invalid)) }
         }

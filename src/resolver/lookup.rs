@@ -2,8 +2,8 @@
 //! in the durable store.
 
 use super::session::{Session, SessionId};
-use super::Resolver;
-use crate::error::Result;
+use super::{ended, Resolver};
+use crate::error::{Error, ErrorKind, Result};
 use crate::trace::event::ChainIds;
 use crate::trace::store::durable::backend::StoredSession;
 use std::sync::Arc;
@@ -43,5 +43,33 @@ impl Resolver {
             .stored_session(id.0)?
             .map(Found::Stored)
             .ok_or(not_found)
+    }
+}
+
+impl Resolver {
+    /// The session `id` in memory, for an operation on it. A session only
+    /// in the durable store is `SessionEnded` when it has ended (as it was
+    /// before it left memory), else `NotFound` saying to resume it.
+    /// Errors: `NotFound`, `SessionEnded`, `Io`.
+    pub(super) fn active_session(&self, id: SessionId) -> Result<Arc<Session>> {
+        let not_found = match self.sessions.get(id) {
+            Ok(session) => return Ok(session),
+            Err(not_found) => not_found,
+        };
+        let stored = match self.recorder.durable_store() {
+            Some(store) => store.stored_session(id.0)?,
+            None => None,
+        };
+        Err(match stored {
+            Some(stored) if stored.ended => ended(id),
+            Some(_) => Error::new(
+                ErrorKind::NotFound,
+                format!(
+                    "session '{id}' is in the store but not active in this resolver: \
+                     resume it first (cra_session_resume)"
+                ),
+            ),
+            None => not_found,
+        })
     }
 }

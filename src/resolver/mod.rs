@@ -340,7 +340,7 @@ impl Resolver {
     pub fn end_session(&self, session_id: SessionId, reason: &str) -> Result<()> {
         check_argument("reason", reason, MAX_TEXT_LEN, true)?;
         self.recorder.check_open()?;
-        let session = self.sessions.get(session_id)?;
+        let session = self.active_session(session_id)?;
         // Before the lock: see `resolve_into`.
         let room = self.recorder.reserve(1)?;
         let mut state = session.lock();
@@ -410,9 +410,14 @@ impl Resolver {
         self.recorder.check_open()?;
         let now = self.now();
         let request = parse_request(request_json, now, self.config.clock_skew_seconds)?;
-        let session = self.sessions.get(request.session_id).map_err(|err| {
-            Error::at(ErrorKind::NotFound, "/requester/session_id", err.message())
-        })?;
+        let session = self
+            .active_session(request.session_id)
+            .map_err(|err| match err.kind() {
+                ErrorKind::NotFound => {
+                    Error::at(ErrorKind::NotFound, "/requester/session_id", err.message())
+                }
+                _ => err,
+            })?;
         let catalog = self.catalog();
         let scope = Scope::of(&catalog, &request)?;
         let mut record = self.recorder.spare_record();

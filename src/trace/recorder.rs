@@ -7,7 +7,7 @@ use super::record::{Operation, RecordPool, ResolveRecord};
 use super::seal::{seal, SealScratch};
 use super::stats::{Totals, TraceStats};
 use super::store::{DurableStore, TraceStore};
-use crate::config::{Config, TraceMode};
+use crate::config::{Backpressure, Config, TraceMode};
 use crate::error::{Error, ErrorKind, Result};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,6 +27,9 @@ pub struct Recorder {
     closed: AtomicBool,
     /// How long shutdown waits for a durable store's commits.
     shutdown_timeout: Duration,
+    /// How long an operation waits for a durable store to make room: the
+    /// block timeout in block mode, else not at all.
+    store_patience: Duration,
     store: Arc<dyn TraceStore>,
     /// The same store, when it commits to a database.
     durable: Option<Arc<DurableStore>>,
@@ -68,6 +71,10 @@ impl Recorder {
             store,
             durable,
             shutdown_timeout: config.shutdown_timeout,
+            store_patience: match config.backpressure {
+                Backpressure::Block => config.block_timeout,
+                Backpressure::Error => Duration::ZERO,
+            },
             totals,
             records,
             deferred,
@@ -110,7 +117,7 @@ impl Recorder {
     pub fn reserve(&self, events: u64) -> Result<TraceRoom<'_>> {
         self.check_open()?;
         if let Some(durable) = &self.durable {
-            durable.check_room().inspect_err(|_| {
+            durable.check_room(self.store_patience).inspect_err(|_| {
                 self.totals.rejected.fetch_add(events, Ordering::SeqCst);
             })?;
         }

@@ -35,6 +35,7 @@ static_assert(CRA_TRACE_WAIT == 0 && CRA_TRACE_PARTIAL == 1, "get_trace flags");
 static_assert(CRA_CHAIN_VALID == 0 && CRA_CHAIN_MALFORMED == 1 && CRA_CHAIN_SEQUENCE_GAP == 2 &&
                   CRA_CHAIN_BROKEN == 3 && CRA_CHAIN_HASH_MISMATCH == 4 && CRA_CHAIN_SESSION_MISMATCH == 5,
               "chain failures");
+static_assert(CRA_CHAIN_TRUNCATED == 6 && CRA_CHAIN_HEAD_MISMATCH == 7, "chain failures against a head");
 
 static_assert(sizeof(cra_buf) == sizeof(char *) + sizeof(size_t), "cra_buf");
 static_assert(offsetof(cra_buf, len) == sizeof(char *), "cra_buf.len");
@@ -58,5 +59,18 @@ static_assert(sizeof(cra_stats) == 7 * 8 && offsetof(cra_stats, events_emitted) 
                   offsetof(cra_stats, queue_depth) == 24 && offsetof(cra_stats, queue_capacity) == 32 &&
                   offsetof(cra_stats, queue_high_water) == 40 && offsetof(cra_stats, sessions_active) == 48,
               "cra_stats layout");
+
+static_assert(sizeof(cra_store_stats) == 7 * 8 && offsetof(cra_store_stats, events_durable) == 0 &&
+                  offsetof(cra_store_stats, events_waiting) == 8 && offsetof(cra_store_stats, commits) == 16 &&
+                  offsetof(cra_store_stats, write_errors) == 24 &&
+                  offsetof(cra_store_stats, sessions_in_memory) == 32 &&
+                  offsetof(cra_store_stats, sessions_evicted) == 40 &&
+                  offsetof(cra_store_stats, resident_event_bytes) == 48,
+              "cra_store_stats layout");
+
+/* 8 + 65 bytes, padded to the alignment of uint64_t (8 on the 64-bit targets built here). */
+static_assert(sizeof(cra_head) == 80 && offsetof(cra_head, events) == 0 && offsetof(cra_head, head_hash) == 8 &&
+                  sizeof(((cra_head *)0)->head_hash) == 65,
+              "cra_head layout");
 
 #endif

@@ -14,10 +14,11 @@
  * check with its line and exits 1 if there was one. Sections:
  *   versions and names, freeing, config, NULL pointers, argument order,
  *   text arguments, JSON inputs, session ids, flags, rules of the
- *   resolver, deferred mode (with cra_test_hold_processor), and finally a
- *   full resolve on the same resolver.
+ *   resolver, deferred mode (with cra_test_hold_processor), durable stores
+ *   (store URLs, one resolver per file, heads, in a mkdtemp folder), and
+ *   finally a full resolve on the same resolver.
  */
-/* mmap's MAP_ANONYMOUS and MAP_NORESERVE, clock_gettime. */
+/* mmap's MAP_ANONYMOUS and MAP_NORESERVE, clock_gettime, mkdtemp. */
 #define _DEFAULT_SOURCE
 
 #include <limits.h>
@@ -29,7 +30,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cra.h"
 #include "cra_testing.h"
@@ -315,6 +318,16 @@ static void versions_and_names(void)
     const cra_status unknown[] = {-1, 15, 100, INT32_MIN, INT32_MAX};
     for (size_t i = 0; i < COUNT(unknown); i++)
         CHECK(strcmp(cra_status_name(unknown[i]), "CRA_UNKNOWN") == 0);
+
+    static const char *const FAILURES[] = {
+        "CRA_CHAIN_VALID", "CRA_CHAIN_MALFORMED", "CRA_CHAIN_SEQUENCE_GAP", "CRA_CHAIN_BROKEN",
+        "CRA_CHAIN_HASH_MISMATCH", "CRA_CHAIN_SESSION_MISMATCH", "CRA_CHAIN_TRUNCATED", "CRA_CHAIN_HEAD_MISMATCH",
+    };
+    for (uint32_t f = 0; f < COUNT(FAILURES); f++)
+        CHECK(strcmp(cra_chain_failure_name(f), FAILURES[f]) == 0);
+    const uint32_t not_failures[] = {8, 100, 0x80000000u, UINT32_MAX};
+    for (size_t i = 0; i < COUNT(not_failures); i++)
+        CHECK(strcmp(cra_chain_failure_name(not_failures[i]), "CRA_CHAIN_UNKNOWN") == 0);
 }
 
 static void freeing_nothing_and_twice(cra_resolver *r, const char *session_id)
@@ -469,6 +482,33 @@ static void null_pointers(cra_resolver *r, const char *sid)
     EXPECT_STATUS(A, cra_stats_get(r, NULL, ERR));
     EXPECT_STATUS(A, cra_test_hold_processor(NULL, true, ERR));
     EXPECT_STATUS(A, cra_test_hold_processor(NULL, false, ERR));
+
+    /* Durable stores. A NULL store URL is the memory store, not an error. */
+    cra_resolver *opened;
+    cra_store_stats store_stats;
+    cra_head head;
+    cra_config defaults;
+    cra_config_init(&defaults);
+    EXPECT_STATUS(A, cra_resolver_open(NULL, NULL, NULL, ERR));
+    EXPECT_STATUS(A, cra_resolver_open(&defaults, "memory:", NULL, ERR));
+    EXPECT_STATUS(A, cra_await_trace_durable(NULL, sid, 0, ERR));
+    EXPECT_STATUS(A, cra_await_trace_durable(NULL, NULL, 0, ERR));
+    EXPECT_STATUS(A, cra_session_resume(NULL, sid, "reason", ERR));
+    EXPECT_STATUS(A, cra_session_resume(r, NULL, "reason", ERR));
+    EXPECT_STATUS(A, cra_session_resume(r, sid, NULL, ERR));
+    EXPECT_UNTOUCHED(A, store_stats, cra_store_stats_get(NULL, &store_stats, ERR));
+    EXPECT_STATUS(A, cra_store_stats_get(r, NULL, ERR));
+    EXPECT_UNTOUCHED(A, head, cra_session_head(NULL, sid, &head, ERR));
+    EXPECT_UNTOUCHED(A, head, cra_session_head(r, NULL, &head, ERR));
+    EXPECT_STATUS(A, cra_session_head(r, sid, NULL, ERR));
+    EXPECT_ONCE(CRA_OK, cra_session_head(r, sid, &head, ERR)); /* a real head for the next checks */
+    EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head(NULL, 0, &head, &report, ERR));
+    EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head(NULL, 10, &head, &report, ERR));
+    EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head("", 0, NULL, &report, ERR));
+    EXPECT_STATUS(A, cra_verify_jsonl_head("", 0, &head, NULL, ERR));
+    opened = NULL;
+    CHECK(cra_resolver_open(NULL, NULL, &opened, NULL) == CRA_OK && opened != NULL);
+    cra_resolver_free(opened);
     free(request);
 }
 
@@ -490,6 +530,23 @@ static void arguments_first(cra_resolver *r)
     EXPECT_STATUS(A, cra_is_trace_ready(r, UNKNOWN_SESSION, NULL, ERR));
     EXPECT_UNTOUCHED(A, report, cra_verify_jsonl("\xff{", 2, &report, ERR));
     EXPECT_UNTOUCHED(A, ready, cra_is_trace_ready(r, "x", &ready, ERR));
+
+    /* Stores: a bad setting or URL wins over a file that cannot be opened,
+     * a NULL output over a session that does not exist. */
+    cra_resolver *out;
+    cra_head head;
+    cra_config small;
+    cra_config_init(&small);
+    small.struct_size = 4;
+    EXPECT_UNTOUCHED(A, out, cra_resolver_open(&small, "sqlite:/nonexistent/folder/trace.db", &out, ERR));
+    EXPECT_UNTOUCHED(A, out, cra_resolver_open(NULL, "sqlite:/nonexistent/folder/trace.db?sync=never", &out, ERR));
+    EXPECT_STATUS(A, cra_resolver_open(NULL, "postgres://localhost/trace", NULL, ERR));
+    EXPECT_STATUS(A, cra_session_resume(r, UNKNOWN_SESSION, NULL, ERR));
+    EXPECT_STATUS(A, cra_session_head(r, UNKNOWN_SESSION, NULL, ERR));
+    EXPECT_UNTOUCHED(A, head, cra_session_head(r, "x", &head, ERR));
+    EXPECT_STATUS(A, cra_await_trace_durable(r, "x", 0, ERR));
+    poison(&head, sizeof head); /* a head that is not hex wins over a broken text */
+    EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head("{", 1, &head, &report, ERR));
 }
 
 static void text_arguments(cra_resolver *r, const char *sid)
@@ -516,6 +573,19 @@ static void text_arguments(cra_resolver *r, const char *sid)
         EXPECT_UNTOUCHED(A, buf, cra_get_trace(r, bad, CRA_TRACE_PARTIAL, 0, &buf, ERR));
         EXPECT_UNTOUCHED(A, report, cra_verify_chain(r, bad, &report, ERR));
         EXPECT_UNTOUCHED(A, report, cra_verify_jsonl(bad, strlen(bad), &report, ERR));
+
+        cra_resolver *out;
+        cra_head head = {0, ""};
+        memset(head.head_hash, '0', 64);
+        char url[64];
+        snprintf(url, sizeof url, "sqlite:/tmp/%s.db", bad);
+        EXPECT_UNTOUCHED(A, out, cra_resolver_open(NULL, bad, &out, ERR));
+        EXPECT_UNTOUCHED(A, out, cra_resolver_open(NULL, url, &out, ERR));
+        EXPECT_STATUS(A, cra_await_trace_durable(r, bad, 0, ERR));
+        EXPECT_STATUS(A, cra_session_resume(r, bad, "reason", ERR));
+        EXPECT_STATUS(A, cra_session_resume(r, sid, bad, ERR));
+        EXPECT_UNTOUCHED(A, head, cra_session_head(r, bad, &head, ERR));
+        EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head(bad, strlen(bad), &head, &report, ERR));
     }
     /* Bad UTF-8 hidden inside otherwise valid JSON. */
     char *request = shipped_request(sid, "req-\xc3\x28");
@@ -551,6 +621,19 @@ static void text_arguments(cra_resolver *r, const char *sid)
     EXPECT_UNTOUCHED(A, ready, cra_is_trace_ready(r, huge, &ready, ERR));
     EXPECT_UNTOUCHED(A, buf, cra_get_trace(r, huge, CRA_TRACE_WAIT, 0, &buf, ERR));
     EXPECT_UNTOUCHED(A, report, cra_verify_chain(r, huge, &report, ERR));
+    EXPECT_STATUS(A, cra_session_resume(r, sid, text_64k1, ERR));
+    EXPECT_STATUS(A, cra_session_resume(r, sid, huge, ERR));
+    EXPECT_STATUS(A, cra_session_resume(r, huge, "reason", ERR));
+    EXPECT_STATUS(A, cra_await_trace_durable(r, huge, 0, ERR));
+    cra_head head;
+    EXPECT_UNTOUCHED(A, head, cra_session_head(r, huge, &head, ERR));
+    /* A store URL over 4 KiB, however it would be read. */
+    cra_resolver *out;
+    char *long_url = repeat("/a", 4 * KIB, ".db");
+    memcpy(long_url, "sqlite:", 7);
+    EXPECT_UNTOUCHED(A, out, cra_resolver_open(NULL, long_url, &out, ERR));
+    EXPECT_UNTOUCHED(A, out, cra_resolver_open(NULL, huge, &out, ERR));
+    free(long_url);
     free(id_256);
     free(id_257);
     free(text_64k);
@@ -646,6 +729,7 @@ static void session_ids(cra_resolver *r)
     bool ready;
     cra_buf buf;
     cra_verify_report report;
+    cra_head head;
     for (size_t i = 0; i < COUNT(MALFORMED_SESSIONS); i++) {
         const char *bad = MALFORMED_SESSIONS[i];
         EXPECT_STATUS(A, cra_session_end(r, bad, "reason", ERR));
@@ -653,6 +737,9 @@ static void session_ids(cra_resolver *r)
         EXPECT_STATUS(A, cra_await_trace_ready(r, bad, 0, ERR));
         EXPECT_UNTOUCHED(A, buf, cra_get_trace(r, bad, CRA_TRACE_WAIT, 0, &buf, ERR));
         EXPECT_UNTOUCHED(A, report, cra_verify_chain(r, bad, &report, ERR));
+        EXPECT_STATUS(A, cra_await_trace_durable(r, bad, 0, ERR));
+        EXPECT_STATUS(A, cra_session_resume(r, bad, "reason", ERR));
+        EXPECT_UNTOUCHED(A, head, cra_session_head(r, bad, &head, ERR));
     }
     const char *const unknown[] = {UNKNOWN_SESSION, NIL_SESSION};
     for (size_t i = 0; i < COUNT(unknown); i++) {
@@ -663,6 +750,9 @@ static void session_ids(cra_resolver *r)
         EXPECT_UNTOUCHED(N, buf, cra_get_trace(r, unknown[i], CRA_TRACE_WAIT, 0, &buf, ERR));
         EXPECT_UNTOUCHED(N, buf, cra_get_trace(r, unknown[i], CRA_TRACE_PARTIAL, 0, &buf, ERR));
         EXPECT_UNTOUCHED(N, report, cra_verify_chain(r, unknown[i], &report, ERR));
+        EXPECT_STATUS(N, cra_await_trace_durable(r, unknown[i], 0, ERR));
+        EXPECT_STATUS(N, cra_session_resume(r, unknown[i], "reason", ERR)); /* and a memory store */
+        EXPECT_UNTOUCHED(N, head, cra_session_head(r, unknown[i], &head, ERR));
     }
 }
 
@@ -860,6 +950,224 @@ static void deferred(void)
     cra_resolver_free(r);
 }
 
+static bool file_exists(const char *path)
+{
+    struct stat info;
+    return stat(path, &info) == 0;
+}
+
+/* Store URLs that are refused before any file is touched; %s is a path in
+ * the test's folder (where nothing may appear). */
+static const char *const BAD_STORE_URLS[] = {
+    "",                                      /* replaced below: see stores() */
+    "%s",                                    /* a bare path is not a URL */
+    "file:%s",                               /* unknown schemes */
+    "SQLITE:%s",
+    " sqlite:%s",
+    "Memory:",
+    "memory:x",
+    "memory:?sync=full",
+    "postgres:",
+    "sqlite",
+    "sqlite:",                               /* no path */
+    "sqlite:?sync=full",
+    "sqlite:%s?colour=red",                  /* unknown parameters */
+    "sqlite:%s?SYNC=full",
+    "sqlite:%s?sync=sometimes",              /* bad values */
+    "sqlite:%s?sync=FULL",
+    "sqlite:%s?sync=",
+    "sqlite:%s?sync",
+    "sqlite:%s?max_waiting_mb=0",
+    "sqlite:%s?max_waiting_mb=65537",
+    "sqlite:%s?max_waiting_mb=-1",
+    "sqlite:%s?max_waiting_mb=1e3",
+    "sqlite:%s?max_waiting_mb=",
+    "sqlite:%s?sync=full&max_waiting_mb=many",
+};
+
+/* A head for cra_verify_jsonl_head: `events` and 64 characters of `hash`. */
+static cra_head head_of(uint64_t events, const char *hash)
+{
+    cra_head head;
+    memset(&head, 0, sizeof head);
+    head.events = events;
+    memcpy(head.head_hash, hash, 64);
+    return head;
+}
+
+/* Durable stores: URLs refused before any file is touched, files that
+ * cannot be stores, one resolver per file, and heads (session heads,
+ * cra_verify_jsonl_head's checks of them). In a new folder under /tmp,
+ * removed at the end. */
+static void stores(void)
+{
+    const cra_status A = CRA_ERR_INVALID_ARGUMENT;
+    char folder[] = "/tmp/cra-bad-input-XXXXXX";
+    if (mkdtemp(folder) == NULL) {
+        fail(__LINE__, "mkdtemp: cannot create a folder in /tmp");
+        return;
+    }
+    char path[128], url[160], text[128], missing[160], alias[160], bad[256];
+    snprintf(path, sizeof path, "%s/trace.db", folder);
+    snprintf(url, sizeof url, "sqlite:%s", path);
+    snprintf(alias, sizeof alias, "sqlite:%s/./trace.db?sync=full", folder); /* the same file */
+    snprintf(missing, sizeof missing, "sqlite:%s/missing/trace.db", folder);
+    snprintf(text, sizeof text, "%s/notes.txt", folder);
+    cra_resolver *out;
+
+    for (size_t i = 1; i < COUNT(BAD_STORE_URLS); i++) {
+        snprintf(bad, sizeof bad, BAD_STORE_URLS[i], path);
+        size_t before = failures;
+        EXPECT_UNTOUCHED(A, out, cra_resolver_open(NULL, bad, &out, ERR));
+        if (failures != before)
+            fprintf(stderr, "    (store URL '%s')\n", bad);
+    }
+    CHECK(!file_exists(path));
+
+    /* Files that cannot be opened as a store: CRA_ERR_IO, nothing created. */
+    EXPECT_UNTOUCHED(CRA_ERR_IO, out, cra_resolver_open(NULL, missing, &out, ERR));
+    snprintf(bad, sizeof bad, "%s/missing", folder);
+    CHECK(!file_exists(bad));
+    EXPECT_UNTOUCHED(CRA_ERR_IO, out, cra_resolver_open(NULL, "postgres://localhost/trace", &out, ERR));
+    CHECK(write_file(text, "not a database\n", 15));
+    snprintf(bad, sizeof bad, "sqlite:%s", text);
+    EXPECT_UNTOUCHED(CRA_ERR_IO, out, cra_resolver_open(NULL, bad, &out, ERR));
+    snprintf(bad, sizeof bad, "sqlite:%s", folder); /* a folder */
+    EXPECT_UNTOUCHED(CRA_ERR_IO, out, cra_resolver_open(NULL, bad, &out, ERR));
+
+    /* One resolver per file, by any name; free it and the file is free. */
+    cra_resolver *r = NULL;
+    EXPECT_ONCE(CRA_OK, cra_resolver_open(NULL, url, &r, ERR));
+    CHECK(r != NULL && file_exists(path));
+    if (r == NULL)
+        goto cleanup;
+    EXPECT_UNTOUCHED(CRA_ERR_IO, out, cra_resolver_open(NULL, url, &out, ERR));
+    EXPECT_UNTOUCHED(CRA_ERR_IO, out, cra_resolver_open(NULL, alias, &out, ERR));
+
+    /* A session ended and committed: it keeps a head and stays readable. */
+    char sid[CRA_ID_BUF_LEN], open_sid[CRA_ID_BUF_LEN];
+    begin(r, sid);
+    begin(r, open_sid);
+    EXPECT_ONCE(CRA_OK, cra_session_end(r, sid, "done", ERR));
+    EXPECT_STATUS(CRA_OK, cra_await_trace_durable(r, sid, 10000, ERR));
+    EXPECT_STATUS(CRA_OK, cra_await_trace_durable(r, NULL, 10000, ERR));
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_await_trace_durable(r, UNKNOWN_SESSION, 0, ERR));
+    cra_store_stats store_stats;
+    EXPECT_STATUS(CRA_OK, cra_store_stats_get(r, &store_stats, ERR));
+    CHECK(store_stats.events_durable == 3 && store_stats.events_waiting == 0 && store_stats.commits >= 1 &&
+          store_stats.write_errors == 0);
+    cra_head head, open_head;
+    poison(&head, sizeof head);
+    EXPECT_STATUS(CRA_OK, cra_session_head(r, sid, &head, ERR));
+    CHECK(head.events == 2 && head.head_hash[64] == '\0' && strlen(head.head_hash) == 64 &&
+          strspn(head.head_hash, "0123456789abcdef") == 64);
+    EXPECT_STATUS(CRA_OK, cra_session_head(r, open_sid, &open_head, ERR));
+    CHECK(open_head.events == 1);
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_session_head(r, UNKNOWN_SESSION, &open_head, ERR));
+    CHECK(open_head.events == 1); /* untouched */
+
+    /* Resume: not for a session open here, nor an ended one; a failed
+     * resume records nothing. */
+    EXPECT_STATUS(CRA_ERR_CONFLICT, cra_session_resume(r, open_sid, "again", ERR));
+    EXPECT_STATUS(CRA_ERR_SESSION_ENDED, cra_session_resume(r, sid, "again", ERR));
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_session_resume(r, UNKNOWN_SESSION, "again", ERR));
+    CHECK(stored_events(r, sid) == 2 && stored_events(r, open_sid) == 1);
+
+    cra_buf trace = {NULL, 0};
+    EXPECT_ONCE(CRA_OK, cra_get_trace(r, sid, CRA_TRACE_WAIT, 5000, &trace, ERR));
+    cra_verify_report report;
+    EXPECT_STATUS(CRA_OK, cra_verify_jsonl_head(trace.data, trace.len, &head, &report, ERR));
+    CHECK(report.events == 2 && strcmp(report.head_hash, head.head_hash) == 0);
+
+    /* Head hashes that are not 64 lowercase hex digits and a NUL. */
+    char hash[65];
+    memcpy(hash, head.head_hash, sizeof hash);
+    cra_head bad_heads[6];
+    bad_heads[0] = head_of(2, hash);
+    bad_heads[0].head_hash[5] = 'g';                 /* not hex */
+    bad_heads[1] = head_of(2, "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"); /* upper case */
+    bad_heads[2] = head_of(2, hash);
+    bad_heads[2].head_hash[64] = '0';                /* no NUL at [64] */
+    bad_heads[3] = head_of(2, hash);
+    bad_heads[3].head_hash[63] = '\0';               /* 63 digits */
+    bad_heads[4] = head_of(2, hash);
+    memset(bad_heads[4].head_hash, 0, 65);           /* empty, as cra_verify_report says "none" */
+    bad_heads[5] = head_of(2, hash);
+    bad_heads[5].head_hash[0] = ' ';
+    for (size_t i = 0; i < COUNT(bad_heads); i++) {
+        size_t before = failures;
+        EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head(trace.data, trace.len, &bad_heads[i], &report, ERR));
+        if (failures != before)
+            fprintf(stderr, "    (bad head %zu)\n", i);
+    }
+    /* The head is checked before the text is read: a bad head and bad text. */
+    EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head("\xff", 1, &bad_heads[1], &report, ERR));
+
+    /* Chains held against a head: cut off, another hash, grown, empty. */
+    cra_head later = head;
+    later.events = 3;
+    poison(&report, sizeof report);
+    EXPECT_STATUS(CRA_ERR_CHAIN_INVALID, cra_verify_jsonl_head(trace.data, trace.len, &later, &report, ERR));
+    CHECK(report.failure == CRA_CHAIN_TRUNCATED && report.events == 2 && report.first_bad_index == 2);
+    cra_head other = head;
+    other.head_hash[0] = other.head_hash[0] == '0' ? '1' : '0';
+    poison(&report, sizeof report);
+    EXPECT_STATUS(CRA_ERR_CHAIN_INVALID, cra_verify_jsonl_head(trace.data, trace.len, &other, &report, ERR));
+    CHECK(report.failure == CRA_CHAIN_HEAD_MISMATCH && report.first_bad_index == 1);
+    EXPECT_STATUS(CRA_ERR_CHAIN_INVALID, cra_verify_jsonl_head(trace.data, trace.len, &open_head, &report, ERR));
+    CHECK(report.failure == CRA_CHAIN_HEAD_MISMATCH && report.first_bad_index == 0);
+    cra_head none = head_of(0, "0000000000000000000000000000000000000000000000000000000000000000");
+    EXPECT_STATUS(CRA_OK, cra_verify_jsonl_head(trace.data, trace.len, &none, &report, ERR)); /* grew from nothing */
+    EXPECT_STATUS(CRA_OK, cra_verify_jsonl_head("", 0, &none, &report, ERR));
+    CHECK(report.events == 0);
+    poison(&report, sizeof report);
+    EXPECT_STATUS(CRA_ERR_CHAIN_INVALID, cra_verify_jsonl_head("", 0, &head, &report, ERR));
+    CHECK(report.failure == CRA_CHAIN_TRUNCATED && report.events == 0 && report.first_bad_index == 0);
+
+    /* Two sessions in one text: refused, there is one head. */
+    cra_buf open_trace = {NULL, 0};
+    EXPECT_ONCE(CRA_OK, cra_get_trace(r, open_sid, CRA_TRACE_WAIT, 5000, &open_trace, ERR));
+    size_t both_len = trace.len + open_trace.len;
+    char *both = malloc(both_len + 1);
+    memcpy(both, trace.data, trace.len);
+    memcpy(both + trace.len, open_trace.data, open_trace.len + 1);
+    EXPECT_UNTOUCHED(A, report, cra_verify_jsonl_head(both, both_len, &head, &report, ERR));
+    free(both);
+    cra_buf_free(&open_trace);
+    cra_buf_free(&trace);
+
+    /* Freed, the file takes a new resolver (by its other name), with every
+     * session: the ended one readable, the open one resumable once. */
+    cra_resolver_free(r);
+    r = NULL;
+    EXPECT_ONCE(CRA_OK, cra_resolver_open(NULL, alias, &r, ERR));
+    if (r == NULL)
+        goto cleanup;
+    cra_head reread;
+    EXPECT_STATUS(CRA_OK, cra_session_head(r, sid, &reread, ERR));
+    CHECK(reread.events == head.events && strcmp(reread.head_hash, head.head_hash) == 0);
+    EXPECT_STATUS(CRA_OK, cra_verify_chain(r, sid, &report, ERR));
+    CHECK(report.events == 2);
+    EXPECT_STATUS(CRA_ERR_SESSION_ENDED, cra_session_resume(r, sid, "again", ERR));
+    EXPECT_ONCE(CRA_OK, cra_session_resume(r, open_sid, "restarted", ERR));
+    EXPECT_STATUS(CRA_ERR_CONFLICT, cra_session_resume(r, open_sid, "restarted", ERR));
+    CHECK(stored_events(r, open_sid) == 2);
+    EXPECT_ONCE(CRA_OK, cra_session_end(r, open_sid, "done", ERR));
+    EXPECT_STATUS(CRA_OK, cra_await_trace_durable(r, NULL, 10000, ERR));
+    cra_resolver_free(r);
+
+cleanup:
+    /* The store's files; SQLite removes its -wal and -shm on a clean close. */
+    remove(path);
+    snprintf(bad, sizeof bad, "%s-wal", path);
+    remove(bad);
+    snprintf(bad, sizeof bad, "%s-shm", path);
+    remove(bad);
+    remove(text);
+    if (rmdir(folder) != 0)
+        fprintf(stderr, "bad_input: warning: %s is not empty; left in place\n", folder);
+}
+
 /* CARP.md: a request is a JSON object with named members. A positional
  * "request" (its members as an array, in declaration order) is refused. */
 static void positional_request(cra_resolver *r)
@@ -928,6 +1236,7 @@ int main(void)
     flags(r, sid);
     resolver_rules(r);
     deferred();
+    stores();
     positional_request(r);
     still_works(r);
 

@@ -1,13 +1,17 @@
 // cxx_wrapper.cpp — cra.h and cra.hpp compile as strict C++17 (-Wall
 // -Wextra -Werror -pedantic), and the wrapper's promises hold: failures
 // throw cra::Error with the status, a broken chain is a result, handles and
-// buffers are owned and movable.
+// buffers are owned and movable. Durable stores: a SQLite file in a new
+// temporary folder (mkdtemp), written, reopened, resumed, checked against
+// its heads, and removed at the end.
 #include "abi_layout.h"
 #include "cra.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -20,8 +24,13 @@ static_assert(std::is_nothrow_move_constructible_v<cra::Buffer>, "buffers move")
 static_assert(std::is_base_of_v<std::runtime_error, cra::Error>, "cra::Error is a runtime_error");
 static_assert(!std::is_convertible_v<cra::TraceMode, std::uint32_t>, "modes are enum classes");
 static_assert(!std::is_convertible_v<cra::ChainFailure, std::uint32_t>, "failures are enum classes");
-static_assert(static_cast<std::uint32_t>(cra::ChainFailure::hash_mismatch) == CRA_CHAIN_HASH_MISMATCH,
+static_assert(static_cast<std::uint32_t>(cra::ChainFailure::hash_mismatch) == CRA_CHAIN_HASH_MISMATCH &&
+                  static_cast<std::uint32_t>(cra::ChainFailure::truncated) == CRA_CHAIN_TRUNCATED &&
+                  static_cast<std::uint32_t>(cra::ChainFailure::head_mismatch) == CRA_CHAIN_HEAD_MISMATCH,
               "failures keep the C values");
+static_assert(std::is_same_v<decltype(cra::Resolver::open(cra::Config(), "memory:")), cra::Resolver>,
+              "open() is a factory returning a Resolver");
+static_assert(std::is_aggregate_v<cra::Head>, "a head kept elsewhere reads back as cra::Head{events, hash}");
 
 namespace {
 
@@ -51,6 +60,150 @@ template <typename Body> cra_status status_thrown_by(Body body)
         return e.status();
     }
     return CRA_OK;
+}
+
+// A resolver on a SQLite file: written, freed, reopened with its sessions.
+void durable_store()
+{
+    using std::chrono::milliseconds;
+    using std::chrono::seconds;
+    char folder_template[] = "/tmp/cra-cxx-wrapper-XXXXXX";
+    const char *folder = mkdtemp(folder_template);
+    EXPECT(folder != nullptr);
+    if (folder == nullptr)
+        return;
+    const std::string path = std::string(folder) + "/trace.db";
+    const std::string url = "sqlite:" + path;
+
+    // Bad URLs are refused before anything is created.
+    EXPECT(status_thrown_by([] { cra::Resolver::open(cra::Config(), "sqlite:"); }) == CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([] { cra::Resolver::open(cra::Config(), "mysql://db/trace"); }) == CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { cra::Resolver::open(cra::Config(), url + "?sync=sometimes"); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { cra::Resolver::open(cra::Config(), url + "?colour=red"); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    using namespace std::string_view_literals;
+    EXPECT(status_thrown_by([&] { cra::Resolver::open(cra::Config(), "sqlite:/tmp/a\0b.db"sv); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([] { cra::Resolver::open(cra::Config(), "postgres://localhost/trace"); }) == CRA_ERR_IO);
+    EXPECT(status_thrown_by([&] { cra::Resolver::open(cra::Config(), "sqlite:" + std::string(folder) + "/no/such/dir.db"); }) ==
+           CRA_ERR_IO);
+    EXPECT(!std::filesystem::exists(path));
+    // A setting out of range is refused by open() as by the constructor.
+    EXPECT(status_thrown_by([&] { cra::Resolver::open(cra::Config().ttl(seconds(0)), url); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+
+    std::string ended, open_session;
+    cra::Head ended_head, open_head;
+    {
+        cra::Resolver store =
+            cra::Resolver::open(cra::Config().trace_mode(cra::TraceMode::deferred), url + "?sync=full");
+        EXPECT(std::filesystem::exists(path));
+        // One resolver per file.
+        EXPECT(status_thrown_by([&] { cra::Resolver::open(cra::Config(), url); }) == CRA_ERR_IO);
+
+        ended = store.begin_session("agent-durable", "written to a file");
+        open_session = store.begin_session("agent-durable", "left open");
+        store.end_session(ended, "done");
+        store.await_durable(ended, seconds(10));
+        store.await_all_durable(seconds(10));
+        EXPECT(status_thrown_by([&] { store.await_durable("01900000-0000-7000-8000-000000000000", milliseconds(0)); }) ==
+               CRA_ERR_NOT_FOUND);
+        EXPECT(status_thrown_by([&] { store.await_durable("nope", milliseconds(0)); }) == CRA_ERR_INVALID_ARGUMENT);
+
+        const cra_store_stats stats = store.store_stats();
+        EXPECT(stats.events_durable == 3 && stats.events_waiting == 0 && stats.commits >= 1);
+        EXPECT(stats.write_errors == 0);
+
+        // The ended session left memory but is still read, verified and headed.
+        ended_head = store.session_head(ended);
+        EXPECT(ended_head.events == 2 && ended_head.hash.size() == 64);
+        EXPECT(ended_head.hash.find_first_not_of("0123456789abcdef") == std::string::npos);
+        const cra::VerifyReport chain = store.verify_chain(ended);
+        EXPECT(chain.valid() && chain.events == 2 && chain.head_hash == ended_head.hash);
+        open_head = store.session_head(open_session);
+        EXPECT(open_head.events == 1);
+
+        // Held against its head, the trace is valid; a head further on
+        // means events were cut off, another hash means another chain.
+        const cra::Buffer trace = store.trace(ended, seconds(5));
+        const cra::VerifyReport held = cra::verify_jsonl_head(trace.view(), ended_head);
+        EXPECT(held.valid() && held.events == 2 && held.head_hash == ended_head.hash);
+        const cra::VerifyReport cut = cra::verify_jsonl_head(trace.view(), cra::Head{3, ended_head.hash});
+        EXPECT(cut.failure == cra::ChainFailure::truncated && cut.first_bad_index == 2 && !cut.valid());
+        std::string other_hash = ended_head.hash;
+        other_hash[10] = other_hash[10] == 'a' ? 'b' : 'a';
+        const cra::VerifyReport other = cra::verify_jsonl_head(trace.view(), cra::Head{2, other_hash});
+        EXPECT(other.failure == cra::ChainFailure::head_mismatch && other.first_bad_index == 1);
+        EXPECT(cra::verify_jsonl_head(trace.view(), cra::Head{1, open_head.hash}).failure ==
+               cra::ChainFailure::head_mismatch);
+        // An earlier head of the same chain: it grew since, which is valid.
+        const std::string first_hash =
+            std::string(trace.view().substr(trace.view().find("\"event_hash\":\"") + 14, 64));
+        EXPECT(cra::verify_jsonl_head(trace.view(), cra::Head{1, first_hash}).valid());
+        EXPECT(cra::name(cra::ChainFailure::truncated) == "CRA_CHAIN_TRUNCATED");
+        EXPECT(cra::name(cra::ChainFailure::head_mismatch) == "CRA_CHAIN_HEAD_MISMATCH");
+
+        // A malformed head throws: wrong length (caught by the wrapper),
+        // upper case and not hex (caught by the library).
+        EXPECT(status_thrown_by([&] { cra::verify_jsonl_head(trace.view(), cra::Head{2, ended_head.hash + "0"}); }) ==
+               CRA_ERR_INVALID_ARGUMENT);
+        EXPECT(status_thrown_by([&] { cra::verify_jsonl_head(trace.view(), cra::Head{2, ""}); }) ==
+               CRA_ERR_INVALID_ARGUMENT);
+        std::string upper = ended_head.hash;
+        for (char &c : upper)
+            c = (c >= 'a' && c <= 'f') ? static_cast<char>(c - 'a' + 'A') : c;
+        if (upper != ended_head.hash) // 64 hex digits without one letter are unlikely, not impossible
+            EXPECT(status_thrown_by([&] { cra::verify_jsonl_head(trace.view(), cra::Head{2, upper}); }) ==
+                   CRA_ERR_INVALID_ARGUMENT);
+        EXPECT(status_thrown_by([&] { cra::verify_jsonl_head(trace.view(), cra::Head{2, std::string(64, 'g')}); }) ==
+               CRA_ERR_INVALID_ARGUMENT);
+
+        // Resuming needs a session this resolver does not hold open.
+        EXPECT(status_thrown_by([&] { store.resume(open_session, "again"); }) == CRA_ERR_CONFLICT);
+        EXPECT(status_thrown_by([&] { store.resume(ended, "again"); }) == CRA_ERR_SESSION_ENDED);
+        EXPECT(status_thrown_by([&] { store.resume("01900000-0000-7000-8000-000000000000", "x"); }) ==
+               CRA_ERR_NOT_FOUND);
+        EXPECT(status_thrown_by([&] { store.resume(open_session, "bad\0reason"sv); }) == CRA_ERR_INVALID_ARGUMENT);
+    } // freed: what the store holds is committed, the file is released
+
+    {
+        cra::Resolver reopened = cra::Resolver::open(cra::Config(), url);
+        const cra::Head head = reopened.session_head(ended);
+        EXPECT(head.events == ended_head.events && head.hash == ended_head.hash);
+        EXPECT(reopened.verify_chain(ended).valid());
+        EXPECT(cra::verify_jsonl_head(reopened.trace(ended, seconds(5)).view(), ended_head).valid());
+        EXPECT(reopened.session_head(open_session).hash == open_head.hash);
+
+        reopened.resume(open_session, "process restarted");
+        const cra::Head resumed = reopened.session_head(open_session);
+        EXPECT(resumed.events == open_head.events + 1);
+        const cra::Buffer resumed_trace = reopened.trace(open_session, seconds(5));
+        EXPECT(resumed_trace.view().find("\"session.resumed\"") != std::string_view::npos);
+        EXPECT(cra::verify_jsonl_head(resumed_trace.view(), open_head).valid()); // grew from the old head
+        reopened.end_session(open_session, "done after restart");
+        reopened.await_durable(open_session, seconds(10));
+        EXPECT(reopened.store_stats().events_waiting == 0 && reopened.store_stats().events_durable == 2);
+    }
+
+    // With the memory store there is nothing to resume; heads and counters work.
+    cra::Resolver memory = cra::Resolver::open(cra::Config(), "memory:");
+    EXPECT(status_thrown_by([&] { memory.resume(ended, "x"); }) == CRA_ERR_NOT_FOUND);
+    const std::string in_memory = memory.begin_session("agent-memory", "kept in memory");
+    memory.await_durable(in_memory, milliseconds(0));
+    memory.await_all_durable(milliseconds(0));
+    EXPECT(memory.session_head(in_memory).events == 1);
+    EXPECT(memory.store_stats().events_durable == 1 && memory.store_stats().sessions_in_memory == 1);
+
+    // A moved-from resolver holds nothing: the new calls throw too.
+    cra::Resolver owner = std::move(memory);
+    EXPECT(status_thrown_by([&] { memory.store_stats(); }) == CRA_ERR_INVALID_ARGUMENT); // NOLINT: moved-from
+    EXPECT(status_thrown_by([&] { memory.session_head(in_memory); }) == CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { memory.await_all_durable(milliseconds(0)); }) == CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(owner.session_head(in_memory).events == 1);
+
+    std::error_code ignored;
+    std::filesystem::remove_all(folder, ignored);
 }
 
 } // namespace
@@ -136,6 +289,13 @@ int main()
     cra::Resolver owner = std::move(resolver);
     EXPECT(resolver.get() == nullptr && owner.get() != nullptr); // NOLINT: moved-from on purpose
     EXPECT(status_thrown_by([&] { resolver.stats(); }) == CRA_ERR_INVALID_ARGUMENT);
+
+    try {
+        durable_store();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "cxx_wrapper.cpp: durable store: unexpected exception: %s\n", e.what());
+        failures++;
+    }
 
     if (failures != 0)
         return 1;

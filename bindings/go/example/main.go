@@ -5,6 +5,7 @@
 //	go run ./example                      # the built-in billing atlas
 //	go run ./example -atlas my.atlas.json # your own atlas file
 //	go run ./example -print-trace         # also print the trace
+//	go run ./example -store sqlite:/tmp/trace.db # keep the trace in a file
 package main
 
 import (
@@ -26,20 +27,22 @@ func main() {
 	atlasPath := flag.String("atlas", "", "Atlas/1.0 file to load (default: the built-in billing atlas)")
 	goal := flag.String("goal", "Close the month", "the agent's goal")
 	printTrace := flag.Bool("print-trace", false, "print the session's TRACE/1.0 JSON Lines")
+	store := flag.String("store", "", `trace store URL, such as "sqlite:/tmp/trace.db" (default: memory)`)
 	flag.Parse()
-	if err := run(*atlasPath, *goal, *printTrace); err != nil {
+	if err := run(*atlasPath, *goal, *store, *printTrace); err != nil {
 		log.Fatal(err)
 	}
 }
 
-func run(atlasPath, goal string, printTrace bool) error {
+func run(atlasPath, goal, store string, printTrace bool) error {
 	fmt.Printf("libcra %s (ABI %d)\n", cra.Version(), cra.ABIVersion())
 
 	// Deferred mode hashes the trace on a background thread; the default,
-	// immediate mode, does it inside each call.
+	// immediate mode, does it inside each call. An empty store URL keeps
+	// the trace in memory, as cra.New does.
 	cfg := cra.DefaultConfig()
 	cfg.TraceMode = cra.TraceDeferred
-	r, err := cra.New(&cfg)
+	r, err := cra.OpenResolver(&cfg, store)
 	if err != nil {
 		return err
 	}
@@ -89,6 +92,17 @@ func run(atlasPath, goal string, printTrace bool) error {
 		return fmt.Errorf("trace does not verify (%+v): %w", report, err)
 	}
 	fmt.Printf("trace: %d events, chain valid, head %s\n", report.Events, report.HeadHash)
+	if store != "" {
+		// Committed to the store: the trace survives a crash from here on.
+		if err := r.AwaitDurable(ctx, session); err != nil {
+			return err
+		}
+		head, err := r.SessionHead(session)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("durable in %s: session %s, %d events\n", store, session, head.Events)
+	}
 	if printTrace {
 		os.Stdout.Write(trace)
 	}

@@ -8,6 +8,8 @@ import {
   Status,
   statusName,
   verifyJsonl,
+  verifyJsonlHead,
+  ChainFailure,
   abiVersion,
   version,
   defaultConfig,
@@ -23,6 +25,8 @@ import {
   type TraceEvent,
   type VerifyReport,
   type Stats,
+  type StoreStats,
+  type Head,
   type ResolverConfig,
   type StatusName,
 } from '@cra/libcra';
@@ -66,6 +70,18 @@ async function main(): Promise<void> {
     const again: VerifyReport = verifyJsonl(jsonl);
     const failure: string | null = again.failure;
     const stats: Stats = resolver.stats();
+    await resolver.awaitDurable(sessionId, { timeoutMs: 1000 });
+    await resolver.awaitDurable();
+    await resolver.awaitDurable({ timeoutMs: 1000 });
+    const head: Head = resolver.sessionHead(sessionId);
+    const headEvents: number = head.events;
+    const cut: VerifyReport = verifyJsonlHead(jsonl, head);
+    const big: VerifyReport = verifyJsonlHead(Buffer.from(jsonl), { events: 3n, headHash: head.headHash });
+    const truncated: boolean = cut.failure === 'truncated' || big.failure === 'head_mismatch';
+    const code: 6 = ChainFailure.truncated;
+    const store: StoreStats = resolver.storeStats();
+    const durable: number = store.eventsDurable + store.eventsWaiting;
+    void [headEvents, truncated, code, durable];
     resolver.endSession(sessionId, 'done');
     const closed: boolean = resolver.closed;
     void [decision, text, ready, events, deprecated, report, failure, stats, closed];
@@ -83,6 +99,13 @@ async function main(): Promise<void> {
   }
 }
 
+// A durable store, and resuming a session after a restart.
+function durable(sessionId: string): void {
+  const resolver = new Resolver({ storeUrl: 'sqlite:/tmp/trace.db?sync=full', traceMode: 'deferred' });
+  resolver.resume(sessionId, 'process restarted');
+  resolver.close();
+}
+
 // Disposable: `using` closes the resolver when the block ends.
 function disposable(): number {
   using resolver = new Resolver();
@@ -94,4 +117,4 @@ function disposable(): number {
 const known: StatusName = statusName(9);
 const err = new CraError(13, 'closed');
 const isError: Error = err;
-void [config, numeric, lib, bundled, disposable, abi, ver, mode, known, isError, main];
+void [config, numeric, lib, bundled, disposable, durable, abi, ver, mode, known, isError, main];

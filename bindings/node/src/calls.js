@@ -88,8 +88,8 @@ function defaultMaxConcurrentWaits() {
 }
 
 /**
- * Sets how many waiting calls (awaitTraceReady, flushTraces, waiting
- * getTrace) may occupy libuv pool threads at once, process-wide. Raise it
+ * Sets how many waiting calls (awaitTraceReady, flushTraces,
+ * awaitDurable, waiting getTrace) may occupy libuv pool threads at once, process-wide. Raise it
  * together with `UV_THREADPOOL_SIZE` when many waits are expected to run
  * long at the same time.
  *

@@ -22,7 +22,7 @@ const FIELDS = Object.freeze({
 });
 
 /** Options of `new Resolver()` that belong to the binding, not to cra_config. */
-const BINDING_OPTIONS = new Set(['libraryPath']);
+const BINDING_OPTIONS = new Set(['libraryPath', 'storeUrl']);
 
 const ENUMS = { traceMode: TraceMode, backpressure: Backpressure };
 

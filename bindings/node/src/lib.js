@@ -152,7 +152,8 @@ function raiseAsyncStack() {
  *   memory from `koffi.alloc` (see memory.js), which stays valid across an
  *   asynchronous call until its callback has read and freed it;
  * - small out-values of synchronous calls (resolver handle, bool, report,
- *   stats, config) use koffi's `out()` marshalling into JS objects/arrays.
+ *   stats, store stats, head, config) use koffi's `out()` marshalling into
+ *   JS objects/arrays.
  *
  * @param {ReturnType<typeof koffi.load>} lib
  * @param {string} path
@@ -181,6 +182,19 @@ function declare(lib, path) {
     failure: 'uint32_t',
     head_hash: koffi.array('char', 65, 'String'),
   });
+  const storeStats = koffi.struct({
+    events_durable: 'uint64_t',
+    events_waiting: 'uint64_t',
+    commits: 'uint64_t',
+    write_errors: 'uint64_t',
+    sessions_in_memory: 'uint64_t',
+    sessions_evicted: 'uint64_t',
+    resident_event_bytes: 'uint64_t',
+  });
+  const head = koffi.struct({
+    events: 'uint64_t',
+    head_hash: koffi.array('char', 65, 'String'),
+  });
   const stats = koffi.struct({
     events_emitted: 'uint64_t',
     events_processed: 'uint64_t',
@@ -197,7 +211,7 @@ function declare(lib, path) {
 
   return {
     path,
-    types: { errorPtr, buf, config, report, stats },
+    types: { errorPtr, buf, config, report, stats, storeStats, head },
 
     cra_abi_version: fn('cra_abi_version', 'uint32_t', []),
     cra_version: fn('cra_version', str, []),
@@ -211,6 +225,12 @@ function declare(lib, path) {
     cra_config_init: fn('cra_config_init', 'void', [koffi.out(koffi.pointer(config))]),
     cra_resolver_new: fn('cra_resolver_new', status, [
       koffi.pointer(config),
+      koffi.out(koffi.pointer(resolverPtr)),
+      errorOut,
+    ]),
+    cra_resolver_open: fn('cra_resolver_open', status, [
+      koffi.pointer(config),
+      str, // NULL: the memory store
       koffi.out(koffi.pointer(resolverPtr)),
       errorOut,
     ]),
@@ -264,6 +284,32 @@ function declare(lib, path) {
       koffi.out(koffi.pointer(report)),
       errorOut,
     ]),
+    cra_await_trace_durable: fn('cra_await_trace_durable', status, [
+      resolverPtr,
+      str, // NULL: every session
+      'uint32_t',
+      errorOut,
+    ]),
+    cra_session_resume: fn('cra_session_resume', status, [resolverPtr, str, str, errorOut]),
+    cra_store_stats_get: fn('cra_store_stats_get', status, [
+      resolverPtr,
+      koffi.out(koffi.pointer(storeStats)),
+      errorOut,
+    ]),
+    cra_session_head: fn('cra_session_head', status, [
+      resolverPtr,
+      str,
+      koffi.out(koffi.pointer(head)),
+      errorOut,
+    ]),
+    cra_verify_jsonl_head: fn('cra_verify_jsonl_head', status, [
+      bytes,
+      'size_t',
+      koffi.pointer(head),
+      koffi.out(koffi.pointer(report)),
+      errorOut,
+    ]),
+    cra_chain_failure_name: fn('cra_chain_failure_name', str, ['uint32_t']),
     cra_stats_get: fn('cra_stats_get', status, [
       resolverPtr,
       koffi.out(koffi.pointer(stats)),

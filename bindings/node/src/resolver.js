@@ -112,7 +112,7 @@ const finalizer = new FinalizationRegistry((/** @type {NativeResolver} */ handle
  * requests and keeps each session's TRACE/1.0 hash chain.
  *
  * Every method is synchronous except the waiting ones (`awaitTraceReady`,
- * `flushTraces`, `getTrace`, `getTraceEvents`), which return Promises and
+ * `flushTraces`, `awaitDurable`, `getTrace`, `getTraceEvents`), which return Promises and
  * wait on a libuv worker thread so the event loop keeps running.
  * Failures throw (or reject with) a {@link CraError}.
  *
@@ -127,21 +127,32 @@ export class Resolver {
 
   /**
    * Creates a resolver (`cra_resolver_new`); in deferred mode this starts
-   * the background trace processor.
+   * the background trace processor. With `storeUrl` it is
+   * `cra_resolver_open`, and the trace goes to that store:
+   * `'sqlite:PATH'` (a durable SQLite file, created when missing and
+   * reopened with every session when present; parameters `?sync=full`,
+   * `max_waiting_mb=N`), `'memory:'` or `''` (memory, as without it).
+   * One resolver per file: opening a file another resolver has open
+   * throws CRA_ERR_IO.
    *
    * @param {import('../index.js').ResolverConfig} [config] cra_config
    *   fields in camelCase (defaults from `cra_config_init`), plus
-   *   `libraryPath` to choose libcra.so (see `loadLibrary`)
+   *   `libraryPath` to choose libcra.so (see `loadLibrary`) and
+   *   `storeUrl` to choose the trace store
    * @throws {CraError} CRA_ERR_INVALID_ARGUMENT for an out-of-range setting
+   *   or a bad store URL; CRA_ERR_IO when the store cannot be opened
    */
   constructor(config = {}) {
     if (config && typeof config === 'object' && config.libraryPath !== undefined) {
       loadLibrary({ path: config.libraryPath });
     }
     const raw = toNativeConfig(config);
+    const storeUrl =
+      config.storeUrl === undefined ? undefined : toCString(config.storeUrl, 'storeUrl');
     /** @type {[bigint | null]} */
     const out = [null];
-    callSync(native().cra_resolver_new, [raw, out]);
+    if (storeUrl === undefined) callSync(native().cra_resolver_new, [raw, out]);
+    else callSync(native().cra_resolver_open, [raw, storeUrl === '' ? null : storeUrl, out]);
     this.#handle = new NativeResolver(/** @type {bigint} */ (out[0]));
     finalizer.register(this, this.#handle, this.#handle);
   }
@@ -153,8 +164,9 @@ export class Resolver {
 
   /**
    * Stops the resolver and frees it (`cra_resolver_free`): the deferred
-   * buffer is drained for up to `shutdownTimeoutMs`, which blocks the
-   * calling thread for that long at most. Calling it again does nothing.
+   * buffer is drained, and a durable store commits what it still holds,
+   * for up to `shutdownTimeoutMs`, which blocks the calling thread for
+   * that long at most; then the store's file is released. Calling it again does nothing.
    * Afterwards every method throws CraError CRA_ERR_SHUTDOWN. Waits
    * still running finish first (the free happens when the last returns).
    */
@@ -307,6 +319,72 @@ export class Resolver {
   }
 
   /**
+   * Waits, off the main thread, until every event emitted before this
+   * call, of the session or (without `sessionId`) of every session, is
+   * committed to the store (`cra_await_trace_durable`). With the memory
+   * store it is awaitTraceReady (or flushTraces). While the store fails,
+   * libcra keeps the events and retries; a wait that runs out meanwhile
+   * rejects with CRA_ERR_IO carrying the store's error, otherwise with
+   * CRA_ERR_TIMEOUT.
+   *
+   * Also callable as `awaitDurable({ timeoutMs })` for every session.
+   *
+   * @param {string | null | { timeoutMs?: number }} [sessionId] omitted or
+   *   null: every session
+   * @param {{ timeoutMs?: number }} [options] default 5000; 0 checks once
+   * @returns {Promise<void>} rejects with CraError CRA_ERR_TIMEOUT,
+   *   CRA_ERR_IO, CRA_ERR_NOT_FOUND, ...
+   */
+  async awaitDurable(sessionId, options = {}) {
+    if (sessionId !== null && typeof sessionId === 'object') {
+      options = sessionId;
+      sessionId = undefined;
+    }
+    const id = sessionId == null ? null : toCString(sessionId, 'sessionId');
+    const timeout = toTimeoutMs((options ?? {}).timeoutMs, DEFAULT_TIMEOUT_MS);
+    await this.#wait('awaitDurable', native().cra_await_trace_durable, [id, timeout]);
+  }
+
+  /**
+   * Continues a session that was still open when the store's last
+   * resolver stopped, and records `session.resumed` with `reason`
+   * (`cra_session_resume`). Request ids used before the restart are not
+   * remembered.
+   * @param {string} sessionId
+   * @param {string} reason
+   * @throws {CraError} CRA_ERR_NOT_FOUND (unknown, or a memory store),
+   *   CRA_ERR_SESSION_ENDED, CRA_ERR_CONFLICT (already active here),
+   *   CRA_ERR_IO (the store cannot be read, or its tail does not match the
+   *   session's head), CRA_ERR_BACKPRESSURE
+   */
+  resume(sessionId, reason) {
+    callSync(native().cra_session_resume, [
+      this.#handle.use('resume'),
+      toCString(sessionId, 'sessionId'),
+      toCString(reason, 'reason'),
+    ]);
+  }
+
+  /**
+   * The session's head (`cra_session_head`): how many events its chain has
+   * and the last one's `event_hash`. Keep it apart from the trace to
+   * detect later that the trace's end was cut off ({@link verifyJsonlHead}).
+   * @param {string} sessionId
+   * @returns {import('../index.js').Head}
+   * @throws {CraError} CRA_ERR_NOT_FOUND, CRA_ERR_INVALID_ARGUMENT, CRA_ERR_IO
+   */
+  sessionHead(sessionId) {
+    /** @type {Record<string, any>} */
+    const raw = {};
+    callSync(native().cra_session_head, [
+      this.#handle.use('sessionHead'),
+      toCString(sessionId, 'sessionId'),
+      raw,
+    ]);
+    return { events: Number(raw.events), headHash: raw.head_hash };
+  }
+
+  /**
    * The session's trace: TRACE/1.0 JSON Lines text, byte for byte as libcra
    * wrote it (what verifiers and archives want). "Trace" means this text in
    * every binding; {@link Resolver#getTraceEvents} parses it.
@@ -393,6 +471,25 @@ export class Resolver {
       queueCapacity: Number(raw.queue_capacity),
       queueHighWater: Number(raw.queue_high_water),
       sessionsActive: Number(raw.sessions_active),
+    };
+  }
+
+  /**
+   * The counters of the resolver's store (`cra_store_stats`).
+   * @returns {import('../index.js').StoreStats}
+   */
+  storeStats() {
+    /** @type {Record<string, number | bigint>} */
+    const raw = {};
+    callSync(native().cra_store_stats_get, [this.#handle.use('storeStats'), raw]);
+    return {
+      eventsDurable: Number(raw.events_durable),
+      eventsWaiting: Number(raw.events_waiting),
+      commits: Number(raw.commits),
+      writeErrors: Number(raw.write_errors),
+      sessionsInMemory: Number(raw.sessions_in_memory),
+      sessionsEvicted: Number(raw.sessions_evicted),
+      residentEventBytes: Number(raw.resident_event_bytes),
     };
   }
 

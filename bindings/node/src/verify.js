@@ -4,7 +4,7 @@
  * @module
  */
 import { callSync } from './calls.js';
-import { CRA_ERR_CHAIN_INVALID } from './errors.js';
+import { CRA_ERR_CHAIN_INVALID, CRA_ERR_INVALID_ARGUMENT, CraError } from './errors.js';
 import { native } from './lib.js';
 import { toSized } from './text.js';
 
@@ -18,6 +18,10 @@ export const ChainFailure = Object.freeze({
   chain_broken: 3,
   hash_mismatch: 4,
   session_mismatch: 5,
+  /** Fewer events than the head counts: the chain's end was cut off. */
+  truncated: 6,
+  /** The event the head names has another hash than the head. */
+  head_mismatch: 7,
 });
 
 const FAILURE_NAMES = new Map(Object.entries(ChainFailure).map(([name, code]) => [code, name]));
@@ -27,7 +31,7 @@ const FAILURE_NAMES = new Map(Object.entries(ChainFailure).map(([name, code]) =>
  * (`CRA_ERR_CHAIN_INVALID`) is a report with `valid: false`, not an
  * exception; every other failure throws.
  *
- * @param {Function} fn `cra_verify_chain` or `cra_verify_jsonl`
+ * @param {Function} fn `cra_verify_chain`, `cra_verify_jsonl` or `cra_verify_jsonl_head`
  * @param {unknown[]} args its arguments before `out` and `err`
  */
 export function runVerification(fn, args) {
@@ -68,4 +72,63 @@ function toReport(raw, message) {
  */
 export function verifyJsonl(jsonl) {
   return runVerification(native().cra_verify_jsonl, toSized(jsonl, 'jsonl'));
+}
+
+const MAX_U64 = 0xffff_ffff_ffff_ffffn;
+
+/**
+ * Verifies the TRACE/1.0 JSON Lines of one session like
+ * {@link verifyJsonl}, then holds them against `head`, a head kept from
+ * earlier (`Resolver#sessionHead`): fewer events than `head.events` is
+ * failure `'truncated'` (`firstBadIndex` is then the number of events
+ * present), another hash at event `head.events - 1` is
+ * `'head_mismatch'`. More events than the head counts is valid: the
+ * chain grew since. Needs no resolver.
+ *
+ * @param {string | Uint8Array} jsonl
+ * @param {{ events: number | bigint, headHash: string }} head
+ * @returns the report, shaped as {@link verifyJsonl}'s
+ * @throws {import('./errors.js').CraError} CRA_ERR_INVALID_ARGUMENT for
+ *   text of more than one session, a head hash that is not 64 lowercase
+ *   hex digits, invalid UTF-8; a TypeError / RangeError for a head of the
+ *   wrong shape
+ */
+export function verifyJsonlHead(jsonl, head) {
+  const sized = toSized(jsonl, 'jsonl');
+  return runVerification(native().cra_verify_jsonl_head, [...sized, toNativeHead(head)]);
+}
+
+/**
+ * A `cra_head` struct from `{ events, headHash }`. koffi would cut a
+ * longer hash down to the 64 characters the array holds, so a hash that
+ * cannot fit is refused here; the library checks the rest.
+ *
+ * @param {unknown} head
+ */
+function toNativeHead(head) {
+  if (head === null || typeof head !== 'object') {
+    throw new TypeError(`head must be an object { events, headHash }, got ${head === null ? 'null' : typeof head}`);
+  }
+  const { events, headHash } = /** @type {{ events?: unknown, headHash?: unknown }} */ (head);
+  if (typeof events === 'bigint') {
+    if (events < 0n || events > MAX_U64) {
+      throw new RangeError(`head.events must be from 0 to 2^64-1, got ${events}`);
+    }
+  } else if (typeof events === 'number') {
+    if (!Number.isSafeInteger(events) || events < 0) {
+      throw new RangeError(`head.events must be a non-negative safe integer, got ${events}`);
+    }
+  } else {
+    throw new TypeError(`head.events must be a number or a bigint, got ${typeof events}`);
+  }
+  if (typeof headHash !== 'string') {
+    throw new TypeError(`head.headHash must be a string, got ${typeof headHash}`);
+  }
+  if (Buffer.byteLength(headHash, 'utf8') > 64 || headHash.includes('\0')) {
+    throw new CraError(
+      CRA_ERR_INVALID_ARGUMENT,
+      `head.headHash '${headHash}' is not 64 lowercase hex digits`,
+    );
+  }
+  return { events, head_hash: headHash };
 }

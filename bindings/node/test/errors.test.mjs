@@ -258,7 +258,12 @@ describe('after close()', () => {
     assert.throws(() => resolver.isTraceReady(sessionId), shutdown);
     assert.throws(() => resolver.verifyChain(sessionId), shutdown);
     assert.throws(() => resolver.stats(), shutdown);
+    assert.throws(() => resolver.storeStats(), shutdown);
+    assert.throws(() => resolver.sessionHead(sessionId), shutdown);
+    assert.throws(() => resolver.resume(sessionId, 'restart'), shutdown);
     assert.throws(() => holdProcessor(resolver, true), shutdown);
+    await assert.rejects(resolver.awaitDurable(sessionId), shutdown);
+    await assert.rejects(resolver.awaitDurable(), shutdown);
     await assert.rejects(resolver.awaitTraceReady(sessionId), shutdown);
     await assert.rejects(resolver.flushTraces(), shutdown);
     await assert.rejects(resolver.getTrace(sessionId), shutdown);

@@ -1,6 +1,6 @@
 //! Store URLs: which store a resolver opens.
 //!
-//! - `memory:` (or nothing): events stay in memory (the default);
+//! - `memory:` (or an empty URL): events stay in memory (the default);
 //! - `sqlite:PATH[?sync=normal|full][&max_waiting_mb=N]`: a single SQLite
 //!   file, created when missing;
 //! - `postgres://…`, `postgresql://…`: a PostgreSQL database (not built in
@@ -79,8 +79,16 @@ fn parse_sqlite(rest: &str) -> Result<SqliteUrl> {
         sync: SyncMode::Normal,
         max_waiting_bytes: DEFAULT_MAX_WAITING_MB << 20,
     };
+    let mut seen = Vec::new();
     for parameter in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        if seen.contains(&name) {
+            return Err(invalid(format!(
+                "store URL parameter '{}' is given twice",
+                truncated(name)
+            )));
+        }
+        seen.push(name);
         match name {
             "sync" => url.sync = sync_mode(value)?,
             "max_waiting_mb" => url.max_waiting_bytes = waiting_mb(value)? << 20,
@@ -110,8 +118,9 @@ fn sync_mode(value: &str) -> Result<SyncMode> {
 const MAX_WAITING_MB: usize = 1 << 16;
 
 fn waiting_mb(value: &str) -> Result<usize> {
+    let plain = value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0');
     match value.parse::<usize>() {
-        Ok(mb) if (1..=MAX_WAITING_MB).contains(&mb) => Ok(mb),
+        Ok(mb) if plain && (1..=MAX_WAITING_MB).contains(&mb) => Ok(mb),
         _ => Err(invalid(format!(
             "store URL parameter max_waiting_mb='{}' must be a whole number from 1 to {MAX_WAITING_MB}",
             truncated(value)

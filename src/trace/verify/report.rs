@@ -59,6 +59,20 @@ impl ChainFailure {
     }
 }
 
+/// "event 3 is hash_mismatch: …" for a failing event; for a chain held
+/// against its head, what the head found.
+impl fmt::Display for ChainFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            FailureKind::Truncated => write!(f, "the chain is truncated: {}", self.detail),
+            FailureKind::HeadMismatch => {
+                write!(f, "the chain does not match its head: {}", self.detail)
+            }
+            kind => write!(f, "event {} is {kind}: {}", self.index, self.detail),
+        }
+    }
+}
+
 /// The outcome of a verification.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct VerifyReport {

@@ -22,9 +22,15 @@ pub trait StoreReader: Send + Sync + 'static {
     /// What the store knows of session `id`, or `None`.
     fn session(&self, id: Uuid) -> Result<Option<StoredSession>, String>;
 
-    /// Appends the session's committed events with sequence numbers below
-    /// `before` (all of them for `u64::MAX`), in order, as JSON Lines.
-    fn write_jsonl(&self, id: Uuid, before: u64, out: &mut String) -> Result<(), String>;
+    /// Calls `visit` with each committed operation of the session whose
+    /// first sequence number is below `before` (all for `u64::MAX`), in
+    /// order: its first sequence number and its events ([`super::compact`]).
+    fn operations(
+        &self,
+        id: Uuid,
+        before: u64,
+        visit: &mut dyn FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String>;
 }
 
 /// A session as the store holds it.

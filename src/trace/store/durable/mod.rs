@@ -10,6 +10,7 @@
 //! past the bound, [`DurableStore::check_room`] refuses new operations.
 
 pub mod backend;
+pub mod compact;
 pub mod pending;
 mod state;
 #[cfg(test)]
@@ -18,17 +19,19 @@ mod writer;
 
 use super::{AppendedRun, OperationPart, TraceStore};
 use crate::error::{Error, ErrorKind, Result};
+use crate::trace::event::ids::ChainTexts;
 use crate::trace::event::ChainIds;
 use crate::trace::verify::head::verify_text_against;
 use crate::trace::verify::{Head, VerifyReport};
 use backend::{StoreReader, StoreWriter, StoredSession};
+use compact::LineWriter;
 use parking_lot::{Condvar, Mutex};
 use pending::PendingOperation;
 use state::{Resident, State};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 /// Counters of a durable store (`cra_store_stats`, without the resolver's
@@ -142,30 +145,49 @@ impl DurableStore {
 
     /// Fails when new operations must wait: `Backpressure` when the events
     /// waiting for the database reached the bound (naming the database's
-    /// error while it fails), `Shutdown` once the writer has stopped.
-    pub fn check_room(&self) -> Result<()> {
-        let waiting = self.shared.waiting_bytes.load(Ordering::SeqCst);
-        if waiting < self.shared.max_waiting_bytes {
+    /// error while it fails), after waiting up to `patience` for commits to
+    /// make room; `Shutdown` once the writer has stopped.
+    pub fn check_room(&self, patience: Duration) -> Result<()> {
+        if self.has_room() {
             return Ok(());
         }
-        let state = self.shared.state.lock();
-        if state.stopped {
-            return Err(Error::new(
-                ErrorKind::Shutdown,
-                "the trace store has stopped",
-            ));
+        let deadline = Instant::now() + patience;
+        let mut state = self.shared.state.lock();
+        loop {
+            if state.stopped {
+                return Err(Error::new(
+                    ErrorKind::Shutdown,
+                    "the trace store has stopped",
+                ));
+            }
+            if self.has_room() {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                return Err(self.no_room(&state));
+            }
+            self.shared.progress.wait_until(&mut state, deadline);
         }
+    }
+
+    fn has_room(&self) -> bool {
+        self.shared.waiting_bytes.load(Ordering::SeqCst) < self.shared.max_waiting_bytes
+    }
+
+    fn no_room(&self, state: &State) -> Error {
         let why = match &state.last_error {
             Some(error) => format!("the store is failing: {error}"),
             None => "the store is behind".to_owned(),
         };
-        Err(Error::new(
+        Error::new(
             ErrorKind::Backpressure,
             format!(
                 "{} bytes of events wait for {} (the bound is {}); {why}",
-                waiting, self.name, self.shared.max_waiting_bytes
+                self.shared.waiting_bytes.load(Ordering::SeqCst),
+                self.name,
+                self.shared.max_waiting_bytes
             ),
-        ))
+        )
     }
 
     /// Waits until session `id` has `target` events committed.
@@ -266,22 +288,29 @@ impl DurableStore {
         Error::new(ErrorKind::Io, format!("{}: {error}", self.name))
     }
 
-    /// The session's committed events before `durable`, then `pending`.
+    /// The session's committed events before `durable`, then `pending`,
+    /// as JSON Lines.
     fn write_session(
         &self,
-        id: Uuid,
+        ids: ChainIds,
         durable: u64,
         pending: &[Arc<PendingOperation>],
         out: &mut String,
     ) -> Result<()> {
+        let texts = ChainTexts::new(ids);
+        let mut lines = LineWriter::new(&texts);
         if durable > 0 {
             self.reader
-                .write_jsonl(id, durable, out)
+                .operations(ids.session_id, durable, &mut |first, events| {
+                    lines.write(out, first, events)
+                })
                 .map_err(|error| self.io_error(error))?;
         }
-        pending
-            .iter()
-            .for_each(|operation| out.push_str(&operation.lines));
+        for operation in pending {
+            lines
+                .write(out, operation.first_sequence, &operation.events)
+                .map_err(|error| self.io_error(error))?;
+        }
         Ok(())
     }
 
@@ -299,14 +328,14 @@ impl DurableStore {
 
     /// The session's text and the head to hold it against; `None` when the
     /// session is unknown.
-    fn session_text(&self, id: Uuid, out: &mut String) -> Result<Option<Head>> {
-        if let Some((head, durable, pending)) = self.resident_parts(id) {
-            self.write_session(id, durable, &pending, out)?;
+    fn session_text(&self, ids: ChainIds, out: &mut String) -> Result<Option<Head>> {
+        if let Some((head, durable, pending)) = self.resident_parts(ids.session_id) {
+            self.write_session(ids, durable, &pending, out)?;
             return Ok(Some(head));
         }
-        match self.stored_session(id)? {
+        match self.stored_session(ids.session_id)? {
             Some(session) => {
-                self.write_session(id, u64::MAX, &[], out)?;
+                self.write_session(session.ids, u64::MAX, &[], out)?;
                 Ok(Some(session.head))
             }
             None => Ok(None),
@@ -340,6 +369,7 @@ impl TraceStore for DurableStore {
             resident.partial = Some(operation);
             return;
         }
+        operation.finish();
         let operation = Arc::new(operation);
         resident.appended = operation.head;
         resident.ended |= operation.ended_at.is_some();
@@ -353,7 +383,7 @@ impl TraceStore for DurableStore {
     }
 
     fn write_jsonl(&self, ids: ChainIds, out: &mut String) -> Result<bool> {
-        Ok(self.session_text(ids.session_id, out)?.is_some())
+        Ok(self.session_text(ids, out)?.is_some())
     }
 
     /// The chain as stored, held against the head stored with it: a tail
@@ -361,7 +391,7 @@ impl TraceStore for DurableStore {
     fn verify(&self, ids: ChainIds, threads: usize) -> Result<Option<VerifyReport>> {
         let mut text = String::new();
         Ok(self
-            .session_text(ids.session_id, &mut text)?
+            .session_text(ids, &mut text)?
             .map(|head| verify_text_against(&text, &head, threads)))
     }
 

@@ -1,9 +1,9 @@
-//! Operations waiting for the store: sealed, formatted once as the text
-//! the store keeps, and shared by the writer's queue and the session's
-//! resident events until they are committed.
+//! Operations waiting for the store: sealed, written once in the form the
+//! store keeps ([`super::compact`]), and shared by the writer's queue and
+//! the session's resident events until they are committed.
 
-use crate::trace::event::{ChainIds, EventType, StoredEvents};
-use crate::trace::export::jsonl::{write_jsonl_from, ChainPosition};
+use super::compact;
+use crate::trace::event::{ChainIds, EventType};
 use crate::trace::store::AppendedRun;
 use crate::trace::verify::Head;
 use uuid::Uuid;
@@ -23,8 +23,8 @@ pub struct PendingOperation {
     pub ids: ChainIds,
     pub first_sequence: u64,
     pub event_count: u64,
-    /// The events as TRACE/1.0 JSON Lines, each line ending in `\n`.
-    pub lines: String,
+    /// The events in the store's form ([`compact`]).
+    pub events: String,
     /// The session's head once this operation is stored.
     pub head: Head,
     /// Set when the operation begins the session.
@@ -40,7 +40,7 @@ impl PendingOperation {
             ids: run.ids,
             first_sequence: run.first_sequence,
             event_count: 0,
-            lines: String::new(),
+            events: String::new(),
             head: Head {
                 events: run.first_sequence,
                 hash: *run.previous_hash,
@@ -50,14 +50,9 @@ impl PendingOperation {
         }
     }
 
-    /// Adds `run`, the operation's next events, formatted as text.
+    /// Adds `run`, the operation's next events.
     pub fn extend(&mut self, run: &AppendedRun<'_>) {
-        let runs = [run.events];
-        let start = ChainPosition {
-            sequence: run.first_sequence,
-            previous_hash: run.previous_hash,
-        };
-        write_jsonl_from(&mut self.lines, run.ids, start, StoredEvents::new(&runs));
+        compact::push_events(&mut self.events, run.events);
         for stored in run.events.iter() {
             let event = stored.event;
             match event.event_type {
@@ -73,9 +68,14 @@ impl PendingOperation {
         self.head.events = self.first_sequence + self.event_count;
     }
 
+    /// Ends the operation: its text is whole.
+    pub fn finish(&mut self) {
+        compact::finish(&mut self.events);
+    }
+
     /// Bytes of memory the operation's text holds.
     pub fn text_bytes(&self) -> usize {
-        self.lines.capacity()
+        self.events.capacity()
     }
 }
 

@@ -63,7 +63,7 @@ impl StoreWriter for Arc<TestDatabase> {
             operations
                 .entry(id)
                 .or_default()
-                .insert(operation.first_sequence, operation.lines.clone());
+                .insert(operation.first_sequence, operation.events.clone());
             if let Some(start) = &operation.started {
                 sessions.entry(id).or_insert_with(|| StoredSession {
                     ids: operation.ids,
@@ -90,11 +90,15 @@ impl StoreReader for Arc<TestDatabase> {
         Ok(self.sessions.lock().get(&id).cloned())
     }
 
-    fn write_jsonl(&self, id: Uuid, before: u64, out: &mut String) -> Result<(), String> {
-        if let Some(operations) = self.operations.lock().get(&id) {
-            operations
-                .range(..before)
-                .for_each(|(_, lines)| out.push_str(lines));
+    fn operations(
+        &self,
+        id: Uuid,
+        before: u64,
+        visit: &mut dyn FnMut(u64, &str) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let operations = self.operations.lock().get(&id).cloned().unwrap_or_default();
+        for (&first, events) in operations.range(..before) {
+            visit(first, events)?;
         }
         Ok(())
     }

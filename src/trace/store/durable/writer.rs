@@ -47,12 +47,12 @@ fn take_batch(shared: &Shared, batch: &mut Vec<Arc<PendingOperation>>) -> bool {
     let mut bytes = 0;
     while let Some(operation) = state.queue.front() {
         if !batch.is_empty()
-            && (bytes + operation.lines.len() > MAX_BATCH_BYTES
+            && (bytes + operation.events.len() > MAX_BATCH_BYTES
                 || batch.len() == MAX_BATCH_OPERATIONS)
         {
             break;
         }
-        bytes += operation.lines.len();
+        bytes += operation.events.len();
         batch.extend(state.queue.pop_front());
     }
     !batch.is_empty()

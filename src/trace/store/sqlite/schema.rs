@@ -1,10 +1,12 @@
 //! The SQLite store's tables, and the check that a file holds them.
 //!
-//! One row per operation (its events as JSON Lines, in the order they
-//! chain) keeps the rows few and a session's text one indexed range scan
-//! away; one row per session holds its head, written in the same
-//! transaction as the session's last operation. README.md ("The SQLite
-//! store") shows the queries an auditor runs with the `sqlite3` shell.
+//! One row per operation keeps the rows few and a session one indexed
+//! range scan away; an operation keeps only what its chain does not imply
+//! (`store/durable/compact.rs`), and the `trace_lines` view rebuilds the
+//! full TRACE/1.0 lines with SQLite's own JSON functions, for an auditor
+//! with the `sqlite3` shell (README.md, "The SQLite store"). One row per
+//! session holds its head, written in the same transaction as the
+//! session's last operation.
 
 use rusqlite::{Connection, OptionalExtension};
 
@@ -32,9 +34,32 @@ CREATE TABLE operations (
   session_id     TEXT NOT NULL,
   first_sequence INTEGER NOT NULL, -- sequence of the operation's first event
   event_count    INTEGER NOT NULL,
-  lines          TEXT NOT NULL     -- the events, TRACE/1.0 JSON Lines, no final newline
+  -- [[event_id, span_id, parent_span_id, timestamp, event_type, payload, event_hash], ...]
+  events         TEXT NOT NULL
 );
 CREATE UNIQUE INDEX operations_in_order ON operations (session_id, first_sequence);
+-- Every event as its TRACE/1.0 line, in chain order within a session.
+CREATE VIEW trace_lines AS
+SELECT o.session_id AS session_id,
+       o.first_sequence + e.key AS sequence,
+       json_object(
+         'trace_version', '1.0',
+         'event_id', e.value ->> 0,
+         'trace_id', s.trace_id,
+         'span_id', e.value ->> 1,
+         'parent_span_id', e.value -> 2,
+         'session_id', o.session_id,
+         'sequence', o.first_sequence + e.key,
+         'timestamp', e.value ->> 3,
+         'event_type', e.value ->> 4,
+         'payload', e.value -> 5,
+         'event_hash', e.value ->> 6,
+         'previous_event_hash', coalesce(
+            lag(e.value ->> 6) OVER (PARTITION BY o.session_id
+                                     ORDER BY o.first_sequence, e.key),
+            '0000000000000000000000000000000000000000000000000000000000000000')
+       ) AS line
+FROM operations o JOIN sessions s ON s.session_id = o.session_id, json_each(o.events) e;
 ";
 
 /// Creates the tables in an empty database, or checks that a database
