@@ -421,6 +421,78 @@ void cra_buf_free(struct cra_buf *b);
 void cra_config_init(struct cra_config *cfg);
 
 /**
+ * Checks an action the host is about to run: `check_json` (`len` bytes,
+ * no NUL needed) is a CARP/1.0 `check_action` request naming a
+ * resolution of the session, the action and its parameters (a JSON
+ * object). The resolver decides again now, by CARP.md's seven rules in
+ * order; the first that fails denies. An approved check gets an
+ * `execution_id` and charges every rate limit (per agent, sliding window)
+ * and budget (per session) that matches the action; a denied one charges
+ * nothing. Either way the attempt is recorded (`action.requested`, then
+ * `action.approved` or `action.denied`).
+ *
+ * On `CRA_OK`, `*out_result_json` holds the check result, owned by the
+ * caller (free it with `cra_buf_free`):
+ * `{"carp_version", "request_id", "decision": "approved" | "denied",
+ * "action_id", "execution_id", "reason", "policy_id", "parameters_hash"}`.
+ * A denial is such a result, not an error.
+ *
+ * Returns `CRA_OK`; errors as `cra_resolve` (nothing recorded, nothing
+ * charged): `CRA_ERR_INVALID_ARGUMENT`, `CRA_ERR_INVALID_JSON`,
+ * `CRA_ERR_INVALID_REQUEST` (naming the JSON pointer), `CRA_ERR_NOT_FOUND`
+ * (session), `CRA_ERR_PERMISSION`, `CRA_ERR_SESSION_ENDED`,
+ * `CRA_ERR_CONFLICT` (request id reused in the session),
+ * `CRA_ERR_BACKPRESSURE`, `CRA_ERR_SHUTDOWN`. In deferred mode the events
+ * are queued like a resolve's; the decision is made during the call.
+ */
+cra_status cra_check_action(struct cra_resolver *r,
+                            const char *check_json,
+                            size_t len,
+                            struct cra_buf *out_result_json,
+                            struct cra_error **err);
+
+/**
+ * Answers the approval `approval_id` of a resolution of session
+ * `session_id`: `granted` true or false, by `approver` (a name, not
+ * empty), with an optional `reason` (NULL for none). Records
+ * `approval.granted` or `approval.rejected`. Granted, later checks of the
+ * resolution's actions pass CARP.md's rule 7; rejected, they are denied
+ * with "Approval rejected".
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL where a value is
+ * required, bad UTF-8, a malformed id, an empty approver, an over-long
+ * value); `CRA_ERR_NOT_FOUND` (the session, or an approval not of this
+ * session); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (answered already,
+ * or after the resolution expired); `CRA_ERR_BACKPRESSURE`;
+ * `CRA_ERR_SHUTDOWN`. Errors record nothing.
+ */
+cra_status cra_answer_approval(struct cra_resolver *r,
+                               const char *session_id,
+                               const char *approval_id,
+                               bool granted,
+                               const char *approver,
+                               const char *reason,
+                               struct cra_error **err);
+
+/**
+ * Reports the outcome of an approved check: `report_json` (`len` bytes)
+ * is a CARP/1.0 `report_action` request with the check's `execution_id`,
+ * `"status": "executed"` or `"failed"`, `duration_ms`, and for a failure
+ * `error_code` and `error_message`; a `result` object is recorded as its
+ * hash only. Records `action.executed` or `action.failed` under the
+ * check's span.
+ *
+ * Returns `CRA_OK`; errors as `cra_resolve` for the request itself;
+ * `CRA_ERR_NOT_FOUND` (an execution id of no approved check of this
+ * session); `CRA_ERR_CONFLICT` (reported already, or a reused request id).
+ * Errors record nothing.
+ */
+cra_status cra_report_action(struct cra_resolver *r,
+                             const char *report_json,
+                             size_t len,
+                             struct cra_error **err);
+
+/**
  * The message of `e`: NUL-terminated UTF-8, valid until `cra_error_free(e)`.
  * Returns "" when `e` is NULL. Thread-safe for distinct errors.
  */

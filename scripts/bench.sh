@@ -4,8 +4,11 @@
 #      floor, and resident memory per stored event;
 #   2. the C bench host (examples/bench.c) against target/release/libcra.so:
 #      per-call latencies with tails, throughputs, the producer swarm;
-#   3. scripts/bench_report.py merges both with the run's facts.
-# About 3 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
+#   3. examples/durable_swarm.rs: a producer swarm against the memory store
+#      and a SQLite file, with bytes per event, durable latency, read-back
+#      and resident memory;
+#   4. scripts/bench_report.py merges them with the run's facts.
+# About 5 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
 # check that it works (its figures are flagged and not for comparison).
 # Benchmark on a quiet machine: the load average at the start and the end,
 # and the CPU time other work and the hypervisor took during the run, are
@@ -49,6 +52,12 @@ host_args=(--data bench/data --out "$out/c.json")
 if $quick; then host_args+=(--quick); fi
 "$out/cra_bench" "${host_args[@]}"
 
+step "durable swarm (examples/durable_swarm.rs): memory store, then SQLite"
+durable_seconds=30
+if $quick; then durable_seconds=3; fi
+cargo run --locked --release --quiet --example durable_swarm -- \
+  --seconds "$durable_seconds" --json "$out/durable.json"
+
 load_end=$(load)
 read -r busy_end steal_end < <(machine_ticks)
 children_end=$(children_ticks)
@@ -67,4 +76,5 @@ JSON
 
 step "bench/results.json and bench/results.md"
 python3 scripts/bench_report.py --criterion target/criterion --memory "$out/memory.json" \
-  --c "$out/c.json" --run "$out/run.json" --out-json bench/results.json --out-md bench/results.md
+  --c "$out/c.json" --durable "$out/durable.json" --run "$out/run.json" \
+  --out-json bench/results.json --out-md bench/results.md

@@ -5,6 +5,7 @@ Inputs (all written by scripts/bench.sh in the same run):
   - criterion's target/criterion/**/new/{estimates,benchmark}.json (Rust API);
   - memory.json from benches/memory.rs;
   - the C bench host's JSON (examples/bench.c);
+  - the durable swarm's JSON (examples/durable_swarm.rs), when given;
   - facts about the run (date, load average at start and end, machine).
 
 Every time-like figure is also given as a ratio to its physical floor,
@@ -32,6 +33,9 @@ TARGETS = {
     "verify_jsonl.A": (">=", 2e6, "events/s", "verify >= 2 M events/s (verify_jsonl)"),
     "swarm.2": (">=", 150_000.0, "resolves/s", "swarm, 2 producers >= 150 k resolves/s, zero loss"),
     "memory.beyond_payload": ("<=", 300.0, "bytes/event", "<= 300 bytes per stored event beyond payload"),
+    "durable_swarm.sqlite.2": (">=", 60_000.0, "resolves/s",
+                               "durable swarm, 2 producers, SQLite >= 60 k resolves/s, memory flat, zero loss"),
+    "read_back.sqlite": (">=", 1e6, "events/s", "reading a stored 10 000-event session back >= 1 M events/s"),
 }
 
 # Criterion benchmark id -> (figure key, kind, unit, floor spec). A floor
@@ -132,6 +136,18 @@ def c_figures(c_json):
     return figures
 
 
+def durable_figures(durable_json):
+    """The durable swarm's figures (Rust API); the swarms per atlas-A resolve."""
+    figures = {}
+    for raw in durable_json["figures"]:
+        key = raw["id"][2:]
+        figure = dict(raw)
+        figure.update(key=key, api="Rust",
+                      floor=("A", 1) if key.startswith("durable_swarm") else None)
+        figures[key] = figure
+    return figures
+
+
 def floor_ns(floors, spec):
     """Floor time per unit of a figure: per call/burst for latencies (a
     tuple), per event for throughputs (an atlas name)."""
@@ -161,8 +177,10 @@ def add_target(figure):
         return
     op, value, unit, text = target
     met = figure["median"] <= value if op == "<=" else figure["median"] >= value
-    if figure["key"].startswith("swarm"):
+    if figure["key"].startswith(("swarm", "durable_swarm")):
         met = met and figure.get("events_lost") == 0 and figure.get("chains_verified") == figure.get("chains")
+    if "rss_warm_bytes" in figure:
+        met = met and figure["rss_end_bytes"] <= 1.1 * figure["rss_warm_bytes"]
     figure["target"] = {"text": text, "op": op, "value": value, "unit": unit,
                         "status": "met" if met else "missed"}
 
@@ -185,6 +203,8 @@ def fmt_value(figure, field):
         return fmt_time(value)
     if figure["unit"] == "bytes/event":
         return f"{value:.0f} B"
+    if figure["unit"] == "events/s" and value < 1e6 and value >= 1e3:
+        return f"{value / 1e3:.0f} k/s"
     if value >= 1e6:
         return f"{value / 1e6:.2f} M/s"
     return f"{value / 1e3:.0f} k/s"
@@ -233,6 +253,9 @@ def markdown(results):
         extra = ""
         if c and key.startswith("swarm"):
             extra = f" (lost {c['events_lost']}, {c['chains_verified']}/{c['chains']} chains verified)"
+        if rust and "rss_warm_bytes" in rust:
+            extra = (f" (lost {rust['events_lost']}, resident {rust['rss_warm_bytes'] / 2**20:.0f} MiB "
+                     f"after warm-up, {rust['rss_end_bytes'] / 2**20:.0f} MiB at the end)")
         lines.append(f"| {text} | {fmt_value(c, 'median') if c else '–'}{extra} | "
                      f"{fmt_value(rust, 'median') if rust else '–'} | **{status}** |")
     lines += [
@@ -258,6 +281,7 @@ def main():
     parser.add_argument("--memory", required=True)
     parser.add_argument("--c", dest="c_json", required=True)
     parser.add_argument("--run", required=True, help="JSON facts about the run")
+    parser.add_argument("--durable", help="the durable swarm's JSON")
     parser.add_argument("--out-json", required=True)
     parser.add_argument("--out-md", required=True)
     args = parser.parse_args()
@@ -275,6 +299,9 @@ def main():
     c = c_figures(c_json)
     floors = {key: f["median"] for key, f in rust.items() if key.startswith("floor.")}
     figures = list(rust.values()) + list(c.values())
+    if args.durable:
+        with open(args.durable) as f:
+            figures += list(durable_figures(json.load(f)).values())
     figures.append({
         "id": "rust.memory.beyond_payload", "key": "memory.beyond_payload", "api": "Rust",
         "kind": "memory", "unit": "bytes/event", "floor": None,

@@ -8,6 +8,7 @@
 //! pre-serialized, so a resolve does integer work and concatenates bytes.
 
 use super::manifest::{ContextPackSpec, Manifest, PolicyKind, RiskTier};
+use crate::atlas::schema::ParametersSchema;
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::write_json_string;
 use crate::policy::evaluate::{ActionPlan, PolicyIndex, PolicyRule};
@@ -247,7 +248,6 @@ impl Catalog {
         self.actions.len()
     }
 
-    #[cfg(test)]
     pub fn action_index(&self, action_id: &str) -> Option<ActionIndex> {
         self.action_by_id.get(action_id).copied()
     }
@@ -291,6 +291,25 @@ impl Catalog {
             atlas_serial: self.atlases[slot.atlas as usize].serial,
             position: slot.position,
         }
+    }
+
+    /// The compiled `parameters_schema` of `action`, if it has one.
+    pub fn parameters_check(&self, action: ActionIndex) -> Option<&ParametersSchema> {
+        let slot = self.actions[action as usize];
+        self.atlases[slot.atlas as usize].manifest.actions[slot.position as usize]
+            .parameters_check
+            .as_ref()
+    }
+
+    pub fn policy_id(&self, policy: PolicyIndex) -> &str {
+        let slot = self.policies[policy as usize];
+        &self.atlases[slot.atlas as usize].manifest.policies[slot.position as usize].policy_id
+    }
+
+    /// The reason a denial by `policy` reports (CARP.md, "Evaluating one action").
+    pub fn denial_reason(&self, policy: PolicyIndex) -> &str {
+        let slot = self.policies[policy as usize];
+        denial_reason(&self.atlases[slot.atlas as usize].manifest.policies[slot.position as usize])
     }
 
     pub fn policy_fragments(&self, policy: PolicyIndex) -> &PolicyFragments {
@@ -400,8 +419,9 @@ pub mod reasons {
     pub const DEFAULT_DENY_ID: &str = "default-deny";
 }
 
-fn policy_fragments(policy: &super::manifest::PolicySpec) -> PolicyFragments {
-    let reason = match policy.kind {
+/// The reason a denial by `policy` reports.
+fn denial_reason(policy: &super::manifest::PolicySpec) -> &str {
+    match policy.kind {
         PolicyKind::Deny => policy
             .reason
             .as_deref()
@@ -410,7 +430,11 @@ fn policy_fragments(policy: &super::manifest::PolicySpec) -> PolicyFragments {
         PolicyKind::Budget { .. } => reasons::BUDGET_EXHAUSTED,
         // Approval and allow policies never deny.
         PolicyKind::RequireApproval | PolicyKind::Allow => reasons::DENIED_BY_POLICY,
-    };
+    }
+}
+
+fn policy_fragments(policy: &super::manifest::PolicySpec) -> PolicyFragments {
+    let reason = denial_reason(policy);
     let constraint_json = matches!(
         policy.kind,
         PolicyKind::RateLimit { .. } | PolicyKind::Budget { .. }

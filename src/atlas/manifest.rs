@@ -5,6 +5,7 @@
 //! not re-check. Rules that span several atlases (unique atlas and action
 //! ids) are checked by the catalog when the atlas is loaded.
 
+use crate::atlas::schema::ParametersSchema;
 pub use crate::policy::kind::PolicyKind;
 pub use crate::policy::pattern::Pattern;
 pub use crate::policy::risk::{RiskTier, TierSet};
@@ -36,6 +37,8 @@ pub struct ActionSpec {
     pub description: String,
     /// The JSON Schema exactly as written in the manifest, if any.
     pub parameters_schema: Option<Box<RawValue>>,
+    /// The same schema compiled, for checking an action's parameters.
+    pub parameters_check: Option<ParametersSchema>,
     pub returns_schema: Option<Box<RawValue>>,
     pub risk_tier: RiskTier,
     pub idempotent: bool,

@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod manifest;
+pub mod schema;
 pub mod validate;
 
 pub use manifest::Manifest;

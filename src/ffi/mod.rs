@@ -12,6 +12,7 @@ mod args;
 mod boundary;
 mod buf;
 mod config;
+mod enforcement;
 mod error;
 mod gate;
 mod handle;
@@ -23,6 +24,7 @@ mod version;
 
 pub use buf::*;
 pub use config::*;
+pub use enforcement::*;
 pub use error::*;
 pub use handle::*;
 pub use resolver::*;

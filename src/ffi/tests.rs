@@ -171,3 +171,24 @@ refused!(session_head, |r, session, err| {
     let mut head = std::mem::zeroed::<cra_head>();
     cra_session_head(r, session, &mut head, err)
 });
+refused!(check_action, |r, _session, err| {
+    let mut result = cra_buf {
+        data: ptr::null_mut(),
+        len: 0,
+    };
+    cra_check_action(r, c"{}".as_ptr(), 2, &mut result, err)
+});
+refused!(answer_approval, |r, session, err| {
+    cra_answer_approval(
+        r,
+        session,
+        c"01936f2a-7c00-7000-8000-000000000001".as_ptr(),
+        true,
+        c"ann".as_ptr(),
+        ptr::null(),
+        err,
+    )
+});
+refused!(report_action, |r, _session, err| {
+    cra_report_action(r, c"{}".as_ptr(), 2, err)
+});

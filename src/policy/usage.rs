@@ -1,8 +1,10 @@
-//! How much of each rate limit and budget a session has used.
+//! How much of each rate limit and budget has been used.
 //!
 //! A resolve only reads this state (an action is reported `rate_limited`
-//! while its limit is used up); checking an action the host is about to run
-//! records a call. Counters live in the session, so sessions never contend.
+//! while its limit is used up); an approved action check records a call.
+//! Budgets count per session ([`Usage`] in the session); rate limits count
+//! per agent across its sessions (a [`Usage`] per agent): [`UsageView`]
+//! reads each limit from the right one.
 
 use crate::policy::kind::PolicyKind;
 use crate::time::clock::UnixMicros;
@@ -53,7 +55,6 @@ impl Usage {
     }
 
     /// Counts one call at `now` against the policy `key` of `kind`.
-    #[cfg(test)]
     pub fn record_call(&mut self, key: PolicyKey, kind: PolicyKind, now: UnixMicros) {
         let calls = self.calls.entry(key).or_default();
         calls.total += 1;
@@ -65,6 +66,29 @@ impl Usage {
             calls.recent.push_back(now);
         }
     }
+}
+
+/// The usage one decision reads: the session's budgets and the agent's
+/// rate limits.
+#[derive(Clone, Copy)]
+pub struct UsageView<'a> {
+    pub session: &'a Usage,
+    pub agent: &'a Usage,
+}
+
+impl UsageView<'_> {
+    /// Whether a `kind` policy with `key` forbids another call at `now`.
+    pub fn is_exhausted(&self, key: PolicyKey, kind: PolicyKind, now: UnixMicros) -> bool {
+        match kind {
+            PolicyKind::RateLimit { .. } => self.agent.is_exhausted(key, kind, now),
+            _ => self.session.is_exhausted(key, kind, now),
+        }
+    }
+}
+
+/// Where a call of a `kind` policy is counted.
+pub fn counted_per_agent(kind: PolicyKind) -> bool {
+    matches!(kind, PolicyKind::RateLimit { .. })
 }
 
 /// Calls at or before this moment have left a window ending at `now`.

@@ -6,10 +6,16 @@
 //! sequence numbers follow call order). Atlases live in an immutable
 //! [`Catalog`] snapshot that loads and unloads replace whole.
 
+mod agents;
+mod approval;
+mod check;
+mod check_request;
 mod lookup;
+mod report;
 mod request;
 mod request_ids;
 mod resolution;
+mod resolutions;
 mod resume;
 mod scan;
 mod session;
@@ -28,6 +34,7 @@ use crate::config::Config;
 use crate::error::{Error, ErrorKind, Result};
 use crate::files::read_regular_file;
 use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_TEXT_LEN};
+use crate::policy::usage::UsageView;
 use crate::time::clock::{Clock, SystemClock, UnixMicros};
 use crate::trace::chain::SessionChain;
 use crate::trace::deferred::ShutdownReport;
@@ -40,9 +47,11 @@ use crate::trace::recorder::Recorder;
 use crate::trace::stats::TraceStats;
 use crate::trace::store::url::StoreUrl;
 use crate::trace::store::{sqlite, DurableStore, MemoryStore, TraceStore};
+use agents::AgentUsage;
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
 use resolution::{select_blocks, write_resolution, Decision, ResolutionIds, Scope};
+use resolutions::ResolutionRecord;
 use session::{Session, SessionTable};
 use std::path::Path;
 use std::sync::Arc;
@@ -92,6 +101,8 @@ pub struct Resolver {
     /// Serializes loads and unloads, so each builds on the one before.
     catalog_writer: Mutex<()>,
     sessions: Arc<SessionTable>,
+    /// Rate-limit usage per agent, across its sessions.
+    agents: AgentUsage,
     /// Serializes resumes, so two never revive the same session.
     resuming: Mutex<()>,
     recorder: Recorder,
@@ -184,6 +195,7 @@ impl ResolverBuilder {
             catalog: RwLock::new(Arc::new(Catalog::new())),
             catalog_writer: Mutex::new(()),
             sessions,
+            agents: AgentUsage::default(),
             resuming: Mutex::new(()),
         })
     }
@@ -451,15 +463,13 @@ impl Resolver {
             blocks,
             ..
         } = &mut *record;
-        let decision = Decision::make(
-            &catalog,
-            &scope,
-            &request,
-            &state.usage,
-            now,
-            evaluations,
-            blocks,
-        );
+        let agent = self.agents.lock(&session.agent_id);
+        let usage = UsageView {
+            session: &state.usage,
+            agent: agent.usage(),
+        };
+        let decision = Decision::make(&catalog, &scope, &request, usage, now, evaluations, blocks);
+        drop(agent);
         let ids = ResolutionIds {
             resolution_id: new_v7(now),
             approval_id: (decision.decision_type == DecisionType::RequiresApproval)
@@ -470,6 +480,15 @@ impl Resolver {
         };
         let written_from = resolution.len();
         write_resolution(resolution, &catalog, &request.request_id, &decision, &ids);
+        // What later checks of this resolution need (CARP.md's rules 1-3, 7).
+        let (ids_resolution_id, approval_id) = (ids.resolution_id, ids.approval_id);
+        let allowed: Box<[u32]> = decision
+            .evaluations
+            .iter()
+            .filter(|(_, evaluation)| evaluation.verdict.is_allowed())
+            .map(|&(action, _)| action)
+            .collect();
+        let catalog_for_checks = catalog.clone();
         // The decision borrows the record's evaluations and blocks: what the
         // record still needs of it is copied out before the rest is filled.
         let decision_type = decision.decision_type.as_str();
@@ -489,10 +508,23 @@ impl Resolver {
                 events: OperationEvents::Resolve { catalog, record },
             },
         );
-        if recorded.is_err() {
+        match &recorded {
+            Ok(()) => state.records.insert(
+                ids_resolution_id,
+                ResolutionRecord {
+                    expires_at: now + i64::from(self.config.ttl_seconds) * 1_000_000,
+                    risk_tier: request.risk_tier,
+                    catalog: catalog_for_checks,
+                    allowed,
+                    approval_id,
+                    answer: None,
+                },
+            ),
             // A failed request records nothing and leaves its id unused.
-            state.request_ids.release(&request.request_id);
-            resolution.truncate(written_from);
+            Err(_) => {
+                state.request_ids.release(&request.request_id);
+                resolution.truncate(written_from);
+            }
         }
         recorded
     }
@@ -649,10 +681,15 @@ mod tests {
         let action = catalog.action_index(action_id).unwrap();
         let session = resolver.sessions.get(session).unwrap();
         let mut state = session.lock();
-        for &policy in catalog.plan(action, RiskTier::Low).limits() {
-            let (key, kind) = (catalog.policy_key(policy), catalog.policy_kind(policy));
-            state.usage.record_call(key, kind, resolver.now());
-        }
+        let mut agent = resolver.agents.lock(&session.agent_id);
+        let limits = catalog.plan(action, RiskTier::Low).limits();
+        check::charge(
+            &catalog,
+            limits,
+            &mut state.usage,
+            agent.usage_mut(),
+            resolver.now(),
+        );
     }
 
     fn denied(resolution: &Value) -> Vec<(String, String, String)> {

@@ -55,13 +55,7 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     check_timestamp(&wire.timestamp, now, clock_skew_seconds)?;
     expect_text("/operation", &wire.operation, "resolve")?;
     check_id("/requester/agent_id", &requester.agent_id)?;
-    let session_id = SessionId::parse(&requester.session_id).map_err(|err| {
-        Error::at(
-            ErrorKind::InvalidRequest,
-            "/requester/session_id",
-            err.message(),
-        )
-    })?;
+    let session_id = requester_session(&requester.session_id)?;
     check_goal(&task.goal)?;
     let risk_tier = match &task.risk_tier {
         None => RiskTier::Low,
@@ -98,15 +92,26 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
     })
 }
 
+/// The requester's session id. Errors: `InvalidRequest` at its pointer.
+pub(super) fn requester_session(text: &str) -> Result<SessionId> {
+    SessionId::parse(text).map_err(|err| {
+        Error::at(
+            ErrorKind::InvalidRequest,
+            "/requester/session_id",
+            err.message(),
+        )
+    })
+}
+
 /// An `InvalidRequest` error about the member at `pointer`. Errors are
 /// rare, so they are built out of line, from lazily formatted arguments:
 /// the checks that run for every request stay small.
 #[cold]
-fn invalid(pointer: impl Display, message: impl Display) -> Error {
+pub(super) fn invalid(pointer: impl Display, message: impl Display) -> Error {
     Error::at(ErrorKind::InvalidRequest, &pointer.to_string(), message)
 }
 
-fn expect_text(pointer: &str, value: &str, expected: &str) -> Result<()> {
+pub(super) fn expect_text(pointer: &str, value: &str, expected: &str) -> Result<()> {
     if value == expected {
         Ok(())
     } else {
@@ -124,7 +129,7 @@ fn not_expected(pointer: &str, value: &str, expected: &str) -> Error {
     )
 }
 
-fn check_id(pointer: impl Display, value: &str) -> Result<()> {
+pub(super) fn check_id(pointer: impl Display, value: &str) -> Result<()> {
     if value.is_empty() {
         return Err(invalid(pointer, "must not be empty"));
     }
@@ -138,7 +143,7 @@ fn check_goal(goal: &str) -> Result<()> {
     check_length("/task/goal", goal, MAX_TEXT_LEN)
 }
 
-fn check_length(pointer: impl Display, value: &str, limit: usize) -> Result<()> {
+pub(super) fn check_length(pointer: impl Display, value: &str, limit: usize) -> Result<()> {
     if value.len() > limit {
         Err(invalid(
             pointer,
@@ -161,7 +166,7 @@ fn check_each(pointer: &str, values: &[Cow<'_, str>], limit: usize) -> Result<()
     Ok(())
 }
 
-fn check_timestamp(text: &str, now: UnixMicros, clock_skew_seconds: u32) -> Result<()> {
+pub(super) fn check_timestamp(text: &str, now: UnixMicros, clock_skew_seconds: u32) -> Result<()> {
     let timestamp = parse_rfc3339(text).ok_or_else(|| {
         invalid(
             "/timestamp",

@@ -6,7 +6,7 @@ use crate::atlas::manifest::RiskTier;
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::write_json_string;
 use crate::policy::evaluate::{Decider, Evaluation, PolicyIndex, Verdict};
-use crate::policy::usage::Usage;
+use crate::policy::usage::UsageView;
 use crate::time::clock::UnixMicros;
 use crate::time::timestamp::push_timestamp;
 use crate::trace::event::ids::{uuid_text, UUID_TEXT_LEN};
@@ -185,7 +185,7 @@ impl<'r> Decision<'r> {
         catalog: &Catalog,
         scope: &Scope,
         request: &Request<'_>,
-        usage: &Usage,
+        usage: UsageView<'_>,
         now: UnixMicros,
         evaluations: &'r mut Evaluations,
         blocks: &'r [PackIndex],

@@ -2,6 +2,7 @@
 //! requests are checked against.
 
 use super::request_ids::RequestIds;
+use super::resolutions::SessionRecords;
 use crate::error::{Error, ErrorKind, Result};
 use crate::policy::usage::Usage;
 use crate::sharded::ShardedMap;
@@ -50,7 +51,10 @@ pub use crate::error::truncated;
 pub struct SessionState {
     pub ended: bool,
     pub request_ids: RequestIds,
+    /// Budgets used (rate limits count per agent: [`super::agents`]).
     pub usage: Usage,
+    /// Resolutions and approved checks, for checks, approvals and reports.
+    pub records: SessionRecords,
 }
 
 /// One session.

@@ -91,23 +91,29 @@ pub struct WireTask<'a> {
 /// Errors: `InvalidJson` when it is not JSON, `InvalidRequest` naming the
 /// JSON pointer of the member of the wrong shape.
 pub fn deserialize(json: &str) -> Result<Wire<'_>> {
+    deserialize_object(json)
+}
+
+/// Reads `json` as a JSON object of shape `T` with serde (requests of
+/// every operation). Errors: as [`deserialize`].
+pub fn deserialize_object<'a, T: Deserialize<'a>>(json: &'a str) -> Result<T> {
     // Most requests are well formed: parse without path tracking, and only
     // parse again with it to explain a failure.
-    match serde_json::from_str::<Object<Wire<'_>>>(json) {
+    match serde_json::from_str::<Object<T>>(json) {
         Ok(Object(wire)) => Ok(wire),
-        Err(_) => Err(explain_failure(json)),
+        Err(_) => Err(explain_failure::<T>(json)),
     }
 }
 
-/// Why `json` is not a valid request, with the JSON pointer of the problem.
-fn explain_failure(json: &str) -> Error {
+/// Why `json` is not a valid `T`, with the JSON pointer of the problem.
+fn explain_failure<'a, T: Deserialize<'a>>(json: &'a str) -> Error {
     // Syntax wins over shape: a shape error can come before a syntax error
     // later in the text, and "not JSON" must be reported as such.
     if let Err(syntax) = serde_json::from_str::<IgnoredAny>(json) {
         return not_json(&syntax);
     }
     let mut deserializer = serde_json::Deserializer::from_str(json);
-    match serde_path_to_error::deserialize::<_, Object<Wire<'_>>>(&mut deserializer) {
+    match serde_path_to_error::deserialize::<_, Object<T>>(&mut deserializer) {
         Err(err) => Error::at(
             ErrorKind::InvalidRequest,
             &json_pointer(err.path()),

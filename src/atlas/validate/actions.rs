@@ -3,7 +3,9 @@
 use super::fields::{self, UniqueIds};
 use super::json::Node;
 use crate::atlas::manifest::{ActionSpec, RiskTier};
+use crate::atlas::schema::ParametersSchema;
 use crate::error::Result;
+use serde_json::value::RawValue;
 
 /// Reads the `actions` list. Action ids must be unique within the atlas
 /// (uniqueness across loaded atlases is the catalog's job).
@@ -16,12 +18,17 @@ pub(super) fn read_actions(node: &Node<'_, '_>) -> Result<Vec<ActionSpec>> {
 /// evaluated in the order written, so the first broken member is reported).
 fn read_action(node: &Node<'_, '_>, ids: &mut UniqueIds) -> Result<ActionSpec> {
     let object = node.object()?;
+    let action_id = object.read("action_id", |id| ids.claim(fields::action_id(id)?, id))?;
+    let name = object.read("name", fields::text)?;
+    let description = object.read("description", fields::text)?;
+    let parameters = object.read_optional("parameters_schema", parameters_schema)?;
+    let (parameters_schema, parameters_check) = parameters.unzip();
     Ok(ActionSpec {
-        action_id: object.read("action_id", |id| ids.claim(fields::action_id(id)?, id))?,
-        name: object.read("name", fields::text)?,
-        description: object.read("description", fields::text)?,
-        parameters_schema: object
-            .read_optional("parameters_schema", |schema| schema.schema_text())?,
+        action_id,
+        name,
+        description,
+        parameters_schema,
+        parameters_check,
         returns_schema: object.read_optional("returns_schema", |schema| schema.schema_text())?,
         risk_tier: object
             .read_optional("risk_tier", fields::risk_tier)?
@@ -30,6 +37,14 @@ fn read_action(node: &Node<'_, '_>, ids: &mut UniqueIds) -> Result<ActionSpec> {
             .read_optional("idempotent", |flag| flag.boolean())?
             .unwrap_or(false),
     })
+}
+
+/// A parameters schema as written, and compiled for checks.
+fn parameters_schema(node: &Node<'_, '_>) -> Result<(Box<RawValue>, ParametersSchema)> {
+    let text = node.schema_text()?;
+    let compiled = ParametersSchema::compile(text.get())
+        .map_err(|err| node.invalid(format!("is not a JSON Schema (draft 2020-12): {err}")))?;
+    Ok((text, compiled))
 }
 
 #[cfg(test)]
@@ -111,6 +126,19 @@ mod tests {
         assert_eq!(
             action_error(json!({ "parameters_schema": "object" })),
             "/actions/0/parameters_schema: must be an object or a boolean"
+        );
+        let error = action_error(json!({ "parameters_schema": {"type": "nonsense"} }));
+        assert!(
+            error.starts_with(
+                "/actions/0/parameters_schema: is not a JSON Schema (draft 2020-12): "
+            ),
+            "{error}"
+        );
+        let error =
+            action_error(json!({ "parameters_schema": {"$ref": "https://example.com/s.json"} }));
+        assert!(
+            error.starts_with("/actions/0/parameters_schema: "),
+            "{error}"
         );
         assert_eq!(
             action_error(json!({ "returns_schema": [] })),

@@ -34,6 +34,115 @@ pub fn session_resumed(out: &mut String, events_before: u64, reason: &str) {
     out.push('}');
 }
 
+/// `action.requested`: the action a check is about, its resolution, and the
+/// hex SHA-256 of its parameters' canonical JSON.
+pub fn action_requested(
+    out: &mut String,
+    action_id: &str,
+    resolution_id: &str,
+    parameters_hash: &str,
+) {
+    out.push_str("{\"action_id\":");
+    write_json_string(out, action_id);
+    out.push_str(",\"parameters_hash\":");
+    write_json_string(out, parameters_hash);
+    out.push_str(",\"resolution_id\":");
+    write_json_string(out, resolution_id);
+    out.push('}');
+}
+
+/// `action.approved`.
+pub fn action_approved(out: &mut String, action_id: &str, resolution_id: &str, execution_id: &str) {
+    out.push_str("{\"action_id\":");
+    write_json_string(out, action_id);
+    out.push_str(",\"execution_id\":");
+    write_json_string(out, execution_id);
+    out.push_str(",\"resolution_id\":");
+    write_json_string(out, resolution_id);
+    out.push('}');
+}
+
+/// `action.denied`: `policy_id` is null for the rules no policy decides.
+pub fn action_denied(out: &mut String, action_id: &str, reason: &str, policy_id: Option<&str>) {
+    out.push_str("{\"action_id\":");
+    write_json_string(out, action_id);
+    out.push_str(",\"policy_id\":");
+    match policy_id {
+        Some(policy_id) => write_json_string(out, policy_id),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"reason\":");
+    write_json_string(out, reason);
+    out.push('}');
+}
+
+/// `action.executed`: `result_hash` is the hex SHA-256 of the result's
+/// canonical JSON, or null.
+pub fn action_executed(
+    out: &mut String,
+    action_id: &str,
+    execution_id: &str,
+    duration_ms: u64,
+    result_hash: Option<&str>,
+) {
+    out.push_str("{\"action_id\":");
+    write_json_string(out, action_id);
+    out.push_str(",\"duration_ms\":");
+    out.push_str(itoa::Buffer::new().format(duration_ms));
+    out.push_str(",\"execution_id\":");
+    write_json_string(out, execution_id);
+    out.push_str(",\"result_hash\":");
+    match result_hash {
+        Some(hash) => write_json_string(out, hash),
+        None => out.push_str("null"),
+    }
+    out.push('}');
+}
+
+/// `action.failed`.
+pub fn action_failed(
+    out: &mut String,
+    action_id: &str,
+    execution_id: &str,
+    duration_ms: u64,
+    error_code: &str,
+    error_message: &str,
+) {
+    out.push_str("{\"action_id\":");
+    write_json_string(out, action_id);
+    out.push_str(",\"duration_ms\":");
+    out.push_str(itoa::Buffer::new().format(duration_ms));
+    out.push_str(",\"error_code\":");
+    write_json_string(out, error_code);
+    out.push_str(",\"error_message\":");
+    write_json_string(out, error_message);
+    out.push_str(",\"execution_id\":");
+    write_json_string(out, execution_id);
+    out.push('}');
+}
+
+/// `approval.granted` and `approval.rejected`: `reason` is a string or null.
+pub fn approval_answered(
+    out: &mut String,
+    approval_id: &str,
+    resolution_id: &str,
+    approver: &str,
+    reason: Option<&str>,
+) {
+    out.push_str("{\"approval_id\":");
+    write_json_string(out, approval_id);
+    out.push_str(",\"approver\":");
+    write_json_string(out, approver);
+    out.push_str(",\"reason\":");
+    match reason {
+        Some(reason) => write_json_string(out, reason),
+        None => out.push_str("null"),
+    }
+    out.push_str(",\"resolution_id\":");
+    write_json_string(out, resolution_id);
+    out.push('}');
+}
+
 pub fn request_received(out: &mut String, request_id: &str, goal: &str, atlas_ids_json: &str) {
     out.push_str("{\"atlas_ids\":");
     out.push_str(atlas_ids_json);
@@ -135,6 +244,19 @@ mod tests {
         assert_canonical(&written(|out| session_started(out, text, text)));
         assert_canonical(&written(|out| session_ended(out, text, u64::MAX)));
         assert_canonical(&written(|out| session_resumed(out, u64::MAX, text)));
+        assert_canonical(&written(|out| action_requested(out, text, text, text)));
+        assert_canonical(&written(|out| action_approved(out, text, text, text)));
+        assert_canonical(&written(|out| action_denied(out, text, text, Some(text))));
+        assert_canonical(&written(|out| action_denied(out, text, text, None)));
+        assert_canonical(&written(|out| {
+            action_executed(out, text, text, u64::MAX, Some(text))
+        }));
+        assert_canonical(&written(|out| {
+            action_failed(out, text, text, 0, text, text)
+        }));
+        assert_canonical(&written(|out| {
+            approval_answered(out, text, text, text, Some(text))
+        }));
         assert_canonical(&written(|out| {
             request_received(
                 out,
@@ -178,6 +300,38 @@ mod tests {
         assert_eq!(
             members(&written(|out| session_resumed(out, 7, "r"))),
             ["events_before", "reason"]
+        );
+        assert_eq!(
+            members(&written(|out| action_requested(out, "a", "r", "h"))),
+            ["action_id", "parameters_hash", "resolution_id"]
+        );
+        assert_eq!(
+            members(&written(|out| action_approved(out, "a", "r", "e"))),
+            ["action_id", "execution_id", "resolution_id"]
+        );
+        assert_eq!(
+            members(&written(|out| action_denied(out, "a", "why", None))),
+            ["action_id", "policy_id", "reason"]
+        );
+        assert_eq!(
+            members(&written(|out| action_executed(out, "a", "e", 3, None))),
+            ["action_id", "duration_ms", "execution_id", "result_hash"]
+        );
+        assert_eq!(
+            members(&written(|out| action_failed(out, "a", "e", 3, "c", "m"))),
+            [
+                "action_id",
+                "duration_ms",
+                "error_code",
+                "error_message",
+                "execution_id"
+            ]
+        );
+        assert_eq!(
+            members(&written(|out| approval_answered(
+                out, "p", "r", "ann", None
+            ))),
+            ["approval_id", "approver", "reason", "resolution_id"]
         );
         assert_eq!(
             members(&written(|out| session_ended(out, "r", 5))),

@@ -5,5 +5,8 @@
 pub mod operation;
 pub mod pool;
 
-pub use operation::{Operation, OperationEvents, ResolveRecord};
+pub use operation::{
+    ApprovalRecord, CheckOutcome, CheckRecord, Operation, OperationEvents, ReportRecord,
+    ReportedOutcome, ResolveRecord,
+};
 pub use pool::RecordPool;

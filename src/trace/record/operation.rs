@@ -35,6 +35,12 @@ pub enum OperationEvents {
         events_before: u64,
         reason: Box<str>,
     },
+    /// `action.requested`, then `action.approved` or `action.denied`.
+    Check(Box<CheckRecord>),
+    /// `approval.granted` or `approval.rejected`.
+    Approval(Box<ApprovalRecord>),
+    /// `action.executed` or `action.failed`.
+    Report(Box<ReportRecord>),
     /// `carp.request.received`, `policy.evaluated`…, `context.injected`…,
     /// `carp.resolution.completed`.
     Resolve {
@@ -42,6 +48,60 @@ pub enum OperationEvents {
         /// record's indexes point into it.
         catalog: Arc<Catalog>,
         record: Box<ResolveRecord>,
+    },
+}
+
+/// An action check, decided.
+pub struct CheckRecord {
+    /// The check's span (its `action.requested` event's), a child of the
+    /// session's root span; an outcome report hangs under it.
+    pub span: Uuid,
+    pub action_id: Box<str>,
+    /// As the request gave it.
+    pub resolution_id: Box<str>,
+    /// Hex SHA-256 of the parameters' canonical JSON.
+    pub parameters_hash: Box<str>,
+    pub outcome: CheckOutcome,
+}
+
+/// How a check ended.
+pub enum CheckOutcome {
+    Approved {
+        execution_id: Uuid,
+    },
+    Denied {
+        reason: Box<str>,
+        /// The deciding policy; `None` for the rules no policy decides.
+        policy_id: Option<Box<str>>,
+    },
+}
+
+/// A person's answer to a resolution's approval.
+pub struct ApprovalRecord {
+    pub approval_id: Uuid,
+    pub resolution_id: Uuid,
+    pub granted: bool,
+    pub approver: Box<str>,
+    pub reason: Option<Box<str>>,
+}
+
+/// The outcome of an approved check, as the host reported it.
+pub struct ReportRecord {
+    /// The check's span, parent of the outcome's event.
+    pub check_span: Uuid,
+    pub action_id: Box<str>,
+    pub execution_id: Uuid,
+    pub duration_ms: u64,
+    pub outcome: ReportedOutcome,
+}
+
+/// How the action went.
+pub enum ReportedOutcome {
+    /// `result_hash`: hex SHA-256 of the result's canonical JSON, if given.
+    Executed { result_hash: Option<Box<str>> },
+    Failed {
+        error_code: Box<str>,
+        error_message: Box<str>,
     },
 }
 
@@ -135,6 +195,8 @@ impl Operation {
             OperationEvents::SessionStarted { .. }
             | OperationEvents::SessionEnded { .. }
             | OperationEvents::SessionResumed { .. } => 1,
+            OperationEvents::Check(_) => 2,
+            OperationEvents::Approval(_) | OperationEvents::Report(_) => 1,
             OperationEvents::Resolve { record, .. } => {
                 resolve_event_count(record.evaluations.len(), record.blocks.len())
             }

@@ -9,7 +9,10 @@ use super::event::payload::{self, ResolutionSummary};
 use super::event::text::{ChainedEvent, EventText, Timestamps};
 use super::event::{EventType, SealedEvent, StoredEvent};
 use super::hash::EventHasher;
-use super::record::{Operation, OperationEvents, ResolveRecord};
+use super::record::{
+    ApprovalRecord, CheckOutcome, CheckRecord, Operation, OperationEvents, ReportRecord,
+    ReportedOutcome, ResolveRecord,
+};
 use super::store::{AppendedRun, OperationPart, TraceStore};
 use crate::atlas::catalog::Catalog;
 use crate::policy::evaluate::Decider;
@@ -79,6 +82,9 @@ pub fn seal(operation: &Operation, store: &dyn TraceStore, scratch: &mut SealScr
             sealer.push_child(EventType::SessionResumed, chain.root_span())
         }
         OperationEvents::Resolve { catalog, record } => seal_resolve(&mut sealer, catalog, record),
+        OperationEvents::Check(check) => seal_check(&mut sealer, check),
+        OperationEvents::Approval(approval) => seal_approval(&mut sealer, approval),
+        OperationEvents::Report(report) => seal_report(&mut sealer, report),
     }
     sealer.hand_off(OperationPart::Last);
     sealer.sealed
@@ -131,6 +137,86 @@ fn seal_resolve(sealer: &mut Sealer<'_>, catalog: &Catalog, record: &ResolveReco
     };
     payload::resolution_completed(sealer.payload(), &summary);
     sealer.push_child(EventType::ResolutionCompleted, operation_span);
+}
+
+fn seal_check(sealer: &mut Sealer<'_>, check: &CheckRecord) {
+    payload::action_requested(
+        sealer.payload(),
+        &check.action_id,
+        &check.resolution_id,
+        &check.parameters_hash,
+    );
+    let root = sealer.chain.root_span();
+    sealer.push(EventType::ActionRequested, check.span, Some(root));
+    match &check.outcome {
+        CheckOutcome::Approved { execution_id } => {
+            let mut execution = [0u8; UUID_TEXT_LEN];
+            payload::action_approved(
+                sealer.payload(),
+                &check.action_id,
+                &check.resolution_id,
+                uuid_text(execution_id, &mut execution),
+            );
+            sealer.push_child(EventType::ActionApproved, check.span);
+        }
+        CheckOutcome::Denied { reason, policy_id } => {
+            payload::action_denied(
+                sealer.payload(),
+                &check.action_id,
+                reason,
+                policy_id.as_deref(),
+            );
+            sealer.push_child(EventType::ActionDenied, check.span);
+        }
+    }
+}
+
+fn seal_approval(sealer: &mut Sealer<'_>, approval: &ApprovalRecord) {
+    let (mut approval_id, mut resolution_id) = ([0u8; UUID_TEXT_LEN], [0u8; UUID_TEXT_LEN]);
+    payload::approval_answered(
+        sealer.payload(),
+        uuid_text(&approval.approval_id, &mut approval_id),
+        uuid_text(&approval.resolution_id, &mut resolution_id),
+        &approval.approver,
+        approval.reason.as_deref(),
+    );
+    let event_type = match approval.granted {
+        true => EventType::ApprovalGranted,
+        false => EventType::ApprovalRejected,
+    };
+    sealer.push_child(event_type, sealer.chain.root_span());
+}
+
+fn seal_report(sealer: &mut Sealer<'_>, report: &ReportRecord) {
+    let mut execution_id = [0u8; UUID_TEXT_LEN];
+    let execution_id = uuid_text(&report.execution_id, &mut execution_id);
+    let event_type = match &report.outcome {
+        ReportedOutcome::Executed { result_hash } => {
+            payload::action_executed(
+                sealer.payload(),
+                &report.action_id,
+                execution_id,
+                report.duration_ms,
+                result_hash.as_deref(),
+            );
+            EventType::ActionExecuted
+        }
+        ReportedOutcome::Failed {
+            error_code,
+            error_message,
+        } => {
+            payload::action_failed(
+                sealer.payload(),
+                &report.action_id,
+                execution_id,
+                report.duration_ms,
+                error_code,
+                error_message,
+            );
+            EventType::ActionFailed
+        }
+    };
+    sealer.push_child(event_type, report.check_span);
 }
 
 const DEFAULT_DENY_JSON: &str = "\"default-deny\"";
