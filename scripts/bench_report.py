@@ -36,6 +36,7 @@ TARGETS = {
     "durable_swarm.sqlite.2": (">=", 60_000.0, "resolves/s",
                                "durable swarm, 2 producers, SQLite >= 60 k resolves/s, memory flat, zero loss"),
     "read_back.sqlite": (">=", 1e6, "events/s", "reading a stored 10 000-event session back >= 1 M events/s"),
+    "check.parameters_schema": ("<=", 1000.0, "ns", "the parameters schema check <= 1 us"),
 }
 
 # Criterion benchmark id -> (figure key, kind, unit, floor spec). A floor
@@ -54,6 +55,9 @@ CRITERION = {
     "sync/deferred/resolve_then_await/A": ("deferred.resolve_await.A", "latency", "ns", ("A", 1)),
     "sync/deferred/100_resolves_then_flush/A": ("deferred.burst100_flush.A", "latency", "ns", ("A", 100)),
     "sync/immediate/100_resolves/A": ("immediate.burst100.A", "latency", "ns", ("A", 100)),
+    "check/immediate/A": ("check.immediate.A", "latency", "ns", ("A", 1)),
+    "check/deferred_hot_path/A": ("check.deferred.A", "latency", "ns", ("A", 1)),
+    "check/parameters_schema": ("check.parameters_schema", "latency", "ns", None),
     "processor/drain/A": ("processor.A", "throughput", "events/s", "A"),
     "processor/drain/B": ("processor.B", "throughput", "events/s", "B"),
     "verify/chain/A": ("verify_chain.A", "throughput", "events/s", "A"),
@@ -91,6 +95,9 @@ WHAT = {
     "deferred.resolve_await.A": "resolve then await_trace_ready (deferred)",
     "deferred.burst100_flush.A": "100 resolves then flush_traces (deferred)",
     "immediate.burst100.A": "100 resolves (immediate), for comparison",
+    "check.immediate.A": "Resolver::check_action, immediate (all seven rules, approved: 2 events sealed)",
+    "check.deferred.A": "Resolver::check_action, deferred hot path (events queued)",
+    "check.parameters_schema": "the parameters schema check alone (a small object schema)",
     "processor.A": "deferred processor draining a full buffer",
     "processor.B": "deferred processor draining a full buffer, atlas B",
     "verify_chain.A": "verify_chain over a stored 8 001-event session",

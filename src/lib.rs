@@ -62,6 +62,7 @@ pub use trace::verify::{
 /// Not a supported API: anything here may change in any release.
 #[doc(hidden)]
 pub mod internals {
+    pub use crate::atlas::schema::ParametersSchema;
     pub use crate::json::{canonical_json, is_canonical};
     pub use crate::time::timestamp::{format_timestamp, parse_rfc3339};
     pub use crate::trace::event::hex::hex_lower;

@@ -22,6 +22,21 @@
 //	jsonl, err := r.Trace(ctx, id, false)
 //	report, err := cra.VerifyJSONL(jsonl)
 //
+// Before running an action of a resolution, the host checks it, and
+// afterwards reports the outcome (CARP.md "Checking an action before
+// running it"). The binding fills in the request ids and timestamps:
+//
+//	chk, err := r.CheckAction(cra.CheckRequest{SessionID: id, AgentID: "agent-7",
+//		ResolutionID: res.ResolutionID, ActionID: "billing.refund",
+//		Parameters: map[string]any{"amount_cents": 500}})
+//	if !chk.Approved() { return chk.Reason } // a denial is not an error
+//	// ... run the action ...
+//	err = r.ReportAction(cra.ReportRequest{SessionID: id, AgentID: "agent-7",
+//		ExecutionID: chk.ExecutionID, Duration: time.Since(start)})
+//
+// A resolution whose decision is DecisionRequiresApproval carries
+// Decision.ApprovalID; AnswerApproval records a person's answer to it.
+//
 // TRACE.md, CARP.md and ABI.md, named in these comments, are
 // docs/trace.md, docs/carp.md and docs/abi.md in the libcra repository.
 //

@@ -209,6 +209,62 @@ export interface Resolution {
   trace_id: string;
 }
 
+/** Options of {@link Resolver.checkAction}: a CARP/1.0 `check_action` request without its envelope. */
+export interface CheckActionOptions {
+  sessionId: string;
+  agentId: string;
+  /** `resolution_id` of a resolution of the session. */
+  resolutionId: string;
+  /** One of that resolution's allowed actions. */
+  actionId: string;
+  /** The action's arguments, checked against its `parameters_schema`. Omitted / null: `{}`. */
+  parameters?: Record<string, unknown> | null;
+}
+
+/** libcra's answer to {@link Resolver.checkAction} (the CARP/1.0 check result, camelCased). */
+export interface CheckResult {
+  carpVersion: '1.0';
+  /** The request id checkAction generated. */
+  requestId: string;
+  decision: 'approved' | 'denied';
+  /** `decision === 'approved'`: the action may run. */
+  approved: boolean;
+  actionId: string;
+  /** Identifies an approved check, for {@link Resolver.reportAction}; null when denied. */
+  executionId: string | null;
+  /** Why the check was denied (CARP.md's rules); null when approved. */
+  reason: string | null;
+  /** The policy that denied it; null when approved or denied by a rule that is not a policy. */
+  policyId: string | null;
+  /** Lower-case hex SHA-256 of the parameters' canonical JSON. */
+  parametersHash: string;
+}
+
+/** The answer of {@link Resolver.answerApproval}. */
+export interface ApprovalAnswer {
+  granted: boolean;
+  /** Who answered; not empty. */
+  approver: string;
+  reason?: string | null;
+}
+
+/** Options of {@link Resolver.reportAction}: a CARP/1.0 `report_action` request without its envelope. */
+export interface ReportActionOptions {
+  sessionId: string;
+  agentId: string;
+  /** The approved check's `executionId`. */
+  executionId: string;
+  status: 'executed' | 'failed';
+  /** How long the action ran, in whole milliseconds (a non-negative integer). */
+  durationMs: number;
+  /** Required exactly when `status` is 'failed'. */
+  errorCode?: string | null;
+  /** Required exactly when `status` is 'failed'. */
+  errorMessage?: string | null;
+  /** The action's result; only its hash is recorded. */
+  result?: Record<string, unknown> | null;
+}
+
 // --------------------------------------------------------------- TRACE/1.0
 
 /** One TRACE/1.0 event (see TRACE.md). */
@@ -379,6 +435,26 @@ export declare class Resolver {
   resolve(request: CarpRequest | string | Uint8Array): Resolution;
   /** Resolves a CARP/1.0 request and returns the resolution's JSON text. */
   resolveRaw(request: CarpRequest | string | Uint8Array): string;
+
+  /**
+   * Checks an action before running it (`cra_check_action`): decides again
+   * now, charges rate limits and budgets when approved, records the
+   * attempt. A denial is a result (`approved: false`), not an error.
+   * Fills in the request id and timestamp. Synchronous, like resolve().
+   */
+  checkAction(options: CheckActionOptions): CheckResult;
+  /**
+   * Answers a resolution's approval (`decision.approval_id`) once.
+   * Throws CRA_ERR_NOT_FOUND (unknown approval), CRA_ERR_CONFLICT
+   * (answered already, or expired). Synchronous.
+   */
+  answerApproval(sessionId: string, approvalId: string, answer: ApprovalAnswer): void;
+  /**
+   * Reports the outcome of an approved check, once per execution id
+   * (CRA_ERR_CONFLICT the second time, CRA_ERR_NOT_FOUND for an unknown
+   * one). Synchronous.
+   */
+  reportAction(options: ReportActionOptions): void;
 
   /** Whether every event of the session emitted so far is stored. Never waits. */
   isTraceReady(sessionId: string): boolean;

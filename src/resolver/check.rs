@@ -12,7 +12,7 @@ use super::{ended, Resolver};
 use crate::atlas::catalog::reasons::{DEFAULT_DENY_ID, NO_POLICY_ALLOWS};
 use crate::atlas::catalog::{ActionIndex, Catalog};
 use crate::error::{Error, ErrorKind, Result};
-use crate::json::canonical_json;
+use crate::json::{canonical_json, write_json_string};
 use crate::policy::evaluate::{Decider, PolicyIndex, Verdict};
 use crate::policy::usage::{counted_per_agent, Usage, UsageView};
 use crate::time::clock::UnixMicros;
@@ -21,6 +21,7 @@ use crate::trace::event::ids::{new_v7, parse_uuid};
 use crate::trace::record::{CheckOutcome, CheckRecord, Operation, OperationEvents};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
+use uuid::Uuid;
 
 /// The denial reasons of CARP.md's rules 1-5 and 7.
 pub mod reasons {
@@ -98,12 +99,13 @@ impl Resolver {
                 policy_id: policy_id.as_deref().map(Into::into),
             },
         };
-        let result = check_result(&check, &outcome);
+        let parameters_hash = parameters_hash(&check.parameters);
+        let result = check_result(&check, &outcome, &parameters_hash);
         let record = CheckRecord {
             span,
             action_id: check.action_id.as_ref().into(),
             resolution_id: check.resolution_id.as_ref().into(),
-            parameters_hash: parameters_hash(&check.parameters).into(),
+            parameters_hash: parameters_hash.into(),
             outcome,
         };
         let execution_id = match &record.outcome {
@@ -270,28 +272,37 @@ fn parameters_hash(parameters: &serde_json::Value) -> String {
     hex_lower(&Sha256::digest(canonical.as_bytes()).into())
 }
 
-/// The check result (CARP.md, "Check result").
-fn check_result(check: &CheckRequest<'_>, outcome: &CheckOutcome) -> String {
-    let (decision, execution_id, reason, policy_id) = match outcome {
-        CheckOutcome::Approved { execution_id } => (
-            "approved",
-            Some(execution_id.hyphenated().to_string()),
-            None,
-            None,
-        ),
-        CheckOutcome::Denied { reason, policy_id } => {
-            ("denied", None, Some(&**reason), policy_id.as_deref())
+/// The check result (CARP.md, "Check result"), members in its order.
+fn check_result(check: &CheckRequest<'_>, outcome: &CheckOutcome, parameters_hash: &str) -> String {
+    let mut out = String::with_capacity(256);
+    out.push_str("{\"carp_version\":\"1.0\",\"request_id\":");
+    write_json_string(&mut out, &check.request_id);
+    match outcome {
+        CheckOutcome::Approved { execution_id } => {
+            out.push_str(",\"decision\":\"approved\",\"action_id\":");
+            write_json_string(&mut out, &check.action_id);
+            out.push_str(",\"execution_id\":\"");
+            out.push_str(
+                execution_id
+                    .hyphenated()
+                    .encode_lower(&mut Uuid::encode_buffer()),
+            );
+            out.push_str("\",\"reason\":null,\"policy_id\":null");
         }
-    };
-    serde_json::json!({
-        "carp_version": "1.0",
-        "request_id": check.request_id,
-        "decision": decision,
-        "action_id": check.action_id,
-        "execution_id": execution_id,
-        "reason": reason,
-        "policy_id": policy_id,
-        "parameters_hash": parameters_hash(&check.parameters),
-    })
-    .to_string()
+        CheckOutcome::Denied { reason, policy_id } => {
+            out.push_str(",\"decision\":\"denied\",\"action_id\":");
+            write_json_string(&mut out, &check.action_id);
+            out.push_str(",\"execution_id\":null,\"reason\":");
+            write_json_string(&mut out, reason);
+            out.push_str(",\"policy_id\":");
+            match policy_id {
+                Some(policy_id) => write_json_string(&mut out, policy_id),
+                None => out.push_str("null"),
+            }
+        }
+    }
+    out.push_str(",\"parameters_hash\":\"");
+    out.push_str(parameters_hash);
+    out.push_str("\"}");
+    out
 }

@@ -29,6 +29,9 @@ import {
   type Head,
   type ResolverConfig,
   type StatusName,
+  type CheckResult,
+  type CheckActionOptions,
+  type ReportActionOptions,
 } from '@cra/libcra';
 
 const config: ResolverConfig = { traceMode: 'deferred', bufferCapacity: 1024, backpressure: 'block' };
@@ -106,6 +109,38 @@ function durable(sessionId: string): void {
   resolver.close();
 }
 
+// Checking an action, answering its approval, reporting its outcome.
+function enforce(resolver: Resolver, sessionId: string, resolution: Resolution): string | null {
+  const check: CheckActionOptions = {
+    sessionId,
+    agentId: 'agent-7',
+    resolutionId: resolution.resolution_id,
+    actionId: 'billing.payment.refund',
+    parameters: { amount_cents: 500 },
+  };
+  const approvalId = resolution.decision.approval_id;
+  if (approvalId !== null) {
+    resolver.answerApproval(sessionId, approvalId, { granted: true, approver: 'ann' });
+    resolver.answerApproval(sessionId, approvalId, { granted: false, approver: 'bob', reason: 'no' });
+  }
+  const result: CheckResult = resolver.checkAction(check);
+  const decision: 'approved' | 'denied' = result.decision;
+  if (!result.approved || result.executionId === null) return result.reason;
+  const report: ReportActionOptions = {
+    sessionId,
+    agentId: 'agent-7',
+    executionId: result.executionId,
+    status: 'failed',
+    durationMs: 12,
+    errorCode: 'E42',
+    errorMessage: 'disk full',
+  };
+  resolver.reportAction(report);
+  resolver.reportAction({ ...report, status: 'executed', errorCode: null, errorMessage: null, result: { rows: 3 } });
+  void decision;
+  return null;
+}
+
 // Disposable: `using` closes the resolver when the block ends.
 function disposable(): number {
   using resolver = new Resolver();
@@ -117,4 +152,4 @@ function disposable(): number {
 const known: StatusName = statusName(9);
 const err = new CraError(13, 'closed');
 const isError: Error = err;
-void [config, numeric, lib, bundled, disposable, durable, abi, ver, mode, known, isError, main];
+void [config, numeric, lib, bundled, disposable, enforce, durable, abi, ver, mode, known, isError, main];

@@ -251,6 +251,24 @@ function declare(lib, path) {
 
     cra_resolve: fn('cra_resolve', status, [resolverPtr, bytes, 'size_t', bufPtr, errorOut]),
 
+    cra_check_action: fn('cra_check_action', status, [
+      resolverPtr,
+      bytes,
+      'size_t',
+      bufPtr,
+      errorOut,
+    ]),
+    cra_answer_approval: fn('cra_answer_approval', status, [
+      resolverPtr,
+      str, // session_id
+      str, // approval_id
+      'bool', // granted
+      str, // approver
+      str, // reason, NULL for none
+      errorOut,
+    ]),
+    cra_report_action: fn('cra_report_action', status, [resolverPtr, bytes, 'size_t', errorOut]),
+
     cra_is_trace_ready: fn('cra_is_trace_ready', status, [
       resolverPtr,
       str,

@@ -9,6 +9,7 @@ import { CRA_ERR_SHUTDOWN, CraError } from './errors.js';
 import { loadLibrary, native } from './lib.js';
 import { allocBuf, freeBuf, readBuf } from './memory.js';
 import { toCString, toSized, toTimeoutMs } from './text.js';
+import { checkRequestJson, parseCheckResult, reportRequestJson } from './actions.js';
 import { runVerification } from './verify.js';
 
 /** Timeout of the waiting calls when none is given, in milliseconds. */
@@ -275,6 +276,91 @@ export class Resolver {
    */
   resolve(request) {
     return JSON.parse(this.resolveRaw(request));
+  }
+
+  /**
+   * Checks an action the agent is about to run (`cra_check_action`): libcra
+   * decides again now, by CARP.md's rules in order (resolution known and
+   * not expired, action allowed and still loaded, parameters valid against
+   * its `parameters_schema`, policies, approval). An approved check gets
+   * an `executionId` and charges the matching rate limits and budgets; a
+   * denied one charges nothing. Either way the attempt is recorded.
+   *
+   * Synchronous, like resolve(): the decision is made on the calling
+   * thread without waiting for anything (in deferred mode the events are
+   * only queued; with `backpressure: 'block'` a full buffer can hold the
+   * call up to `blockTimeoutMs`, as for resolve).
+   *
+   * @param {import('../index.js').CheckActionOptions} options `parameters`
+   *   is a plain object (omitted: `{}`); the request id and timestamp are
+   *   filled in
+   * @returns {import('../index.js').CheckResult} a denial is a result
+   *   (`approved: false`, with `reason`), not an error
+   * @throws {CraError} CRA_ERR_INVALID_REQUEST, CRA_ERR_NOT_FOUND (session),
+   *   CRA_ERR_PERMISSION, CRA_ERR_SESSION_ENDED, CRA_ERR_BACKPRESSURE, ...
+   *   (nothing recorded, nothing charged); TypeError for a wrong JS type
+   */
+  checkAction(options) {
+    const sized = toSized(checkRequestJson(options), 'request');
+    const buf = allocBuf();
+    try {
+      callSync(native().cra_check_action, [this.#handle.use('checkAction'), ...sized, buf]);
+      return parseCheckResult(readBuf(buf));
+    } finally {
+      freeBuf(buf);
+    }
+  }
+
+  /**
+   * Answers the approval of a resolution whose decision is
+   * `requires_approval` (`cra_answer_approval`; its `decision.approval_id`),
+   * once. Granted, later checks of the resolution's actions pass the
+   * approval rule; rejected, they are denied with "Approval rejected".
+   * Records `approval.granted` or `approval.rejected`. Synchronous.
+   *
+   * @param {string} sessionId
+   * @param {string} approvalId
+   * @param {import('../index.js').ApprovalAnswer} answer `approver` must
+   *   not be empty; `reason` is optional
+   * @throws {CraError} CRA_ERR_INVALID_ARGUMENT (empty approver, malformed
+   *   id), CRA_ERR_NOT_FOUND (session, or an approval not of it),
+   *   CRA_ERR_CONFLICT (answered already, or expired), CRA_ERR_SESSION_ENDED,
+   *   CRA_ERR_BACKPRESSURE
+   */
+  answerApproval(sessionId, approvalId, answer) {
+    if (answer === null || typeof answer !== 'object') {
+      throw new TypeError('answerApproval needs an answer object { granted, approver, reason? }');
+    }
+    const { granted, approver, reason } = answer;
+    if (typeof granted !== 'boolean') {
+      throw new TypeError(`granted must be a boolean, got ${granted === null ? 'null' : typeof granted}`);
+    }
+    callSync(native().cra_answer_approval, [
+      this.#handle.use('answerApproval'),
+      toCString(sessionId, 'sessionId'),
+      toCString(approvalId, 'approvalId'),
+      granted,
+      toCString(approver, 'approver'),
+      reason === undefined || reason === null ? null : toCString(reason, 'reason'),
+    ]);
+  }
+
+  /**
+   * Reports the outcome of an approved check (`cra_report_action`), once
+   * per `executionId`; records `action.executed` or `action.failed` under
+   * the check's span. `errorCode` and `errorMessage` are required exactly
+   * when `status` is 'failed'; `result` (an object) is recorded as its
+   * hash only. Synchronous.
+   *
+   * @param {import('../index.js').ReportActionOptions} options
+   * @throws {CraError} CRA_ERR_INVALID_REQUEST (e.g. a failure without
+   *   errorCode), CRA_ERR_NOT_FOUND (an execution id of no approved check
+   *   of the session), CRA_ERR_CONFLICT (reported already), ...;
+   *   TypeError / RangeError for a wrong JS type or a bad durationMs
+   */
+  reportAction(options) {
+    const sized = toSized(reportRequestJson(options), 'request');
+    callSync(native().cra_report_action, [this.#handle.use('reportAction'), ...sized]);
   }
 
   /**
