@@ -48,6 +48,14 @@
  *    whose setters take std::chrono durations. Calls that change nothing
  *    (waits, reading and verifying traces, counters) are const.
  *
+ *  - Action checks. check_action() returns a cra::CheckResult: approved
+ *    and the result's members as std::string (a JSON null is ""), plus
+ *    the result JSON itself. A denial is a result (approved is false), not
+ *    an exception. The wrapper reads the result with a small parser for
+ *    its known flat shape (no JSON library needed); a result it cannot
+ *    read throws CRA_ERR_INTERNAL with the text, so a host never runs an
+ *    action on a result it did not understand.
+ *
  *  - Thread safety is the C ABI's: one Resolver may be used from many
  *    threads at once; its destructor must run last.
  *
@@ -63,6 +71,7 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -250,6 +259,262 @@ inline cra_head c_head(const Head &head)
     head.hash.copy(c.head_hash, sizeof c.head_hash - 1);
     return c;
 }
+
+} // namespace detail
+
+/* The answer of Resolver::check_action() (cra_check_action's result JSON,
+ * CARP.md "Check result"). approved is true only for "decision":
+ * "approved", which always comes with an execution_id for
+ * report_action(). Members that are null in the JSON (execution_id of a
+ * denial, reason and policy_id of an approval) are "". json is the result
+ * as libcra wrote it, for logging or for members this struct lacks. */
+struct CheckResult {
+    std::string request_id;
+    std::string action_id;
+    std::string execution_id;
+    std::string reason;
+    std::string policy_id;
+    std::string parameters_hash;
+    bool approved = false;
+    std::string json;
+};
+
+namespace detail {
+
+/* Reads a check result: one JSON object whose members are strings or
+ * null (other members, of any type, are skipped, so a later libcra may add
+ * some). Throws CRA_ERR_INTERNAL, quoting the text, for anything else:
+ * a result the host cannot read must never let an action run. */
+class CheckResultReader {
+public:
+    explicit CheckResultReader(std::string_view text) : text_(text) {}
+
+    CheckResult read()
+    {
+        CheckResult result;
+        result.json = std::string(text_);
+        std::string decision;
+        bool have_decision = false;
+        expect('{');
+        if (!take('}')) {
+            do {
+                const std::string key = string_value();
+                expect(':');
+                std::string *into = member(result, key, decision);
+                if (into == nullptr) {
+                    skip_value();
+                    continue;
+                }
+                if (key == "decision")
+                    have_decision = true;
+                if (literal("null"))
+                    into->clear();
+                else
+                    *into = string_value();
+            } while (take(','));
+            expect('}');
+        }
+        space();
+        if (pos_ != text_.size())
+            fail("text after the object");
+        if (!have_decision || (decision != "approved" && decision != "denied"))
+            fail("no decision \"approved\" or \"denied\"");
+        result.approved = decision == "approved";
+        if (result.approved && result.execution_id.empty())
+            fail("an approval without an execution_id");
+        return result;
+    }
+
+private:
+    static std::string *member(CheckResult &r, const std::string &key, std::string &decision)
+    {
+        if (key == "decision")
+            return &decision;
+        if (key == "request_id")
+            return &r.request_id;
+        if (key == "action_id")
+            return &r.action_id;
+        if (key == "execution_id")
+            return &r.execution_id;
+        if (key == "reason")
+            return &r.reason;
+        if (key == "policy_id")
+            return &r.policy_id;
+        if (key == "parameters_hash")
+            return &r.parameters_hash;
+        return nullptr;
+    }
+
+    [[noreturn]] void fail(const char *what) const
+    {
+        throw Error(CRA_ERR_INTERNAL, std::string("unreadable check result (") + what + " at byte " +
+                                          std::to_string(pos_) + "): " + std::string(text_));
+    }
+
+    void space()
+    {
+        while (pos_ < text_.size() &&
+               (text_[pos_] == ' ' || text_[pos_] == '\t' || text_[pos_] == '\n' || text_[pos_] == '\r'))
+            pos_++;
+    }
+    bool take(char c)
+    {
+        space();
+        if (pos_ < text_.size() && text_[pos_] == c) {
+            pos_++;
+            return true;
+        }
+        return false;
+    }
+    void expect(char c)
+    {
+        if (!take(c)) {
+            const char what[] = {'\'', c, '\'', '\0'};
+            fail(what);
+        }
+    }
+    bool literal(std::string_view word)
+    {
+        space();
+        if (text_.substr(pos_, word.size()) != word)
+            return false;
+        pos_ += word.size();
+        return true;
+    }
+
+    unsigned hex4()
+    {
+        if (text_.size() - pos_ < 4)
+            fail("a short \\u escape");
+        unsigned value = 0;
+        for (int i = 0; i < 4; i++) {
+            const char c = text_[pos_++];
+            value <<= 4;
+            if (c >= '0' && c <= '9')
+                value |= static_cast<unsigned>(c - '0');
+            else if (c >= 'a' && c <= 'f')
+                value |= static_cast<unsigned>(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F')
+                value |= static_cast<unsigned>(c - 'A' + 10);
+            else
+                fail("a bad \\u escape");
+        }
+        return value;
+    }
+
+    static void append_utf8(std::string &out, unsigned cp)
+    {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+
+    /* A JSON string, unescaped (UTF-8 kept as is). */
+    std::string string_value()
+    {
+        expect('"');
+        std::string out;
+        for (;;) {
+            if (pos_ >= text_.size())
+                fail("an unterminated string");
+            const char c = text_[pos_++];
+            if (c == '"')
+                return out;
+            if (static_cast<unsigned char>(c) < 0x20)
+                fail("a control character in a string");
+            if (c != '\\') {
+                out += c;
+                continue;
+            }
+            if (pos_ >= text_.size())
+                fail("an unterminated escape");
+            switch (text_[pos_++]) {
+            case '"': out += '"'; break;
+            case '\\': out += '\\'; break;
+            case '/': out += '/'; break;
+            case 'b': out += '\b'; break;
+            case 'f': out += '\f'; break;
+            case 'n': out += '\n'; break;
+            case 'r': out += '\r'; break;
+            case 't': out += '\t'; break;
+            case 'u': {
+                unsigned cp = hex4();
+                if (cp >= 0xD800 && cp <= 0xDBFF) {
+                    if (text_.substr(pos_, 2) != "\\u")
+                        fail("a lone surrogate");
+                    pos_ += 2;
+                    const unsigned low = hex4();
+                    if (low < 0xDC00 || low > 0xDFFF)
+                        fail("a lone surrogate");
+                    cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+                } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                    fail("a lone surrogate");
+                }
+                append_utf8(out, cp);
+                break;
+            }
+            default: fail("an unknown escape");
+            }
+        }
+    }
+
+    /* Any JSON value, not kept: strings are read as strings (so brackets
+     * inside them do not count), everything else up to the member's end. */
+    void skip_value()
+    {
+        int depth = 0;
+        space();
+        const std::size_t start = pos_;
+        for (;;) {
+            if (pos_ >= text_.size())
+                fail("an unterminated value");
+            const char c = text_[pos_];
+            if (c == '"') {
+                string_value();
+            } else if (c == '{' || c == '[') {
+                if (++depth > 64)
+                    fail("nesting deeper than 64");
+                pos_++;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0) {
+                    if (pos_ == start)
+                        fail("a missing value");
+                    return; /* the enclosing object's end */
+                }
+                depth--;
+                pos_++;
+            } else if (c == ',' && depth == 0) {
+                if (pos_ == start)
+                    fail("a missing value");
+                return;
+            } else {
+                pos_++;
+            }
+            if (depth == 0) {
+                space();
+                if (pos_ < text_.size() && (text_[pos_] == ',' || text_[pos_] == '}'))
+                    return;
+            }
+        }
+    }
+
+    std::string_view text_;
+    std::size_t pos_ = 0;
+};
+
+inline CheckResult read_check_result(std::string_view json) { return CheckResultReader(json).read(); }
 
 } // namespace detail
 
@@ -444,6 +709,52 @@ public:
             return cra_resolve(get(), request_json.data(), request_json.size(), resolution.reset(), err);
         });
         return resolution;
+    }
+
+    /* Asks whether an action may run now (a CARP/1.0 check_action
+     * request): the schema, the approval, rate limits and budgets, as
+     * cra_check_action. A denial is returned (approved false, with reason
+     * and policy_id), not thrown; an approval charges the limits and
+     * carries the execution_id for report_action(). Throws what
+     * cra_check_action returns (CRA_ERR_INVALID_JSON, _INVALID_REQUEST,
+     * _NOT_FOUND for the session, _CONFLICT for a reused request id, ...),
+     * and CRA_ERR_INTERNAL for a result it cannot read (see CheckResult). */
+    CheckResult check_action(std::string_view check_json)
+    {
+        Buffer result;
+        detail::call([&](cra_error **err) {
+            return cra_check_action(get(), check_json.data(), check_json.size(), result.reset(), err);
+        });
+        return detail::read_check_result(result.view());
+    }
+
+    /* Grants or rejects the approval approval_id of a resolution of the
+     * session, as approver (not empty), with an optional reason. Throws
+     * CRA_ERR_INVALID_ARGUMENT (a malformed id, an empty approver),
+     * CRA_ERR_NOT_FOUND (the session, or an approval not of it),
+     * CRA_ERR_CONFLICT (answered already, or expired), ... */
+    void answer_approval(std::string_view session_id, std::string_view approval_id, bool granted,
+                         std::string_view approver, std::optional<std::string_view> reason = {})
+    {
+        const std::string c_session = detail::c_text(session_id, "session_id");
+        const std::string c_approval = detail::c_text(approval_id, "approval_id");
+        const std::string c_approver = detail::c_text(approver, "approver");
+        const std::optional<std::string> c_reason =
+            reason ? std::optional<std::string>(detail::c_text(*reason, "reason")) : std::nullopt;
+        detail::call([&](cra_error **err) {
+            return cra_answer_approval(get(), c_session.c_str(), c_approval.c_str(), granted, c_approver.c_str(),
+                                       c_reason ? c_reason->c_str() : nullptr, err);
+        });
+    }
+
+    /* Reports the outcome of an approved check (a CARP/1.0 report_action
+     * request with its execution_id), as cra_report_action. Throws
+     * CRA_ERR_NOT_FOUND (no approved check has that execution id),
+     * CRA_ERR_CONFLICT (reported already), CRA_ERR_INVALID_REQUEST, ... */
+    void report_action(std::string_view report_json)
+    {
+        detail::call(
+            [&](cra_error **err) { return cra_report_action(get(), report_json.data(), report_json.size(), err); });
     }
 
     bool is_trace_ready(std::string_view session_id) const

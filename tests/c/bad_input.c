@@ -15,8 +15,9 @@
  *   versions and names, freeing, config, NULL pointers, argument order,
  *   text arguments, JSON inputs, session ids, flags, rules of the
  *   resolver, deferred mode (with cra_test_hold_processor), durable stores
- *   (store URLs, one resolver per file, heads, in a mkdtemp folder), and
- *   finally a full resolve on the same resolver.
+ *   (store URLs, one resolver per file, heads, in a mkdtemp folder),
+ *   action checks, approvals and reports (on examples/data/ops.atlas.json),
+ *   and finally a full resolve on the same resolver.
  */
 /* mmap's MAP_ANONYMOUS and MAP_NORESERVE, clock_gettime, mkdtemp. */
 #define _DEFAULT_SOURCE
@@ -1168,6 +1169,331 @@ cleanup:
         fprintf(stderr, "bad_input: warning: %s is not empty; left in place\n", folder);
 }
 
+/* ------------------------------------------------------------------------
+ * Action checks, approvals and reports (CARP.md "Checking an action before
+ * running it") on examples/data/ops.atlas.json, in a resolver of their own:
+ * a refund with a schema and an approval, an export with a rate limit.
+ * --------------------------------------------------------------------- */
+
+/* A check_action or report_action request with any field changed (NULL
+ * fields keep a default; `rest` is the JSON members after the common ones). */
+struct action_fields {
+    const char *version, *operation, *request_id, *timestamp, *agent_id, *session_id;
+    const char *rest;
+};
+
+static char *action_request(struct action_fields f)
+{
+    static const char TEMPLATE[] =
+        "{\"carp_version\":\"{{VERSION}}\",\"operation\":\"{{OPERATION}}\",\"request_id\":\"{{REQUEST_ID}}\","
+        "\"timestamp\":\"{{TIMESTAMP}}\",\"requester\":{\"agent_id\":\"{{AGENT_ID}}\",\"session_id\":\"{{SESSION_ID}}\"},"
+        "{{REST}}}";
+    char now[RFC3339_LEN];
+    rfc3339_now(now);
+    const struct template_value values[] = {
+        {"VERSION", f.version ? f.version : "1.0"},
+        {"OPERATION", f.operation ? f.operation : "check_action"},
+        {"REQUEST_ID", f.request_id ? f.request_id : "req-x"},
+        {"TIMESTAMP", f.timestamp ? f.timestamp : now},
+        {"AGENT_ID", f.agent_id ? f.agent_id : AGENT},
+        {"SESSION_ID", f.session_id ? f.session_id : UNKNOWN_SESSION},
+        {"REST", f.rest ? f.rest : "\"resolution_id\":\"x\",\"action_id\":\"report.export\",\"parameters\":{}"},
+    };
+    char *request = template_fill(TEMPLATE, values, COUNT(values));
+    if (request == NULL)
+        exit(2);
+    return request;
+}
+
+/* The members after the common ones: of a check, of a report. */
+static char *check_rest(const char *resolution_id, const char *action_id, const char *parameters)
+{
+    char *rest = malloc(strlen(parameters) + 200);
+    sprintf(rest, "\"resolution_id\":\"%s\",\"action_id\":\"%s\",\"parameters\":%s", resolution_id, action_id,
+            parameters);
+    return rest;
+}
+
+static char *report_rest(const char *execution_id, const char *outcome)
+{
+    char *rest = malloc(strlen(outcome) + 100);
+    sprintf(rest, "\"execution_id\":\"%s\",%s", execution_id, outcome);
+    return rest;
+}
+
+/* The text of the string member `"key":"..."` of libcra's compact JSON. */
+static void member_text(const char *json, const char *key, char *out, size_t size)
+{
+    char pattern[64];
+    snprintf(pattern, sizeof pattern, "\"%s\":\"", key);
+    out[0] = '\0';
+    const char *at = json ? strstr(json, pattern) : NULL;
+    if (at == NULL)
+        return;
+    at += strlen(pattern);
+    size_t len = strcspn(at, "\"");
+    if (len >= size)
+        len = size - 1;
+    memcpy(out, at, len);
+    out[len] = '\0';
+}
+
+static const char EXECUTED[] = "\"status\":\"executed\",\"duration_ms\":5";
+
+static void action_checks(void)
+{
+    const cra_status A = CRA_ERR_INVALID_ARGUMENT;
+    cra_resolver *r = new_resolver(NULL);
+    EXPECT_ONCE(CRA_OK, cra_load_atlas_file(r, CRA_EXAMPLES_DATA_DIR "/ops.atlas.json", ERR));
+    char sid[CRA_ID_BUF_LEN];
+    EXPECT_ONCE(CRA_OK, cra_session_begin(r, AGENT, "Refund and export", sid, ERR));
+
+    /* A resolution that needs an approval. */
+    char *resolve = action_request((struct action_fields){
+        .operation = "resolve", .session_id = sid, .request_id = "req-resolve",
+        .rest = "\"task\":{\"goal\":\"Refund and export\",\"risk_tier\":\"low\"}"});
+    cra_buf resolution = {NULL, 0};
+    EXPECT_ONCE(CRA_OK, cra_resolve(r, resolve, strlen(resolve), &resolution, ERR));
+    free(resolve);
+    char rid[CRA_ID_BUF_LEN], aid[CRA_ID_BUF_LEN];
+    member_text(resolution.data, "resolution_id", rid, sizeof rid);
+    member_text(resolution.data, "approval_id", aid, sizeof aid);
+    cra_buf_free(&resolution);
+    CHECK(strlen(rid) == 36 && strlen(aid) == 36);
+
+    /* Well-formed requests of this session, to break one way at a time. */
+    char *export_rest = check_rest(rid, "report.export", "{}");
+    char *check = action_request((struct action_fields){.session_id = sid, .request_id = "req-check", .rest = export_rest});
+    size_t check_len = strlen(check);
+    char *unknown_execution = report_rest(UNKNOWN_SESSION, EXECUTED); /* a UUID no check issued */
+    char *report = action_request((struct action_fields){
+        .operation = "report_action", .session_id = sid, .request_id = "req-report", .rest = unknown_execution});
+    size_t report_len = strlen(report);
+    cra_buf buf;
+    const uint64_t events = stored_events(r, sid);
+
+    /* NULL pointers; a NULL reason is "no reason", not an error. */
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(NULL, check, check_len, &buf, ERR));
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(r, NULL, check_len, &buf, ERR));
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(r, NULL, 0, &buf, ERR));
+    EXPECT_STATUS(A, cra_check_action(r, check, check_len, NULL, ERR));
+    EXPECT_STATUS(A, cra_check_action(r, "not json", 8, NULL, ERR)); /* arguments first */
+    EXPECT_STATUS(A, cra_answer_approval(NULL, sid, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, NULL, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, NULL, true, "lead", NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, NULL, "reason", ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, UNKNOWN_SESSION, aid, true, NULL, NULL, ERR)); /* arguments first */
+    EXPECT_STATUS(A, cra_report_action(NULL, report, report_len, ERR));
+    EXPECT_STATUS(A, cra_report_action(r, NULL, report_len, ERR));
+    EXPECT_STATUS(A, cra_report_action(r, NULL, 0, ERR));
+
+    /* Bad UTF-8 in every text and JSON parameter, and inside valid JSON. */
+    for (size_t i = 0; i < COUNT(BAD_UTF8); i++) {
+        const char *bad = BAD_UTF8[i];
+        EXPECT_UNTOUCHED(A, buf, cra_check_action(r, bad, strlen(bad), &buf, ERR));
+        EXPECT_STATUS(A, cra_report_action(r, bad, strlen(bad), ERR));
+        EXPECT_STATUS(A, cra_answer_approval(r, bad, aid, true, "lead", NULL, ERR));
+        EXPECT_STATUS(A, cra_answer_approval(r, sid, bad, true, "lead", NULL, ERR));
+        EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, bad, NULL, ERR));
+        EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, false, "lead", bad, ERR));
+    }
+    char *bad_check = action_request((struct action_fields){.session_id = sid, .request_id = "req-\xc3\x28", .rest = export_rest});
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(r, bad_check, strlen(bad_check), &buf, ERR));
+    free(bad_check);
+    char *bad_report = action_request((struct action_fields){
+        .operation = "report_action", .session_id = sid, .agent_id = "agent-\xff", .rest = unknown_execution});
+    EXPECT_STATUS(A, cra_report_action(r, bad_report, strlen(bad_report), ERR));
+    free(bad_report);
+
+    /* Malformed ids: the session's and the approval's; an empty approver. */
+    for (size_t i = 0; i < COUNT(MALFORMED_SESSIONS); i++) {
+        const char *bad = MALFORMED_SESSIONS[i];
+        EXPECT_STATUS(A, cra_answer_approval(r, bad, aid, true, "lead", NULL, ERR));
+        EXPECT_STATUS(A, cra_answer_approval(r, sid, bad, true, "lead", NULL, ERR));
+    }
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, "", NULL, ERR));
+
+    /* Over-long input: requests over 1 MiB by length alone, ids over 256
+     * bytes, a reason over 64 KiB, 10 MB texts. */
+    char *over_mib = repeat(" ", MIB + 1, "");
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(r, over_mib, MIB + 1, &buf, ERR));
+    EXPECT_STATUS(A, cra_report_action(r, over_mib, MIB + 1, ERR));
+    free(over_mib);
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(r, huge, strlen(huge), &buf, ERR));
+    EXPECT_STATUS(A, cra_report_action(r, huge, strlen(huge), ERR));
+    char *id_257 = repeat("a", 257, ""), *text_64k1 = repeat("r", 64 * KIB + 1, "");
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, id_257, NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, huge, NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, id_257, true, "lead", NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, huge, true, "lead", NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, huge, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, "lead", text_64k1, ERR));
+    EXPECT_STATUS(A, cra_answer_approval(r, sid, aid, true, "lead", huge, ERR));
+    free(id_257);
+    free(text_64k1);
+    char *big_parameters = malloc(strlen(huge) + 16);
+    sprintf(big_parameters, "{\"a\":\"%s\"}", huge);
+    char *big_rest = check_rest(rid, "report.export", big_parameters);
+    char *big_check = action_request((struct action_fields){.session_id = sid, .rest = big_rest});
+    EXPECT_UNTOUCHED(A, buf, cra_check_action(r, big_check, strlen(big_check), &buf, ERR));
+    free(big_check);
+    free(big_rest);
+    free(big_parameters);
+
+    /* Not JSON, and JSON that is not a check or a report. */
+    static const char *const NOT_JSON[] = {"", "{", "}", "nul", "{\"a\":NaN}", "{\"a\":1,}", "{} {}", "{'a':1}"};
+    for (size_t i = 0; i < COUNT(NOT_JSON); i++) {
+        const char *text = NOT_JSON[i];
+        EXPECT_UNTOUCHED(CRA_ERR_INVALID_JSON, buf, cra_check_action(r, text, strlen(text), &buf, ERR));
+        EXPECT_STATUS(CRA_ERR_INVALID_JSON, cra_report_action(r, text, strlen(text), ERR));
+    }
+    EXPECT_UNTOUCHED(CRA_ERR_INVALID_JSON, buf, cra_check_action(r, "{}\0", 3, &buf, ERR));
+    static const char *const NOT_A_REQUEST[] = {"null", "[]", "1", "\"check\"", "{}", "{\"carp_version\":\"1.0\"}"};
+    for (size_t i = 0; i < COUNT(NOT_A_REQUEST); i++) {
+        const char *text = NOT_A_REQUEST[i];
+        EXPECT_UNTOUCHED(CRA_ERR_INVALID_REQUEST, buf, cra_check_action(r, text, strlen(text), &buf, ERR));
+        EXPECT_STATUS(CRA_ERR_INVALID_REQUEST, cra_report_action(r, text, strlen(text), ERR));
+    }
+    /* The resolve request is not a check, nor a report. */
+    char *as_resolve = action_request((struct action_fields){.session_id = sid, .operation = "resolve", .rest = export_rest});
+    EXPECT_UNTOUCHED(CRA_ERR_INVALID_REQUEST, buf, cra_check_action(r, as_resolve, strlen(as_resolve), &buf, ERR));
+    free(as_resolve);
+    char *nested = nested_objects(10000);
+    EXPECT_UNTOUCHED(CRA_ERR_INVALID_REQUEST, buf, cra_check_action(r, nested, strlen(nested), &buf, ERR));
+    EXPECT_STATUS(CRA_ERR_INVALID_REQUEST, cra_report_action(r, nested, strlen(nested), ERR));
+    free(nested);
+
+    /* Checks that break a rule of their own. */
+    char *no_parameters = malloc(200), *list_parameters = check_rest(rid, "report.export", "[]");
+    char *null_parameters = check_rest(rid, "report.export", "null"), *empty_action = check_rest(rid, "", "{}");
+    char *empty_resolution = check_rest("", "report.export", "{}");
+    sprintf(no_parameters, "\"resolution_id\":\"%s\",\"action_id\":\"report.export\"", rid);
+    struct {
+        cra_status expected;
+        struct action_fields fields;
+    } const broken_checks[] = {
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = no_parameters}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = list_parameters}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = null_parameters}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = empty_action}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = empty_resolution}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = export_rest, .version = "2.0"}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = export_rest, .request_id = ""}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = export_rest, .timestamp = "2000-01-01T00:00:00Z"}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = export_rest, .timestamp = "yesterday"}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = "not-a-session", .rest = export_rest}},
+        {CRA_ERR_INVALID_REQUEST, {.session_id = sid, .rest = export_rest, .operation = "report_action"}},
+        {CRA_ERR_NOT_FOUND, {.session_id = UNKNOWN_SESSION, .rest = export_rest}},
+        {CRA_ERR_NOT_FOUND, {.session_id = NIL_SESSION, .rest = export_rest}},
+        {CRA_ERR_PERMISSION, {.session_id = sid, .rest = export_rest, .agent_id = "intruder"}},
+    };
+    for (size_t i = 0; i < COUNT(broken_checks); i++) {
+        char *request = action_request(broken_checks[i].fields);
+        EXPECT_UNTOUCHED(broken_checks[i].expected, buf, cra_check_action(r, request, strlen(request), &buf, ERR));
+        free(request);
+    }
+    free(no_parameters);
+    free(list_parameters);
+    free(null_parameters);
+    free(empty_action);
+    free(empty_resolution);
+
+    /* Reports that break a rule of their own. */
+    static const char *const BROKEN_OUTCOMES[] = {
+        "\"status\":\"done\",\"duration_ms\":5",
+        "\"status\":\"executed\"",
+        "\"status\":\"executed\",\"duration_ms\":-1",
+        "\"status\":\"executed\",\"duration_ms\":\"5\"",
+        "\"status\":\"executed\",\"duration_ms\":5,\"error_code\":\"e\"",
+        "\"status\":\"failed\",\"duration_ms\":5",
+        "\"status\":\"failed\",\"duration_ms\":5,\"error_code\":\"e\"",
+        "\"status\":\"failed\",\"duration_ms\":5,\"error_code\":\"\",\"error_message\":\"m\"",
+        "\"status\":\"executed\",\"duration_ms\":5,\"result\":7",
+        "\"status\":\"executed\",\"duration_ms\":5,\"result\":[]",
+    };
+    for (size_t i = 0; i < COUNT(BROKEN_OUTCOMES); i++) {
+        char *rest = report_rest(UNKNOWN_SESSION, BROKEN_OUTCOMES[i]);
+        char *request = action_request((struct action_fields){.operation = "report_action", .session_id = sid, .rest = rest});
+        EXPECT_STATUS(CRA_ERR_INVALID_REQUEST, cra_report_action(r, request, strlen(request), ERR));
+        free(request);
+        free(rest);
+    }
+    static const char *const BAD_EXECUTION_IDS[] = {"", "x", "01900000-0000-7000-8000-00000000000A"};
+    for (size_t i = 0; i < COUNT(BAD_EXECUTION_IDS); i++) {
+        char *rest = report_rest(BAD_EXECUTION_IDS[i], EXECUTED);
+        char *request = action_request((struct action_fields){.operation = "report_action", .session_id = sid, .rest = rest});
+        EXPECT_STATUS(CRA_ERR_INVALID_REQUEST, cra_report_action(r, request, strlen(request), ERR));
+        free(request);
+        free(rest);
+    }
+    char *as_check = action_request((struct action_fields){.session_id = sid, .rest = unknown_execution});
+    EXPECT_STATUS(CRA_ERR_INVALID_REQUEST, cra_report_action(r, as_check, strlen(as_check), ERR));
+    free(as_check);
+
+    /* Unknown sessions, approvals and executions. */
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_answer_approval(r, UNKNOWN_SESSION, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_answer_approval(r, NIL_SESSION, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_answer_approval(r, sid, UNKNOWN_SESSION, true, "lead", NULL, ERR));
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_report_action(r, report, report_len, ERR));
+    char *stranger = action_request((struct action_fields){
+        .operation = "report_action", .session_id = UNKNOWN_SESSION, .rest = unknown_execution});
+    EXPECT_STATUS(CRA_ERR_NOT_FOUND, cra_report_action(r, stranger, strlen(stranger), ERR));
+    free(stranger);
+    CHECK(stored_events(r, sid) == events); /* none of the above recorded anything */
+
+    /* The real thing: a check (its result NUL-terminated, *err NULL), then
+     * its request id again, the approval answered twice, a report twice. */
+    cra_buf result = {NULL, 0};
+    EXPECT_ONCE(CRA_OK, cra_check_action(r, check, check_len, &result, ERR));
+    CHECK(result.data != NULL && result.data[result.len] == '\0' && strstr(result.data, "\"decision\":\"approved\"") != NULL);
+    char eid[CRA_ID_BUF_LEN];
+    member_text(result.data, "execution_id", eid, sizeof eid);
+    cra_buf_free(&result);
+    CHECK(strlen(eid) == 36);
+    EXPECT_UNTOUCHED(CRA_ERR_CONFLICT, buf, cra_check_action(r, check, check_len, &buf, ERR));
+    EXPECT_ONCE(CRA_OK, cra_answer_approval(r, sid, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(CRA_ERR_CONFLICT, cra_answer_approval(r, sid, aid, true, "lead", NULL, ERR));
+    EXPECT_STATUS(CRA_ERR_CONFLICT, cra_answer_approval(r, sid, aid, false, "lead", "changed my mind", ERR));
+    char *executed_rest = report_rest(eid, EXECUTED);
+    char *executed = action_request((struct action_fields){
+        .operation = "report_action", .session_id = sid, .request_id = "req-executed", .rest = executed_rest});
+    EXPECT_ONCE(CRA_OK, cra_report_action(r, executed, strlen(executed), ERR));
+    EXPECT_STATUS(CRA_ERR_CONFLICT, cra_report_action(r, executed, strlen(executed), ERR)); /* request id reused */
+    char *again = action_request((struct action_fields){
+        .operation = "report_action", .session_id = sid, .request_id = "req-again", .rest = executed_rest});
+    EXPECT_STATUS(CRA_ERR_CONFLICT, cra_report_action(r, again, strlen(again), ERR)); /* reported already */
+    const uint64_t before_end = stored_events(r, sid);
+
+    /* An ended session takes no more checks, answers or reports. */
+    EXPECT_ONCE(CRA_OK, cra_session_end(r, sid, "done", ERR));
+    char *late = action_request((struct action_fields){.session_id = sid, .request_id = "req-late", .rest = export_rest});
+    EXPECT_UNTOUCHED(CRA_ERR_SESSION_ENDED, buf, cra_check_action(r, late, strlen(late), &buf, ERR));
+    EXPECT_STATUS(CRA_ERR_SESSION_ENDED, cra_answer_approval(r, sid, aid, true, "lead", NULL, ERR));
+    char *late_report = action_request((struct action_fields){
+        .operation = "report_action", .session_id = sid, .request_id = "req-late-report", .rest = unknown_execution});
+    EXPECT_STATUS(CRA_ERR_SESSION_ENDED, cra_report_action(r, late_report, strlen(late_report), ERR));
+    CHECK(stored_events(r, sid) == before_end + 1); /* + session.ended */
+
+    cra_buf trace = {NULL, 0};
+    cra_verify_report verified;
+    EXPECT_ONCE(CRA_OK, cra_get_trace(r, sid, CRA_TRACE_WAIT, 1000, &trace, ERR));
+    EXPECT_ONCE(CRA_OK, cra_verify_jsonl(trace.data, trace.len, &verified, ERR));
+    CHECK(trace.data != NULL && strstr(trace.data, "\"approval.granted\"") != NULL &&
+          strstr(trace.data, "\"action.executed\"") != NULL);
+    cra_buf_free(&trace);
+
+    free(late);
+    free(late_report);
+    free(again);
+    free(executed);
+    free(executed_rest);
+    free(report);
+    free(unknown_execution);
+    free(check);
+    free(export_rest);
+    cra_resolver_free(r);
+}
+
 /* CARP.md: a request is a JSON object with named members. A positional
  * "request" (its members as an array, in declaration order) is refused. */
 static void positional_request(cra_resolver *r)
@@ -1237,6 +1563,7 @@ int main(void)
     resolver_rules(r);
     deferred();
     stores();
+    action_checks();
     positional_request(r);
     still_works(r);
 

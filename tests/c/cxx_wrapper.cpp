@@ -1,7 +1,9 @@
 // cxx_wrapper.cpp — cra.h and cra.hpp compile as strict C++17 (-Wall
 // -Wextra -Werror -pedantic), and the wrapper's promises hold: failures
 // throw cra::Error with the status, a broken chain is a result, handles and
-// buffers are owned and movable. Durable stores: a SQLite file in a new
+// buffers are owned and movable. Action checks: a denial is a CheckResult,
+// approvals and reports throw their statuses, and the result reader decodes
+// escapes and refuses what it cannot read. Durable stores: a SQLite file in a new
 // temporary folder (mkdtemp), written, reopened, resumed, checked against
 // its heads, and removed at the end.
 #include "abi_layout.h"
@@ -11,7 +13,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -206,6 +210,188 @@ void durable_store()
     std::filesystem::remove_all(folder, ignored);
 }
 
+// Action checks, approvals and reports (CARP.md "Checking an action before
+// running it") on a small atlas: a refund with a schema and an approval, an
+// export limited to one call per minute.
+const char OPS_ATLAS[] = R"({"atlas_version":"1.0","atlas_id":"com.example.ops","version":"1.0.0","name":"Ops",
+ "description":"d","actions":[
+  {"action_id":"billing.refund","name":"Refund","description":"d","parameters_schema":{"type":"object",
+   "required":["amount_cents"],"properties":{"amount_cents":{"type":"integer","minimum":1}},"additionalProperties":false}},
+  {"action_id":"report.export","name":"Export","description":"d"}],
+ "policies":[
+  {"policy_id":"refund-approval","type":"require_approval","actions":["billing.refund"]},
+  {"policy_id":"export-rate","type":"rate_limit","actions":["report.export"],"parameters":{"max_calls":1,"window_seconds":60}},
+  {"policy_id":"allow-all","type":"allow","actions":["*"]}]})";
+
+std::string now_rfc3339()
+{
+    const std::time_t now = std::time(nullptr);
+    std::tm utc{};
+    gmtime_r(&now, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+struct Requests {
+    std::string session;
+    int next = 0;
+
+    std::string head(const char *operation)
+    {
+        return std::string(R"({"carp_version":"1.0","operation":")") + operation + R"(","request_id":"req-)" +
+               std::to_string(++next) + R"(","timestamp":")" + now_rfc3339() +
+               R"(","requester":{"agent_id":"agent-7","session_id":")" + session + R"("})";
+    }
+    std::string resolve() { return head("resolve") + R"(,"task":{"goal":"ops","risk_tier":"low"}})"; }
+    std::string check(const std::string &resolution_id, const char *action, const char *parameters)
+    {
+        return head("check_action") + R"(,"resolution_id":")" + resolution_id + R"(","action_id":")" + action +
+               R"(","parameters":)" + parameters + "}";
+    }
+    std::string report(const std::string &execution_id, const char *outcome)
+    {
+        return head("report_action") + R"(,"execution_id":")" + execution_id + R"(",)" + outcome + "}";
+    }
+};
+
+// The text of member `name` ("resolution_id", "approval_id") of a resolution.
+std::string member_of(std::string_view json, const std::string &name)
+{
+    const std::string key = "\"" + name + "\":\"";
+    const std::size_t at = json.find(key);
+    if (at == std::string_view::npos)
+        return "";
+    const std::size_t start = at + key.size();
+    return std::string(json.substr(start, json.find('"', start) - start));
+}
+
+void action_checks()
+{
+    using namespace std::string_view_literals;
+    cra::Resolver resolver;
+    resolver.load_atlas(OPS_ATLAS);
+    Requests req{resolver.begin_session("agent-7", "ops")};
+    const cra::Buffer resolution = resolver.resolve(req.resolve());
+    const std::string resolution_id = member_of(resolution.view(), "resolution_id");
+    const std::string approval_id = member_of(resolution.view(), "approval_id");
+    EXPECT(resolution_id.size() == 36 && approval_id.size() == 36);
+
+    // Denials are results: the schema first, then the approval.
+    const cra::CheckResult schema = resolver.check_action(req.check(resolution_id, "billing.refund", R"({"amount_cents":0})"));
+    EXPECT(!schema.approved && schema.execution_id.empty() && schema.policy_id.empty());
+    EXPECT(schema.reason.rfind("Parameters do not match the schema: /amount_cents", 0) == 0);
+    EXPECT(schema.request_id == "req-2" && schema.action_id == "billing.refund");
+    EXPECT(schema.parameters_hash.size() == 64 && schema.json.find("\"denied\"") != std::string::npos);
+    const cra::CheckResult waiting = resolver.check_action(req.check(resolution_id, "billing.refund", R"({"amount_cents":5})"));
+    EXPECT(!waiting.approved && waiting.reason == "Approval required" && waiting.policy_id == "refund-approval");
+    EXPECT(waiting.parameters_hash != schema.parameters_hash);
+
+    // Approvals: bad arguments, an unknown approval, then granted once.
+    EXPECT(status_thrown_by([&] { resolver.answer_approval(req.session, "not-an-id", true, "lead"); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { resolver.answer_approval(req.session, approval_id, true, ""); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { resolver.answer_approval(req.session, approval_id, true, "le\0ad"sv); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] { resolver.answer_approval(req.session, approval_id, true, "lead", "x\0y"sv); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(status_thrown_by([&] {
+               resolver.answer_approval(req.session, "01900000-0000-7000-8000-000000000000", true, "lead");
+           }) == CRA_ERR_NOT_FOUND);
+    EXPECT(status_thrown_by([&] {
+               resolver.answer_approval("01900000-0000-7000-8000-000000000000", approval_id, true, "lead");
+           }) == CRA_ERR_NOT_FOUND);
+    resolver.answer_approval(req.session, approval_id, true, "billing-lead", "charged twice"sv);
+    EXPECT(status_thrown_by([&] { resolver.answer_approval(req.session, approval_id, false, "lead"); }) ==
+           CRA_ERR_CONFLICT);
+
+    const cra::CheckResult refund = resolver.check_action(req.check(resolution_id, "billing.refund", R"({"amount_cents":5})"));
+    EXPECT(refund.approved && refund.execution_id.size() == 36 && refund.reason.empty() && refund.policy_id.empty());
+    EXPECT(refund.parameters_hash == waiting.parameters_hash);
+
+    // Reports: a failure needs its error; each execution is reported once.
+    EXPECT(status_thrown_by([&] { resolver.report_action(req.report(refund.execution_id, R"("status":"failed","duration_ms":1)")); }) ==
+           CRA_ERR_INVALID_REQUEST);
+    EXPECT(status_thrown_by([&] {
+               resolver.report_action(req.report("01900000-0000-7000-8000-000000000000", R"("status":"executed","duration_ms":1)"));
+           }) == CRA_ERR_NOT_FOUND);
+    resolver.report_action(req.report(refund.execution_id, R"("status":"executed","duration_ms":7,"result":{"ok":true})"));
+    EXPECT(status_thrown_by([&] { resolver.report_action(req.report(refund.execution_id, R"("status":"executed","duration_ms":7)")); }) ==
+           CRA_ERR_CONFLICT);
+
+    // The rate limit: one approved export, the next denied.
+    const cra::CheckResult first = resolver.check_action(req.check(resolution_id, "report.export", "{}"));
+    const cra::CheckResult second = resolver.check_action(req.check(resolution_id, "report.export", "{}"));
+    EXPECT(first.approved && !second.approved && second.reason == "Rate limit exceeded" && second.policy_id == "export-rate");
+    resolver.report_action(req.report(first.execution_id,
+                                      R"("status":"failed","duration_ms":3,"error_code":"timeout","error_message":"slow")"));
+
+    // Requests that are not checks throw and record nothing.
+    const std::uint64_t events = resolver.session_head(req.session).events;
+    EXPECT(status_thrown_by([&] { resolver.check_action("{"); }) == CRA_ERR_INVALID_JSON);
+    EXPECT(status_thrown_by([&] { resolver.check_action("{}"); }) == CRA_ERR_INVALID_REQUEST);
+    EXPECT(status_thrown_by([&] { resolver.check_action(req.check(resolution_id, "report.export", "[]")); }) ==
+           CRA_ERR_INVALID_REQUEST);
+    EXPECT(status_thrown_by([&] { resolver.report_action("nope"); }) == CRA_ERR_INVALID_JSON);
+    Requests stranger{"01900000-0000-7000-8000-000000000000"};
+    EXPECT(status_thrown_by([&] { resolver.check_action(stranger.check(resolution_id, "report.export", "{}")); }) ==
+           CRA_ERR_NOT_FOUND);
+    EXPECT(resolver.session_head(req.session).events == events);
+
+    // Rejected: the refund is denied for good.
+    Requests other{resolver.begin_session("agent-7", "ops again")};
+    const cra::Buffer other_resolution = resolver.resolve(other.resolve());
+    const std::string other_id = member_of(other_resolution.view(), "resolution_id");
+    resolver.answer_approval(other.session, member_of(other_resolution.view(), "approval_id"), false, "billing-lead");
+    const cra::CheckResult rejected = resolver.check_action(other.check(other_id, "billing.refund", R"({"amount_cents":5})"));
+    EXPECT(!rejected.approved && rejected.reason == "Approval rejected");
+
+    resolver.end_session(req.session, "done");
+    EXPECT(status_thrown_by([&] { resolver.check_action(req.check(resolution_id, "report.export", "{}")); }) ==
+           CRA_ERR_SESSION_ENDED);
+    const cra::Buffer trace = resolver.trace(req.session, std::chrono::seconds(5));
+    EXPECT(cra::verify_jsonl(trace.view()).valid());
+    EXPECT(trace.view().find("\"approval.granted\"") != std::string_view::npos &&
+           trace.view().find("\"action.failed\"") != std::string_view::npos);
+}
+
+// The result reader: escapes decoded, unknown members skipped in any order,
+// anything it cannot read refused with CRA_ERR_INTERNAL.
+void check_result_reader()
+{
+    const cra::CheckResult denied = cra::detail::read_check_result(
+        R"( { "future": {"a": [1, "]}", {"b": null}]}, "decision" : "denied", "reason": "a \"b\" \\ \/ \u00e9 \ud83d\ude00\n",
+             "policy_id": "p", "execution_id": null, "n": -1.5e3, "t": true, "action_id": "x", "request_id": "r",
+             "parameters_hash": "h", "carp_version": "1.0" } )");
+    EXPECT(!denied.approved && denied.reason == "a \"b\" \\ / \xc3\xa9 \xf0\x9f\x98\x80\n");
+    EXPECT(denied.policy_id == "p" && denied.execution_id.empty() && denied.action_id == "x");
+    EXPECT(denied.request_id == "r" && denied.parameters_hash == "h");
+    const cra::CheckResult approved =
+        cra::detail::read_check_result(R"({"decision":"approved","execution_id":"e","reason":null})");
+    EXPECT(approved.approved && approved.execution_id == "e" && approved.reason.empty());
+
+    const char *const unreadable[] = {
+        "",
+        "[]",
+        "{}",                                                  // no decision
+        R"({"decision":null})",
+        R"({"decision":"maybe"})",
+        R"({"decision":"approved"})",                          // approved without an execution id
+        R"({"decision":"approved","execution_id":null})",
+        R"({"decision":"denied"} x)",
+        R"({"decision":"denied",})",
+        R"({"decision":"denied","reason":})",
+        R"({"decision":"denied","reason":7})",                 // a known member that is not a string
+        R"({"decision":"denied","reason":"\ud83d"})",          // a lone surrogate
+        R"({"decision":"denied","reason":"\q"})",
+        R"({"decision":"denied","reason":"open)",
+        R"({"decision":"denied","x":[[[)",
+    };
+    for (const char *text : unreadable)
+        EXPECT(status_thrown_by([&] { cra::detail::read_check_result(text); }) == CRA_ERR_INTERNAL);
+}
+
 } // namespace
 
 int main()
@@ -289,6 +475,14 @@ int main()
     cra::Resolver owner = std::move(resolver);
     EXPECT(resolver.get() == nullptr && owner.get() != nullptr); // NOLINT: moved-from on purpose
     EXPECT(status_thrown_by([&] { resolver.stats(); }) == CRA_ERR_INVALID_ARGUMENT);
+
+    try {
+        action_checks();
+        check_result_reader();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "cxx_wrapper.cpp: action checks: unexpected exception: %s\n", e.what());
+        failures++;
+    }
 
     try {
         durable_store();
