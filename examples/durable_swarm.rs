@@ -9,7 +9,7 @@
 //! after one resolve, and reading a stored 10 000-event session back.
 //!
 //!     cargo run --release --example durable_swarm -- [--seconds N] [--producers P]
-//!         [--stores memory,sqlite] [--json FILE] [--check-flat]
+//!         [--stores sqlite,memory] [--json FILE] [--check-flat]
 //!
 //! `--check-flat` exits 1 when the SQLite run's resident memory grew more
 //! than 10 % from its warm-up to its end (the test command runs it briefly).
@@ -36,7 +36,7 @@ fn settings() -> Settings {
     let mut settings = Settings {
         seconds: 30.0,
         producers: 2,
-        stores: vec!["memory".into(), "sqlite".into()],
+        stores: vec!["sqlite".into(), "memory".into()],
         json: None,
         check_flat: false,
     };
@@ -57,7 +57,7 @@ fn settings() -> Settings {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: durable_swarm [--seconds N] [--producers P] [--stores memory,sqlite] \
+        "usage: durable_swarm [--seconds N] [--producers P] [--stores sqlite,memory] \
          [--json FILE] [--check-flat]"
     );
     std::process::exit(2)
