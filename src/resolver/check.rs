@@ -6,9 +6,10 @@
 //! `action.denied`); a request that breaks the rules records nothing.
 
 use super::check_request::{parse_check, CheckRequest};
+use super::request::check_requester;
 use super::resolutions::{ApprovalAnswer, Execution, ResolutionRecord};
 use super::session::{Session, SessionState};
-use super::{ended, Resolver};
+use super::Resolver;
 use crate::atlas::catalog::reasons::{DEFAULT_DENY_ID, NO_POLICY_ALLOWS};
 use crate::atlas::catalog::{ActionIndex, Catalog};
 use crate::error::{Error, ErrorKind, Result};
@@ -71,7 +72,7 @@ impl Resolver {
         // Room before the session's lock, as a resolve takes it.
         let room = self.recorder.reserve(2)?;
         let mut state = session.lock();
-        check_requester(&session, &state, &check)?;
+        check_requester(&session, state.ended, &check.agent_id, check.session_id)?;
         if !state.request_ids.claim(&check.request_id) {
             return Err(Error::at(
                 ErrorKind::Conflict,
@@ -150,29 +151,6 @@ impl Resolver {
                 _ => err,
             })
     }
-}
-
-/// The request's own rules against the session: its agent, not ended.
-fn check_requester(
-    session: &Session,
-    state: &SessionState,
-    check: &CheckRequest<'_>,
-) -> Result<()> {
-    if *session.agent_id != *check.agent_id {
-        return Err(Error::at(
-            ErrorKind::Permission,
-            "/requester/agent_id",
-            format!(
-                "agent '{}' does not own session '{}'",
-                super::session::truncated(&check.agent_id),
-                check.session_id
-            ),
-        ));
-    }
-    if state.ended {
-        return Err(ended(check.session_id));
-    }
-    Ok(())
 }
 
 /// CARP.md's rules, in order; the first that fails decides.

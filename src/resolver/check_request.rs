@@ -1,11 +1,12 @@
 //! CARP/1.0 `check_action` requests: parsing and the rules that need
 //! nothing but the request (CARP.md, "Check request").
 
-use super::request::{check_id, check_timestamp, expect_text, invalid, requester_session};
+use super::request::{
+    check_id, check_request_size, check_timestamp, expect_text, invalid, requester_session,
+};
 use super::session::SessionId;
 use super::wire::{deserialize_object, Object, WireRequester};
-use crate::error::{Error, ErrorKind, Result};
-use crate::limits::MAX_REQUEST_LEN;
+use crate::error::Result;
 use crate::time::clock::UnixMicros;
 use serde::Deserialize;
 use serde_json::Value;
@@ -46,22 +47,14 @@ struct CheckWire<'a> {
 /// Parses `json` as a check request and checks its own rules, as
 /// [`super::request::parse_request`] does for a resolve.
 ///
-/// Errors: `InvalidArgument` (over [`MAX_REQUEST_LEN`]), `InvalidJson`,
+/// Errors: `InvalidArgument` (too large), `InvalidJson`,
 /// `InvalidRequest` naming the JSON pointer of the first broken rule.
 pub fn parse_check(
     json: &str,
     now: UnixMicros,
     clock_skew_seconds: u32,
 ) -> Result<CheckRequest<'_>> {
-    if json.len() > MAX_REQUEST_LEN {
-        return Err(Error::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "request is {} bytes, more than the limit of {MAX_REQUEST_LEN}",
-                json.len()
-            ),
-        ));
-    }
+    check_request_size(json)?;
     let wire: CheckWire<'_> = deserialize_object(json)?;
     let Object(requester) = wire.requester;
     expect_text("/carp_version", &wire.carp_version, "1.0")?;
@@ -88,6 +81,7 @@ pub fn parse_check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ErrorKind;
     use serde_json::json;
 
     fn request(extra: Value) -> String {

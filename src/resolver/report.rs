@@ -3,14 +3,15 @@
 //! `action.failed`, under the check's span.
 
 use super::request::{
-    check_id, check_length, check_timestamp, expect_text, invalid, requester_session,
+    check_id, check_length, check_request_size, check_requester, check_timestamp, expect_text,
+    invalid, requester_session,
 };
 use super::session::SessionId;
 use super::wire::{deserialize_object, Object, WireRequester};
-use super::{ended, Resolver};
+use super::Resolver;
 use crate::error::{Error, ErrorKind, Result};
 use crate::json::canonical_json;
-use crate::limits::{MAX_REQUEST_LEN, MAX_TEXT_LEN};
+use crate::limits::MAX_TEXT_LEN;
 use crate::trace::event::hex::hex_lower;
 use crate::trace::event::ids::parse_uuid;
 use crate::trace::record::{Operation, OperationEvents, ReportRecord, ReportedOutcome};
@@ -70,20 +71,7 @@ impl Resolver {
         let session = self.session_for(report.session_id)?;
         let room = self.recorder.reserve(1)?;
         let mut state = session.lock();
-        if *session.agent_id != *report.agent_id {
-            return Err(Error::at(
-                ErrorKind::Permission,
-                "/requester/agent_id",
-                format!(
-                    "agent '{}' does not own session '{}'",
-                    super::session::truncated(&report.agent_id),
-                    report.session_id
-                ),
-            ));
-        }
-        if state.ended {
-            return Err(ended(report.session_id));
-        }
+        check_requester(&session, state.ended, &report.agent_id, report.session_id)?;
         let execution = state
             .records
             .executions
@@ -148,15 +136,7 @@ impl Resolver {
 /// Parses a report and checks its own rules. Errors: `InvalidArgument`
 /// (too large), `InvalidJson`, `InvalidRequest` naming the JSON pointer.
 fn parse_report(json: &str, now: i64, clock_skew_seconds: u32) -> Result<Report<'_>> {
-    if json.len() > MAX_REQUEST_LEN {
-        return Err(Error::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "request is {} bytes, more than the limit of {MAX_REQUEST_LEN}",
-                json.len()
-            ),
-        ));
-    }
+    check_request_size(json)?;
     let wire: ReportWire<'_> = deserialize_object(json)?;
     let Object(requester) = wire.requester;
     expect_text("/carp_version", &wire.carp_version, "1.0")?;

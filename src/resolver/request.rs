@@ -3,7 +3,7 @@
 //! the resolve).
 
 use super::scan::scan;
-use super::session::{truncated, SessionId};
+use super::session::{truncated, Session, SessionId};
 use super::wire::{deserialize, Object};
 use crate::atlas::manifest::RiskTier;
 use crate::error::{Error, ErrorKind, Result};
@@ -35,15 +35,7 @@ pub struct Request<'a> {
 /// [`MAX_REQUEST_LEN`], `InvalidJson` when it is not JSON, `InvalidRequest`
 /// naming the JSON pointer of the first broken rule.
 pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Result<Request<'_>> {
-    if json.len() > MAX_REQUEST_LEN {
-        return Err(Error::new(
-            ErrorKind::InvalidArgument,
-            format!(
-                "request is {} bytes, more than the limit of {MAX_REQUEST_LEN}",
-                json.len()
-            ),
-        ));
-    }
+    check_request_size(json)?;
     // The scanner reads the usual requests; serde reads (or refuses) the rest.
     let wire = match scan(json) {
         Some(wire) => wire,
@@ -90,6 +82,45 @@ pub fn parse_request(json: &str, now: UnixMicros, clock_skew_seconds: u32) -> Re
         required_capabilities,
         atlas_ids: wire.atlas_ids.filter(|ids| !ids.is_empty()),
     })
+}
+
+/// Refuses a request document over [`MAX_REQUEST_LEN`] (`InvalidArgument`)
+/// before reading it, whatever its operation.
+pub(super) fn check_request_size(json: &str) -> Result<()> {
+    if json.len() > MAX_REQUEST_LEN {
+        return Err(Error::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "request is {} bytes, more than the limit of {MAX_REQUEST_LEN}",
+                json.len()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The requester of an action check or report against its session: the
+/// session's agent (else `Permission`), not ended (else `SessionEnded`).
+pub(super) fn check_requester(
+    session: &Session,
+    ended: bool,
+    agent_id: &str,
+    session_id: SessionId,
+) -> Result<()> {
+    if *session.agent_id != *agent_id {
+        return Err(Error::at(
+            ErrorKind::Permission,
+            "/requester/agent_id",
+            format!(
+                "agent '{}' does not own session '{session_id}'",
+                truncated(agent_id)
+            ),
+        ));
+    }
+    if ended {
+        return Err(super::ended(session_id));
+    }
+    Ok(())
 }
 
 /// The requester's session id. Errors: `InvalidRequest` at its pointer.
