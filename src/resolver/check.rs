@@ -100,7 +100,7 @@ impl Resolver {
                 policy_id: policy_id.as_deref().map(Into::into),
             },
         };
-        let parameters_hash = parameters_hash(&check.parameters);
+        let parameters_hash = canonical_hash(&check.parameters);
         let result = check_result(&check, &outcome, &parameters_hash);
         let record = CheckRecord {
             span,
@@ -243,10 +243,11 @@ pub(super) fn charge(
     }
 }
 
-/// Hex SHA-256 of the parameters' canonical JSON (TRACE.md's form).
-fn parameters_hash(parameters: &serde_json::Value) -> String {
+/// Hex SHA-256 of a parsed JSON value's canonical form (TRACE.md's form):
+/// what check parameters and reported results are recorded as.
+pub(super) fn canonical_hash(value: &serde_json::Value) -> String {
     // Parsed JSON holds no non-finite number, so the canonical form exists.
-    let canonical = canonical_json(parameters).unwrap_or_default();
+    let canonical = canonical_json(value).unwrap_or_default();
     hex_lower(&Sha256::digest(canonical.as_bytes()).into())
 }
 

@@ -2,6 +2,7 @@
 //! outcome"): once per execution id, as `action.executed` or
 //! `action.failed`, under the check's span.
 
+use super::check::canonical_hash;
 use super::request::{
     check_id, check_length, check_request_size, check_requester, check_timestamp, expect_text,
     invalid, requester_session,
@@ -10,14 +11,11 @@ use super::session::SessionId;
 use super::wire::{deserialize_object, Object, WireRequester};
 use super::Resolver;
 use crate::error::{Error, ErrorKind, Result};
-use crate::json::canonical_json;
 use crate::limits::MAX_TEXT_LEN;
-use crate::trace::event::hex::hex_lower;
 use crate::trace::event::ids::parse_uuid;
 use crate::trace::record::{Operation, OperationEvents, ReportRecord, ReportedOutcome};
 use serde::Deserialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use std::borrow::Cow;
 
 /// The wire shape of a `report_action` request.
@@ -202,12 +200,7 @@ fn required_text(pointer: &str, value: Option<Cow<'_, str>>) -> Result<Box<str>>
 fn result_hash(result: Option<&Value>) -> Result<Option<Box<str>>> {
     match result {
         None | Some(Value::Null) => Ok(None),
-        Some(value @ Value::Object(_)) => {
-            let canonical = canonical_json(value).unwrap_or_default();
-            Ok(Some(
-                hex_lower(&Sha256::digest(canonical.as_bytes()).into()).into(),
-            ))
-        }
+        Some(value @ Value::Object(_)) => Ok(Some(canonical_hash(value).into())),
         Some(_) => Err(invalid("/result", "must be a JSON object or null")),
     }
 }
