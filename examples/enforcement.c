@@ -33,7 +33,6 @@
 #include "cra.h"
 #include "common/files.h"
 #include "common/report.h"
-#include "common/request_template.h"
 
 /* Set by CMake to <source>/examples/data, so the example runs from anywhere. */
 #ifndef CRA_EXAMPLES_DATA_DIR
@@ -42,46 +41,19 @@
 
 static const char AGENT_ID[] = "agent-7";
 
-/* Room for any request this program builds. */
-#define REQUEST_MAX 2048
 /* Room for the values read back from results ("Parameters do not match ..." is the longest). */
 #define VALUE_MAX 512
 
 /* ------------------------------------------------------------------------
- * Requests: every CARP/1.0 request names the session, a request id unique
- * within it, and the time it was made.
+ * Requests: libcra writes them from plain fields (cra_*_request_json),
+ * with the CARP envelope, a new request id and the time now, so this
+ * program builds no JSON of its own.
  * --------------------------------------------------------------------- */
 
 struct host {
     cra_resolver *resolver;
     char session_id[CRA_ID_BUF_LEN];
-    unsigned next_request; /* req-1, req-2, ... */
 };
-
-/* The members every request starts with, up to and including "requester",
- * as JSON text without the braces: a new request id and the time now. */
-static bool stamp(struct host *host, const char *operation, char *out, size_t size)
-{
-    char now[RFC3339_LEN];
-    rfc3339_now(now);
-    int n = snprintf(out, size,
-                     "\"carp_version\":\"1.0\",\"operation\":\"%s\",\"request_id\":\"req-%u\","
-                     "\"timestamp\":\"%s\",\"requester\":{\"agent_id\":\"%s\",\"session_id\":\"%s\"}",
-                     operation, ++host->next_request, now, AGENT_ID, host->session_id);
-    return n > 0 && (size_t)n < size;
-}
-
-/* printf into a request buffer; false (after saying so) when it does not fit. */
-static bool build(char *out, size_t size, const char *format, const char *stamped, const char *a,
-                  const char *b, const char *c)
-{
-    int n = snprintf(out, size, format, stamped, a, b, c);
-    if (n < 0 || (size_t)n >= size) {
-        fprintf(stderr, "request does not fit in %zu bytes\n", size);
-        return false;
-    }
-    return true;
-}
 
 /* ------------------------------------------------------------------------
  * Reading results. libcra writes them as compact JSON; a host with a JSON
@@ -132,15 +104,20 @@ struct check {
 static bool check_action(struct host *host, const char *resolution_id, const char *action_id,
                          const char *parameters, struct check *check)
 {
-    char stamped[512], request[REQUEST_MAX];
-    if (!stamp(host, "check_action", stamped, sizeof stamped) ||
-        !build(request, sizeof request,
-               "{%s,\"resolution_id\":\"%s\",\"action_id\":\"%s\",\"parameters\":%s}", stamped,
-               resolution_id, action_id, parameters))
-        return false;
-    cra_buf result = {NULL, 0};
+    cra_check_request fields;
+    cra_check_request_init(&fields);
+    fields.session_id = host->session_id;
+    fields.agent_id = AGENT_ID;
+    fields.resolution_id = resolution_id;
+    fields.action_id = action_id;
+    fields.parameters_json = parameters;
+    fields.parameters_len = strlen(parameters);
+    cra_buf request = {NULL, 0}, result = {NULL, 0};
     cra_error *err = NULL;
-    cra_status status = cra_check_action(host->resolver, request, strlen(request), &result, &err);
+    cra_status status = cra_check_request_json(&fields, &request, &err);
+    if (status == CRA_OK)
+        status = cra_check_action(host->resolver, request.data, request.len, &result, &err);
+    cra_buf_free(&request);
     if (call_failed("cra_check_action", status, err))
         return false;
     char decision[32];
@@ -162,19 +139,23 @@ static bool check_action(struct host *host, const char *resolution_id, const cha
 static bool report_action(struct host *host, const char *execution_id, unsigned duration_ms,
                           const char *error_code, const char *error_message)
 {
-    char stamped[512], request[REQUEST_MAX], tail[VALUE_MAX];
-    if (!stamp(host, "report_action", stamped, sizeof stamped))
-        return false;
-    if (error_code == NULL)
-        snprintf(tail, sizeof tail, "\"status\":\"executed\",\"duration_ms\":%u", duration_ms);
-    else
-        snprintf(tail, sizeof tail,
-                 "\"status\":\"failed\",\"duration_ms\":%u,\"error_code\":\"%s\",\"error_message\":\"%s\"",
-                 duration_ms, error_code, error_message);
-    if (!build(request, sizeof request, "{%s,\"execution_id\":\"%s\",%s%s}", stamped, execution_id, tail, ""))
-        return false;
+    cra_report_request fields;
+    cra_report_request_init(&fields);
+    fields.session_id = host->session_id;
+    fields.agent_id = AGENT_ID;
+    fields.execution_id = execution_id;
+    fields.duration_ms = duration_ms;
+    if (error_code != NULL) {
+        fields.status = CRA_OUTCOME_FAILED;
+        fields.error_code = error_code;
+        fields.error_message = error_message;
+    }
+    cra_buf request = {NULL, 0};
     cra_error *err = NULL;
-    cra_status status = cra_report_action(host->resolver, request, strlen(request), &err);
+    cra_status status = cra_report_request_json(&fields, &request, &err);
+    if (status == CRA_OK)
+        status = cra_report_action(host->resolver, request.data, request.len, &err);
+    cra_buf_free(&request);
     if (call_failed("cra_report_action", status, err))
         return false;
     printf("report %s: %s%s%s\n", execution_id, error_code ? "failed (" : "executed",
@@ -206,12 +187,12 @@ int main(int argc, char **argv)
     }
 
     int exit_code = 1; /* until everything succeeded */
-    struct host host = {NULL, "", 0};
+    struct host host = {NULL, ""};
     cra_buf resolution = {NULL, 0};
     cra_buf trace = {NULL, 0};
     cra_error *err = NULL;
     cra_status status;
-    char stamped[512], request[REQUEST_MAX];
+    cra_buf request = {NULL, 0};
     char resolution_id[CRA_ID_BUF_LEN], approval_id[CRA_ID_BUF_LEN];
     struct check check;
 
@@ -231,12 +212,16 @@ int main(int argc, char **argv)
     if (call_failed("cra_session_begin", status, err))
         goto done;
     printf("session %s begun for %s\n", host.session_id, AGENT_ID);
-    if (!stamp(&host, "resolve", stamped, sizeof stamped) ||
-        !build(request, sizeof request,
-               "{%s,\"task\":{\"goal\":\"%s\",\"risk_tier\":\"%s\"},\"atlas_ids\":[\"%s\"]}", stamped,
-               "Refund a customer and export the report", "medium", "com.example.ops"))
+    cra_resolve_request task;
+    cra_resolve_request_init(&task);
+    task.session_id = host.session_id;
+    task.agent_id = AGENT_ID;
+    task.goal = "Refund a customer and export the report";
+    task.risk_tier = "medium";
+    status = cra_resolve_request_json(&task, &request, &err);
+    if (call_failed("cra_resolve_request_json", status, err))
         goto done;
-    status = cra_resolve(host.resolver, request, strlen(request), &resolution, &err);
+    status = cra_resolve(host.resolver, request.data, request.len, &resolution, &err);
     if (call_failed("cra_resolve", status, err))
         goto done;
     char decision_type[32];
@@ -316,6 +301,7 @@ int main(int argc, char **argv)
     exit_code = 0;
 
 done:
+    cra_buf_free(&request);
     cra_buf_free(&trace);
     cra_buf_free(&resolution);
     cra_resolver_free(host.resolver);

@@ -62,6 +62,22 @@
 #define CRA_BACKPRESSURE_BLOCK 1
 
 /**
+ * `cra_report_request.status`: the action ran.
+ */
+#define CRA_OUTCOME_EXECUTED 0
+
+/**
+ * `cra_report_request.status`: the action failed (`error_code` and
+ * `error_message` are required).
+ */
+#define CRA_OUTCOME_FAILED 1
+
+/**
+ * A session takes the resolver's trace mode (`cra_config.trace_mode`).
+ */
+#define CRA_TRACE_RESOLVER_DEFAULT 2
+
+/**
  * `cra_get_trace`: wait up to the timeout for the session to be ready.
  */
 #define CRA_TRACE_WAIT 0
@@ -117,6 +133,14 @@
  * `CRA_ABI_VERSION` 1 works with every library that returns 1 here.
  */
 #define CRA_ABI_VERSION 1
+
+/**
+ * The additions to ABI version 1 this library has: 1 means all of minor
+ * 1 (durable stores, heads, action checks, approvals and outcome reports,
+ * per-session trace mode). A host that needs an addition checks
+ * `cra_abi_minor() >= N` at run time before calling it.
+ */
+#define CRA_ABI_MINOR 1
 
 /**
  * The library's release version, `MAJOR.MINOR.PATCH`. MAJOR is the ABI
@@ -219,6 +243,118 @@ typedef struct cra_config {
  * The result of every fallible function: `CRA_OK` (0) or a `CRA_ERR_*` code.
  */
 typedef int32_t cra_status;
+
+/**
+ * Fields of a resolve request. Start from `cra_resolve_request_init`.
+ * Every text is NUL-terminated UTF-8, borrowed for the call only.
+ */
+typedef struct cra_resolve_request {
+  /**
+   * `sizeof(cra_resolve_request)`, set by `cra_resolve_request_init`.
+   */
+  uint32_t struct_size;
+  /**
+   * Required: the session and the agent that owns it.
+   */
+  const char *session_id;
+  const char *agent_id;
+  /**
+   * NULL (default): `req-` and a new UUIDv7.
+   */
+  const char *request_id;
+  /**
+   * Required, non-empty.
+   */
+  const char *goal;
+  /**
+   * `low`, `medium`, `high` or `critical`; NULL (default): `low`.
+   */
+  const char *risk_tier;
+} cra_resolve_request;
+
+/**
+ * Fields of an action check. Start from `cra_check_request_init`.
+ */
+typedef struct cra_check_request {
+  /**
+   * `sizeof(cra_check_request)`, set by `cra_check_request_init`.
+   */
+  uint32_t struct_size;
+  const char *session_id;
+  const char *agent_id;
+  /**
+   * NULL (default): `req-` and a new UUIDv7.
+   */
+  const char *request_id;
+  /**
+   * The `resolution_id` of a resolution of the session.
+   */
+  const char *resolution_id;
+  /**
+   * One of that resolution's actions.
+   */
+  const char *action_id;
+  /**
+   * The action's parameters: one JSON object of `parameters_len` bytes
+   * (no NUL needed), copied into the request as written. NULL
+   * (default): `{}`.
+   */
+  const char *parameters_json;
+  size_t parameters_len;
+} cra_check_request;
+
+/**
+ * Fields of an outcome report. Start from `cra_report_request_init`.
+ */
+typedef struct cra_report_request {
+  /**
+   * `sizeof(cra_report_request)`, set by `cra_report_request_init`.
+   */
+  uint32_t struct_size;
+  const char *session_id;
+  const char *agent_id;
+  /**
+   * NULL (default): `req-` and a new UUIDv7.
+   */
+  const char *request_id;
+  /**
+   * The `execution_id` of the approved check.
+   */
+  const char *execution_id;
+  /**
+   * `CRA_OUTCOME_EXECUTED` (default) or `CRA_OUTCOME_FAILED`.
+   */
+  uint32_t status;
+  uint64_t duration_ms;
+  /**
+   * Executed only: the action's result, one JSON object of `result_len`
+   * bytes, recorded as its hash. NULL (default): no result.
+   */
+  const char *result_json;
+  size_t result_len;
+  /**
+   * Failed only, and then required: a short code and a message.
+   */
+  const char *error_code;
+  const char *error_message;
+} cra_report_request;
+
+/**
+ * Settings of one session. Always start from `cra_session_options_init`,
+ * which sets `struct_size` and every default, then change the fields you
+ * need.
+ */
+typedef struct cra_session_options {
+  /**
+   * `sizeof(cra_session_options)`, set by `cra_session_options_init`.
+   */
+  uint32_t struct_size;
+  /**
+   * `CRA_TRACE_RESOLVER_DEFAULT` (default), `CRA_TRACE_IMMEDIATE` or
+   * `CRA_TRACE_DEFERRED`. Fixed for the session's life.
+   */
+  uint32_t trace_mode;
+} cra_session_options;
 
 /**
  * Counters of a resolver's store (`cra_store_stats_get`).
@@ -511,6 +647,68 @@ cra_status cra_error_code(const struct cra_error *e);
 void cra_error_free(struct cra_error *e);
 
 /**
+ * Fills `*req` with the defaults and sets `struct_size`. NULL does nothing.
+ */
+void cra_resolve_request_init(struct cra_resolve_request *req);
+
+/**
+ * Fills `*req` with the defaults and sets `struct_size`. NULL does nothing.
+ */
+void cra_check_request_init(struct cra_check_request *req);
+
+/**
+ * Fills `*req` with the defaults and sets `struct_size`. NULL does nothing.
+ */
+void cra_report_request_init(struct cra_report_request *req);
+
+/**
+ * Writes a CARP `resolve` request for `cra_resolve` into
+ * `*out_request_json` (free with `cra_buf_free`): the fields of `*req`,
+ * `carp_version` "1.0", a new request id unless one is given, and the
+ * current time. The library does not keep `req`.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL `req` or output, a
+ * `struct_size` smaller than `sizeof(cra_resolve_request)`, a required
+ * text NULL, bad UTF-8 or over-long). The fields' meaning (does the
+ * session exist, is the tier known) is checked by `cra_resolve`.
+ */
+cra_status cra_resolve_request_json(const struct cra_resolve_request *req,
+                                    struct cra_buf *out_request_json,
+                                    struct cra_error **err);
+
+/**
+ * Writes a CARP `check_action` request for `cra_check_action` into
+ * `*out_request_json` (free with `cra_buf_free`), as
+ * `cra_resolve_request_json` does. The parameters are copied as written,
+ * so the `parameters_hash` of the result is the hash of their canonical
+ * form.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (as
+ * `cra_resolve_request_json`, and `parameters_json` over 1 MiB);
+ * `CRA_ERR_INVALID_JSON` (the parameters are not one JSON object with
+ * unique member names; the message says why).
+ */
+cra_status cra_check_request_json(const struct cra_check_request *req,
+                                  struct cra_buf *out_request_json,
+                                  struct cra_error **err);
+
+/**
+ * Writes a CARP `report_action` request for `cra_report_action` into
+ * `*out_request_json` (free with `cra_buf_free`), as
+ * `cra_resolve_request_json` does: `status` "executed" with the result,
+ * or "failed" with `error_code` and `error_message`.
+ *
+ * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (as
+ * `cra_resolve_request_json`; `status` not a `CRA_OUTCOME_*` value;
+ * failed without `error_code` or `error_message`; `result_json` over
+ * 1 MiB); `CRA_ERR_INVALID_JSON` (the result is not one JSON object with
+ * unique member names).
+ */
+cra_status cra_report_request_json(const struct cra_report_request *req,
+                                   struct cra_buf *out_request_json,
+                                   struct cra_error **err);
+
+/**
  * Creates a resolver with the settings in `*cfg` (NULL: the defaults of
  * `cra_config_init`) and stores it in `*out`. In deferred mode this starts
  * the background trace processor.
@@ -593,7 +791,8 @@ cra_status cra_unload_atlas(struct cra_resolver *r, const char *atlas_id, struct
  * Begins a session for agent `agent_id` working towards `goal`, records
  * its `session.started` event, and writes the new session id (36
  * characters and a NUL) into `out_session_id`, which the caller provides
- * with `CRA_ID_BUF_LEN` (37) bytes.
+ * with `CRA_ID_BUF_LEN` (37) bytes. The session is traced in the
+ * resolver's mode (`cra_config.trace_mode`).
  *
  * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8, empty
  * agent id, agent id over 256 bytes, goal over 64 KiB);
@@ -605,6 +804,28 @@ cra_status cra_session_begin(struct cra_resolver *r,
                              const char *goal,
                              char *out_session_id,
                              struct cra_error **err);
+
+/**
+ * `cra_session_begin` with options (`opts` NULL: the defaults, the same
+ * as `cra_session_begin`). Set `opts->trace_mode` to trace this session
+ * immediately or deferred whatever the resolver's mode: one resolver
+ * serves sessions of both modes at once, for instance a session a person
+ * watches live (immediate, always ready) beside a swarm's (deferred).
+ * The mode is fixed for the session's life; sync points work for both.
+ * The library does not keep `opts`.
+ *
+ * Returns as `cra_session_begin`, and `CRA_ERR_INVALID_ARGUMENT` when
+ * `opts->struct_size` is smaller than `sizeof(cra_session_options)` (call
+ * `cra_session_options_init`) or `opts->trace_mode` is not a
+ * `CRA_TRACE_*` value; `CRA_ERR_INTERNAL` when the first deferred session
+ * of an immediate resolver cannot start the trace processor thread.
+ */
+cra_status cra_session_begin_with(struct cra_resolver *r,
+                                  const char *agent_id,
+                                  const char *goal,
+                                  const struct cra_session_options *opts,
+                                  char *out_session_id,
+                                  struct cra_error **err);
 
 /**
  * Ends session `session_id` and records `session.ended` with `reason`
@@ -644,6 +865,12 @@ cra_status cra_resolve(struct cra_resolver *r,
                        struct cra_error **err);
 
 /**
+ * Fills `*opts` with the defaults (the resolver's trace mode) and sets
+ * `struct_size`. `cra_session_options_init(NULL)` does nothing. Thread-safe.
+ */
+void cra_session_options_init(struct cra_session_options *opts);
+
+/**
  * The name of status `s` (`"CRA_ERR_TIMEOUT"`), or `"CRA_UNKNOWN"` for a
  * value that is not a status. The string is static: never free it.
  * Thread-safe.
@@ -660,10 +887,20 @@ const char *cra_status_name(cra_status s);
  *   `?sync=full` fsyncs every commit (it survives power loss; the default,
  *   `sync=normal`, survives the process crashing), `max_waiting_mb=N`
  *   bounds the event text waiting for the file (default 64);
- * - `"postgres://…"`: not supported by this build (`CRA_ERR_IO`).
+ * - `"postgres://user:password@host:port/dbname?params"` (or
+ *   `postgresql://`, libpq's URI form): a PostgreSQL database that any
+ *   number of resolvers, in any number of processes and hosts, share. The
+ *   tables are created on first use. Parameters other than
+ *   `max_waiting_mb` go to the client (`application_name`,
+ *   `connect_timeout`, `options`, …); `sslmode=disable` or `prefer`
+ *   connect without TLS, and `sslmode=require` or stricter is refused with
+ *   `CRA_ERR_IO` (this build has no TLS).
  *
- * One resolver per file: a second one gets `CRA_ERR_IO` while the first
- * has it open.
+ * One resolver per SQLite file: a second one gets `CRA_ERR_IO` while the
+ * first has it open. In PostgreSQL a session belongs to the resolver that
+ * began or resumed it: `cra_session_resume` of a session another live
+ * resolver holds gives `CRA_ERR_CONFLICT`; a resolver whose process died
+ * releases its sessions when the server notices its connection is gone.
  *
  * Ownership: the caller owns `*out` and frees it with `cra_resolver_free`,
  * which also commits what the store still holds, within
@@ -672,8 +909,9 @@ const char *cra_status_name(cra_status s);
  * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (as `cra_resolver_new`,
  * plus an unknown scheme or parameter, or a bad value; the message names
  * it); `CRA_ERR_IO` (the store cannot be opened or created, another
- * resolver has it open, it is not a libcra trace store, or its schema
- * version is another; the message says which).
+ * resolver has it open, the server cannot be reached, it is not a libcra
+ * trace store, or its schema version is another; the message says which,
+ * and never holds a password).
  */
 cra_status cra_resolver_open(const struct cra_config *cfg,
                              const char *store_url,
@@ -704,7 +942,8 @@ cra_status cra_await_trace_durable(struct cra_resolver *r,
  * Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8,
  * malformed id, reason over 64 KiB); `CRA_ERR_NOT_FOUND` (unknown, or a
  * memory store); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (already
- * active in this resolver); `CRA_ERR_IO` (the store cannot be read, or the
+ * active in this resolver, or held open by another live resolver of the
+ * same PostgreSQL database); `CRA_ERR_IO` (the store cannot be read, or the
  * session's stored tail does not match its head: verify it);
  * `CRA_ERR_BACKPRESSURE`; `CRA_ERR_SHUTDOWN`.
  */
@@ -856,6 +1095,12 @@ cra_status cra_stats_get(struct cra_resolver *r, struct cra_stats *out, struct c
  * Returns `CRA_ABI_VERSION` of the loaded library (1). Thread-safe.
  */
 uint32_t cra_abi_version(void);
+
+/**
+ * Returns `CRA_ABI_MINOR` of the loaded library (1): which additions to
+ * ABI version 1 it has. Thread-safe.
+ */
+uint32_t cra_abi_minor(void);
 
 /**
  * The loaded library's version (`"1.0.0"`), a static NUL-terminated

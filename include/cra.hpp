@@ -45,8 +45,10 @@
  *
  *  - Modes and failures are enum classes (cra::TraceMode,
  *    cra::Backpressure, cra::ChainFailure); settings are a cra::Config
- *    whose setters take std::chrono durations. Calls that change nothing
- *    (waits, reading and verifying traces, counters) are const.
+ *    whose setters take std::chrono durations, and a session's are a
+ *    cra::SessionOptions (its own trace mode, cra_session_begin_with).
+ *    Calls that change nothing (waits, reading and verifying traces,
+ *    counters) are const.
  *
  *  - Action checks. check_action() returns a cra::CheckResult: approved
  *    and the result's members as std::string (a JSON null is ""), plus
@@ -184,10 +186,14 @@ private:
     cra_buf buf_{nullptr, 0};
 };
 
-/* Where a resolver hashes and chains events (cra_config.trace_mode). */
+/* Where a resolver, or one session, hashes and chains events
+ * (cra_config.trace_mode, cra_session_options.trace_mode). */
 enum class TraceMode : std::uint32_t {
     immediate = CRA_TRACE_IMMEDIATE, /* on the calling thread, before the call returns */
     deferred = CRA_TRACE_DEFERRED,   /* on a background processor, after sync points */
+    /* SessionOptions only: the resolver's mode. A Config with it is
+     * refused by the Resolver constructor (CRA_ERR_INVALID_ARGUMENT). */
+    resolver_default = CRA_TRACE_RESOLVER_DEFAULT,
 };
 
 /* What a deferred resolver does when its buffer is full (cra_config.backpressure). */
@@ -577,6 +583,41 @@ private:
     cra_config c_{};
 };
 
+/* The settings of one session (Resolver::begin_session with options): a
+ * cra_session_options with its defaults already set
+ * (cra_session_options_init), changed through setters that chain:
+ *
+ *     cra::Resolver resolver; // immediate
+ *     const std::string swarm = resolver.begin_session(
+ *         "worker-3", "Reconcile March", cra::SessionOptions().trace_mode(cra::TraceMode::deferred));
+ *
+ * trace_mode is TraceMode::resolver_default (default: the resolver's
+ * Config::trace_mode), TraceMode::immediate or TraceMode::deferred, fixed
+ * for the session's life. One resolver serves sessions of both modes at
+ * once; the sync points (is_trace_ready, await_trace_ready, flush_traces,
+ * trace) work for both, an immediate session being always ready. A value
+ * that is not a CRA_TRACE_* (through c_options()) is refused by
+ * begin_session (CRA_ERR_INVALID_ARGUMENT). Needs abi_minor() >= 1. */
+class SessionOptions {
+public:
+    SessionOptions() noexcept { cra_session_options_init(&c_); }
+
+    SessionOptions &trace_mode(TraceMode mode) noexcept
+    {
+        c_.trace_mode = static_cast<std::uint32_t>(mode);
+        return *this;
+    }
+
+    TraceMode trace_mode() const noexcept { return static_cast<TraceMode>(c_.trace_mode); }
+
+    /* The C settings, for fields this class has no setter for. */
+    const cra_session_options &c_options() const noexcept { return c_; }
+    cra_session_options &c_options() noexcept { return c_; }
+
+private:
+    cra_session_options c_{};
+};
+
 /* The defaults as a plain cra_config (cra_config_init). */
 inline cra_config default_config() noexcept
 {
@@ -613,6 +654,10 @@ inline VerifyReport verify_jsonl_head(std::string_view jsonl, const Head &expect
 inline std::string_view version() noexcept { return cra_version(); }
 inline std::uint32_t version_number() noexcept { return cra_version_number(); }
 inline std::uint32_t abi_version() noexcept { return cra_abi_version(); }
+/* Which additions to ABI version 1 the loaded library has (1: durable
+ * stores, heads, action checks, approvals, outcome reports, per-session
+ * trace mode); check abi_minor() >= N before using an addition of minor N. */
+inline std::uint32_t abi_minor() noexcept { return cra_abi_minor(); }
 
 /* Loaded atlases, sessions and their traces. Move-only; see cra.h for
  * what each call does and the statuses it throws. */
@@ -671,13 +716,31 @@ public:
         detail::call([&](cra_error **err) { return cra_unload_atlas(get(), c_id.c_str(), err); });
     }
 
-    /* Returns the new session's id. */
+    /* Returns the new session's id. The session is traced in the
+     * resolver's mode. */
     std::string begin_session(std::string_view agent_id, std::string_view goal)
     {
         const std::string c_agent = detail::c_text(agent_id, "agent_id");
         const std::string c_goal = detail::c_text(goal, "goal");
         char id[CRA_ID_BUF_LEN] = "";
         detail::call([&](cra_error **err) { return cra_session_begin(get(), c_agent.c_str(), c_goal.c_str(), id, err); });
+        return id;
+    }
+
+    /* begin_session() with options (cra_session_begin_with), such as a
+     * trace mode of the session's own. The library does not keep options.
+     * Throws as begin_session(), and CRA_ERR_INVALID_ARGUMENT for a trace
+     * mode that is not a CRA_TRACE_*, CRA_ERR_INTERNAL when the first
+     * deferred session of an immediate resolver cannot start the trace
+     * processor thread. */
+    std::string begin_session(std::string_view agent_id, std::string_view goal, const SessionOptions &options)
+    {
+        const std::string c_agent = detail::c_text(agent_id, "agent_id");
+        const std::string c_goal = detail::c_text(goal, "goal");
+        char id[CRA_ID_BUF_LEN] = "";
+        detail::call([&](cra_error **err) {
+            return cra_session_begin_with(get(), c_agent.c_str(), c_goal.c_str(), &options.c_options(), id, err);
+        });
         return id;
     }
 

@@ -56,3 +56,11 @@ ensure_pkg_config() {
 ensure_valgrind() {
   command -v valgrind >/dev/null || { step "installing valgrind"; apt_install valgrind; }
 }
+
+# The PostgreSQL server (scripts/postgres.sh starts a private one for the
+# tests). Debian's `postgresql` package puts its binaries in
+# /usr/lib/postgresql/VERSION/bin.
+ensure_postgres() {
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null ||
+    { step "installing postgresql"; apt_install postgresql; }
+}

@@ -21,6 +21,16 @@ cargo test --locked --release
 step "cargo test: the scenario, deferred and concurrency tests again, against a SQLite store"
 CRA_TEST_STORE=sqlite cargo test --locked --release --test scenarios --test deferred --test concurrency
 
+step "cargo test: the store conformance and many-host tests, then the scenario, deferred and concurrency tests, against PostgreSQL"
+# A private server in a temporary folder (scripts/postgres.sh), stopped and
+# removed by pg_stop, or by its EXIT trap when a test fails.
+source scripts/postgres.sh
+pg_start
+CRA_REQUIRE_POSTGRES=1 cargo test --locked --release --test store_conformance --test postgres_hosts
+CRA_REQUIRE_POSTGRES=1 CRA_TEST_STORE=postgres \
+  cargo test --locked --release --test scenarios --test deferred --test concurrency
+pg_stop
+
 step "durable swarm, short form: a SQLite store keeps resident memory flat"
 cargo run --locked --release --quiet --example durable_swarm -- --seconds 12 --stores sqlite --check-flat
 

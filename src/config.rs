@@ -14,6 +14,15 @@ pub enum TraceMode {
     Deferred,
 }
 
+/// Settings of one session, chosen when it begins
+/// ([`Resolver::begin_session_with`](crate::Resolver::begin_session_with)).
+/// `SessionOptions::default()` takes the resolver's settings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// The session's trace mode; `None` takes the resolver's.
+    pub trace_mode: Option<TraceMode>,
+}
+
 /// What a deferred operation does when the buffer cannot take its events.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backpressure {

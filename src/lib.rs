@@ -43,8 +43,9 @@ pub mod test_support;
 mod time;
 mod trace;
 
-pub use config::{Backpressure, Config, TraceMode};
+pub use config::{Backpressure, Config, SessionOptions, TraceMode};
 pub use error::{Error, ErrorKind, Result};
+pub use resolver::request_text;
 pub use resolver::{
     DecisionType, Resolver, ResolverBuilder, SessionId, Stats, StoreStats, TraceRead,
 };

@@ -3,6 +3,7 @@
 //! tamper with, as JSON values and lines (built here) or as stored events
 //! (hashed as the sealer hashes them). Not part of the supported API.
 
+use crate::config::TraceMode;
 use crate::json::canonical_json;
 use crate::trace::chain::SessionChain;
 use crate::trace::event::batch::EventBatch;
@@ -191,7 +192,7 @@ pub fn test_chain_ids() -> ChainIds {
 
 /// A session's chain with the test ids, nothing sealed on it yet.
 pub fn test_session_chain() -> Arc<SessionChain> {
-    SessionChain::new(test_chain_ids(), Uuid::from_u128(3))
+    SessionChain::new(test_chain_ids(), Uuid::from_u128(3), TraceMode::Immediate)
 }
 
 /// A stored event with a payload of its own, as tests build and tamper

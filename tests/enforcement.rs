@@ -6,7 +6,10 @@
 mod common;
 
 use common::python_verify;
-use cra::{Clock, Config, ErrorKind, ManualClock, Resolver, SessionId, TraceMode, TraceRead};
+use cra::{
+    Clock, Config, ErrorKind, ManualClock, Resolver, SessionId, SessionOptions, TraceMode,
+    TraceRead,
+};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
@@ -509,43 +512,97 @@ fn requests_that_break_the_rules_record_nothing() {
     );
 }
 
+/// Resolve, a schema denial, an approval granted, an approved check and
+/// its report, then the end: the whole loop, in `session`.
+fn run_the_whole_loop(rig: &Rig, session: SessionId) {
+    let resolution = rig.resolve(session);
+    let approval = resolution["decision"]["approval_id"].as_str().unwrap();
+    denial(&rig.check(
+        session,
+        &resolution,
+        "billing.refund",
+        json!({"amount_cents": -1}),
+    ));
+    rig.resolver
+        .answer_approval(session, approval, true, "ann", None)
+        .unwrap();
+    let execution = approved(&rig.check(
+        session,
+        &resolution,
+        "billing.refund",
+        json!({"amount_cents": 5}),
+    ));
+    rig.report(session, &execution, json!({})).unwrap();
+    rig.resolver.end_session(session, "done").unwrap();
+}
+
+/// The session's trace verifies with libcra and the Python verifiers and
+/// holds every kind of enforcement event.
+fn assert_loop_trace_verifies(rig: &Rig, session: SessionId, name: &str) {
+    let trace = rig.trace(session);
+    assert_eq!(rig.resolver.verify_chain(session).unwrap().failure, None);
+    let (code, report) = python_verify(&trace, name);
+    assert_eq!(code, 0, "{report}");
+    let types = event_types(&trace);
+    for expected in [
+        "action.requested",
+        "action.denied",
+        "approval.granted",
+        "action.approved",
+        "action.executed",
+        "session.ended",
+    ] {
+        assert!(types.contains(&expected.to_owned()), "{name}: {types:?}");
+    }
+}
+
 #[test]
 fn traces_of_the_whole_loop_verify_in_both_modes() {
     for mode in [TraceMode::Immediate, TraceMode::Deferred] {
         let rig = Rig::new(mode, 3);
         let session = rig.session();
-        let resolution = rig.resolve(session);
-        let approval = resolution["decision"]["approval_id"].as_str().unwrap();
-        denial(&rig.check(
-            session,
-            &resolution,
-            "billing.refund",
-            json!({"amount_cents": -1}),
-        ));
-        rig.resolver
-            .answer_approval(session, approval, true, "ann", None)
-            .unwrap();
-        let execution = approved(&rig.check(
-            session,
-            &resolution,
-            "billing.refund",
-            json!({"amount_cents": 5}),
-        ));
-        rig.report(session, &execution, json!({})).unwrap();
-        rig.resolver.end_session(session, "done").unwrap();
-        let trace = rig.trace(session);
-        assert_eq!(rig.resolver.verify_chain(session).unwrap().failure, None);
-        let (code, report) = python_verify(&trace, &format!("enforcement-{mode:?}"));
-        assert_eq!(code, 0, "{report}");
-        let types = event_types(&trace);
-        for expected in [
-            "action.requested",
-            "action.denied",
-            "approval.granted",
-            "action.approved",
-            "action.executed",
-        ] {
-            assert!(types.contains(&expected.to_owned()), "{mode:?}: {types:?}");
+        run_the_whole_loop(&rig, session);
+        assert_loop_trace_verifies(&rig, session, &format!("enforcement-{mode:?}"));
+    }
+}
+
+#[test]
+fn one_resolver_serves_immediate_and_deferred_sessions_together() {
+    for default in [TraceMode::Immediate, TraceMode::Deferred] {
+        let rig = Rig::new(default, 3);
+        let begin = |mode| {
+            let options = SessionOptions {
+                trace_mode: Some(mode),
+            };
+            rig.resolver
+                .begin_session_with(AGENT, "Run the ops", &options)
+                .unwrap()
+        };
+        let immediate = begin(TraceMode::Immediate);
+        let deferred = begin(TraceMode::Deferred);
+        let by_default = rig.session();
+        // While the processor is held, only the deferred session waits:
+        // an immediate session's events are sealed when its calls return.
+        rig.resolver.flush_traces(Duration::from_secs(10)).unwrap();
+        rig.resolver.hold_trace_processor(true);
+        for session in [immediate, deferred, by_default] {
+            run_the_whole_loop(&rig, session);
+        }
+        let ready = |session| rig.resolver.session_head(session).unwrap().events;
+        assert!(ready(immediate) > 0 && ready(deferred) == 1, "{default:?}");
+        assert_eq!(ready(by_default) > 1, default == TraceMode::Immediate);
+        assert_eq!(
+            rig.resolver
+                .trace_jsonl(deferred, TraceRead::Wait(Duration::from_millis(50)))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::Timeout
+        );
+        rig.resolver.hold_trace_processor(false);
+        rig.resolver.flush_traces(Duration::from_secs(10)).unwrap();
+        assert_eq!(ready(deferred), ready(immediate));
+        for (session, name) in [(immediate, "immediate"), (deferred, "deferred")] {
+            assert_loop_trace_verifies(&rig, session, &format!("mixed-{default:?}-{name}"));
         }
     }
 }

@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// TraceMode says when a resolver hashes and chains trace events
-// (cra_config.trace_mode).
+// TraceMode says when a resolver, or one session (SessionOptions), hashes
+// and chains trace events (cra_config.trace_mode,
+// cra_session_options.trace_mode).
 type TraceMode uint32
 
 const (
@@ -21,15 +22,22 @@ const (
 	// background thread hashes and chains; wait for them with
 	// AwaitTraceReady, FlushTraces or Trace.
 	TraceDeferred TraceMode = C.CRA_TRACE_DEFERRED
+	// TraceResolverDefault is for SessionOptions only: the session takes
+	// the resolver's mode (Config.TraceMode). New refuses it as a
+	// Config.TraceMode with ErrInvalidArgument.
+	TraceResolverDefault TraceMode = C.CRA_TRACE_RESOLVER_DEFAULT
 )
 
-// String returns "immediate", "deferred" or "TraceMode(n)".
+// String returns "immediate", "deferred", "resolver-default" or
+// "TraceMode(n)".
 func (m TraceMode) String() string {
 	switch m {
 	case TraceImmediate:
 		return "immediate"
 	case TraceDeferred:
 		return "deferred"
+	case TraceResolverDefault:
+		return "resolver-default"
 	}
 	return fmt.Sprintf("TraceMode(%d)", uint32(m))
 }
@@ -64,7 +72,8 @@ func (b Backpressure) String() string {
 // the fields you need. libcra checks the ranges (given per field) in New
 // and reports a value out of range as ErrInvalidArgument naming it.
 type Config struct {
-	// TraceMode is TraceImmediate (default) or TraceDeferred.
+	// TraceMode is TraceImmediate (default) or TraceDeferred: the mode of
+	// every session that does not choose its own (BeginSessionWith).
 	TraceMode TraceMode
 	// BufferCapacity is how many events the deferred buffer holds:
 	// 16 to 16777216; default 4096. Deferred mode allocates 64 bytes per
@@ -141,4 +150,40 @@ func units(name string, d, unit time.Duration) (uint32, error) {
 			fmt.Sprintf("config %s %v is not a whole number of %v between 0 and %d of them", name, d, unit, uint32(math.MaxUint32)))
 	}
 	return uint32(d / unit), nil
+}
+
+// SessionOptions holds the settings of one session (BeginSessionWith); it
+// mirrors struct cra_session_options. Start from DefaultSessionOptions and
+// change the fields you need: as with Config, the zero value is not the
+// defaults, because TraceImmediate is TraceMode's zero value, so
+// SessionOptions{} traces the session immediately whatever the resolver's
+// mode.
+type SessionOptions struct {
+	// TraceMode is TraceResolverDefault (default: the resolver's
+	// Config.TraceMode), TraceImmediate or TraceDeferred. It is fixed for
+	// the session's life. One resolver serves sessions of both modes at
+	// once: a session a person watches live can be immediate (always
+	// ready) beside a swarm's deferred ones. A deferred session of an
+	// immediate resolver starts libcra's background trace processor when
+	// it begins. AwaitTraceReady, FlushTraces and Trace work for both
+	// modes.
+	TraceMode TraceMode
+}
+
+// DefaultSessionOptions returns libcra's defaults (from
+// cra_session_options_init): TraceMode TraceResolverDefault.
+func DefaultSessionOptions() SessionOptions {
+	var c C.cra_session_options
+	C.cra_session_options_init(&c)
+	return SessionOptions{TraceMode: TraceMode(c.trace_mode)}
+}
+
+// toC converts the options into a cra_session_options initialised by
+// cra_session_options_init (so struct_size is right); libcra checks the
+// values.
+func (o *SessionOptions) toC() C.cra_session_options {
+	var c C.cra_session_options
+	C.cra_session_options_init(&c)
+	c.trace_mode = C.uint32_t(o.TraceMode)
+	return c
 }

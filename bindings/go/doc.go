@@ -51,6 +51,21 @@
 // VerifyJSONL return their report together with an error matching
 // ErrChainInvalid when a chain is broken.
 //
+// # Trace modes
+//
+// Config.TraceMode is the mode of a resolver's sessions: TraceImmediate
+// hashes and chains each event before the call returns, TraceDeferred
+// queues it for a background thread (wait with AwaitTraceReady,
+// FlushTraces or Trace). One session may choose its own mode when it
+// begins, so one resolver serves both at once, for instance a session a
+// person watches live beside a swarm's deferred ones:
+//
+//	opts := cra.DefaultSessionOptions() // TraceResolverDefault
+//	opts.TraceMode = cra.TraceDeferred
+//	id, err := r.BeginSessionWith("agent-7", "Close the month", opts)
+//
+// BeginSessionWith is an addition of ABI minor 1: ABIMinor() >= 1.
+//
 // # Durable stores
 //
 // New keeps traces in memory. OpenResolver takes a store URL as well:

@@ -157,13 +157,46 @@ func (r *Resolver) UnloadAtlas(atlasID string) error {
 
 // BeginSession begins a session for agent agentID working towards goal,
 // records its session.started event, and returns the session id (a
-// lowercase hyphenated UUIDv7).
+// lowercase hyphenated UUIDv7). The session is traced in the resolver's
+// mode (Config.TraceMode); BeginSessionWith chooses another.
 //
 // Errors: ErrInvalidArgument (empty agent id, agent id over 256 bytes,
 // goal over 64 KiB, a NUL byte); ErrBackpressure (deferred mode, buffer
 // full: no session was created); ErrShutdown.
 func (r *Resolver) BeginSession(agentID, goal string) (string, error) {
-	const op = "cra_session_begin"
+	return r.beginSession("cra_session_begin", agentID, goal,
+		func(h *C.cra_resolver, agent, goal *C.char, out *C.char, cerr **C.cra_error) C.cra_status {
+			return C.cra_session_begin(h, agent, goal, out, cerr)
+		})
+}
+
+// BeginSessionWith is BeginSession with options: opts.TraceMode traces
+// this session immediately (TraceImmediate) or deferred (TraceDeferred)
+// whatever the resolver's mode, or in the resolver's mode
+// (TraceResolverDefault, as DefaultSessionOptions sets it). One resolver
+// serves sessions of both modes at once; a session's mode is fixed when
+// it begins, and the sync points (IsTraceReady, AwaitTraceReady,
+// FlushTraces, Trace) work for both: an immediate session is always
+// ready. opts is copied; libcra keeps nothing of it. It needs a libcra
+// with ABIMinor() >= 1.
+//
+// Errors: as BeginSession; ErrInvalidArgument also when opts.TraceMode is
+// none of TraceImmediate, TraceDeferred and TraceResolverDefault;
+// ErrInternal when the first deferred session of an immediate resolver
+// cannot start the trace processor thread.
+func (r *Resolver) BeginSessionWith(agentID, goal string, opts SessionOptions) (string, error) {
+	copts := opts.toC()
+	return r.beginSession("cra_session_begin_with", agentID, goal,
+		func(h *C.cra_resolver, agent, goal *C.char, out *C.char, cerr **C.cra_error) C.cra_status {
+			return C.cra_session_begin_with(h, agent, goal, &copts, out, cerr)
+		})
+}
+
+// beginSession converts the texts, calls begin (cra_session_begin or
+// cra_session_begin_with) with a CRA_ID_BUF_LEN buffer and returns the id
+// it wrote.
+func (r *Resolver) beginSession(op, agentID, goal string,
+	begin func(h *C.cra_resolver, agent, goal *C.char, out *C.char, cerr **C.cra_error) C.cra_status) (string, error) {
 	cagent, err := cString(op, "agent_id", agentID)
 	if err != nil {
 		return "", err
@@ -178,7 +211,7 @@ func (r *Resolver) BeginSession(agentID, goal string) (string, error) {
 	err = r.use(op, func(h *C.cra_resolver) error {
 		var buf [C.CRA_ID_BUF_LEN]C.char
 		var cerr *C.cra_error
-		status := C.cra_session_begin(h, cagent, cgoal, &buf[0], &cerr)
+		status := begin(h, cagent, cgoal, &buf[0], &cerr)
 		if err := takeError(op, status, cerr); err != nil {
 			return err
 		}
@@ -269,6 +302,15 @@ func (r *Resolver) Stats() (Stats, error) {
 // ABIVersion returns the ABI version of the loaded libcra (1).
 func ABIVersion() uint32 {
 	return uint32(C.cra_abi_version())
+}
+
+// ABIMinor returns which additions to ABI version 1 the loaded libcra has
+// (cra_abi_minor; 1 for this one): 1 means durable stores, heads, action
+// checks, approvals, outcome reports and per-session trace mode
+// (BeginSessionWith). A program that may run with an older libcra checks
+// ABIMinor() >= N before using an addition of minor N.
+func ABIMinor() uint32 {
+	return uint32(C.cra_abi_minor())
 }
 
 // Version returns the version of the loaded libcra (cra_version), such as

@@ -135,6 +135,23 @@ export interface DefaultConfig {
 /** `cra_config_init`'s defaults, camelCased. */
 export declare function defaultConfig(): DefaultConfig;
 
+/**
+ * Settings of one session (`cra_session_options`), for
+ * {@link Resolver.beginSession}. Omitted fields keep
+ * `cra_session_options_init`'s defaults. Unknown names throw a TypeError.
+ */
+export interface SessionOptions {
+  /**
+   * How this session is traced, fixed for its life. Omitted (default): the
+   * resolver's `traceMode`. 'immediate': hashed on the caller's thread,
+   * always ready; 'deferred': a background thread hashes (the first
+   * deferred session of an immediate resolver starts it). An unknown name
+   * throws a RangeError, a number libcra does not know CraError
+   * CRA_ERR_INVALID_ARGUMENT.
+   */
+  traceMode?: keyof typeof TraceMode | 0 | 1;
+}
+
 // ---------------------------------------------------------------- CARP/1.0
 
 export type RiskTier = 'low' | 'medium' | 'high' | 'critical';
@@ -426,8 +443,15 @@ export declare class Resolver {
   /** Unloads an atlas with its actions, policies and context packs. */
   unloadAtlas(atlasId: string): void;
 
-  /** Begins a session; returns its id (36 characters). */
-  beginSession(agentId: string, goal: string): string;
+  /**
+   * Begins a session; returns its id (36 characters). Traced in the
+   * resolver's mode unless `options.traceMode` chooses one for this
+   * session (`cra_session_begin_with`): one resolver serves immediate and
+   * deferred sessions at once, and the waits work for both. Throws
+   * CRA_ERR_INVALID_ARGUMENT, CRA_ERR_BACKPRESSURE (deferred session, full
+   * buffer), CRA_ERR_INTERNAL (the trace processor cannot start).
+   */
+  beginSession(agentId: string, goal: string, options?: SessionOptions | null): string;
   /** Ends a session; its trace stays readable. */
   endSession(sessionId: string, reason: string): void;
 
@@ -522,6 +546,12 @@ export declare function verifyJsonlHead(jsonl: string | Uint8Array, head: HeadIn
 
 /** `cra_abi_version()` of the loaded library (1). */
 export declare function abiVersion(): number;
+/**
+ * `cra_abi_minor()` of the loaded library (1): which additions to ABI
+ * version 1 it has. Minor 1: durable stores, heads, action checks,
+ * approvals, outcome reports, per-session trace mode.
+ */
+export declare function abiMinor(): number;
 /** `cra_version()` of the loaded library, e.g. "1.0.0" (its major number is the ABI version). */
 export declare function version(): string;
 

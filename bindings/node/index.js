@@ -9,7 +9,7 @@
  */
 export { Resolver, DEFAULT_TIMEOUT_MS } from './src/resolver.js';
 export { verifyJsonl, verifyJsonlHead, ChainFailure } from './src/verify.js';
-export { abiVersion, version } from './src/version.js';
+export { abiVersion, abiMinor, version } from './src/version.js';
 export {
   loadLibrary,
   PREBUILT_LIBRARY_PATH,

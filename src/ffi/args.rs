@@ -3,11 +3,12 @@
 
 use super::config::cra_config;
 use super::handle::{cra_resolver, Entered};
+use super::session_options::cra_session_options;
 use crate::error::{Error, ErrorKind, Result};
 use crate::resolver::SessionId;
 use std::ffi::c_char;
 
-fn invalid(message: String) -> Error {
+pub(crate) fn invalid(message: String) -> Error {
     Error::new(ErrorKind::InvalidArgument, message)
 }
 
@@ -80,6 +81,39 @@ pub(crate) unsafe fn text<'a>(pointer: *const c_char, name: &str, limit: usize) 
     std::str::from_utf8(bytes).map_err(|err| not_utf8(name, err.valid_up_to()))
 }
 
+/// [`text`], or `None` for NULL.
+///
+/// # Safety
+/// As [`text`].
+pub(crate) unsafe fn optional_text<'a>(
+    pointer: *const c_char,
+    name: &str,
+    limit: usize,
+) -> Result<Option<&'a str>> {
+    if pointer.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: this function's contract is `text`'s.
+    unsafe { text(pointer, name, limit) }.map(Some)
+}
+
+/// [`sized_text`], or `None` for NULL (whatever `len`).
+///
+/// # Safety
+/// As [`sized_bytes`].
+pub(crate) unsafe fn optional_sized_text<'a>(
+    pointer: *const c_char,
+    len: usize,
+    name: &str,
+    limit: usize,
+) -> Result<Option<&'a str>> {
+    if pointer.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: this function's contract is `sized_bytes`'s.
+    unsafe { sized_text(pointer, len, name, limit) }.map(Some)
+}
+
 /// A `(pointer, length)` text of at most `limit` bytes (no NUL needed).
 ///
 /// # Safety
@@ -138,26 +172,61 @@ pub(crate) unsafe fn session_id(pointer: *const c_char, name: &str) -> Result<Se
     SessionId::parse(text).map_err(|err| invalid(format!("{name}: {}", err.message())))
 }
 
-/// The config behind `cfg` (NULL: the defaults). `struct_size` is read
-/// first, so a struct smaller than this version's is refused without being
-/// read past its end.
+/// The config behind `cfg` (NULL: the defaults); see [`sized_struct`].
 ///
 /// # Safety
-/// `cfg` is NULL or points to a `cra_config` whose `struct_size` is
-/// readable, and whose whole struct is readable when `struct_size` covers it.
+/// As [`sized_struct`].
 pub(crate) unsafe fn config(cfg: *const cra_config) -> Result<cra_config> {
-    if cfg.is_null() {
-        return Ok(cra_config::defaults());
+    // SAFETY: this function's contract is `sized_struct`'s.
+    let cfg = unsafe { sized_struct(cfg, "cra_config") }?;
+    Ok(cfg.unwrap_or_else(cra_config::defaults))
+}
+
+/// The session options behind `opts` (NULL: the defaults); see [`sized_struct`].
+///
+/// # Safety
+/// As [`sized_struct`].
+pub(crate) unsafe fn session_options(
+    opts: *const cra_session_options,
+) -> Result<cra_session_options> {
+    // SAFETY: this function's contract is `sized_struct`'s.
+    let opts = unsafe { sized_struct(opts, "cra_session_options") }?;
+    Ok(opts.unwrap_or_else(cra_session_options::defaults))
+}
+
+/// The request fields behind `req`, which the caller must provide; see
+/// [`sized_struct`].
+///
+/// # Safety
+/// As [`sized_struct`].
+pub(crate) unsafe fn request_fields<T: Copy>(req: *const T, type_name: &str) -> Result<T> {
+    // SAFETY: this function's contract is `sized_struct`'s.
+    let req = unsafe { sized_struct(req, type_name) }?;
+    req.ok_or_else(|| invalid(format!("{type_name} is NULL")))
+}
+
+/// A copy of the struct behind `value` (`None` for NULL), a `#[repr(C)]`
+/// struct whose first member is its `uint32_t struct_size`. `struct_size`
+/// is read first, so a struct smaller than this version's is refused
+/// without being read past its end.
+///
+/// # Safety
+/// `value` is NULL or points to a `T` whose `struct_size` is readable, and
+/// whose whole struct is readable when `struct_size` covers it.
+unsafe fn sized_struct<T: Copy>(value: *const T, type_name: &str) -> Result<Option<T>> {
+    if value.is_null() {
+        return Ok(None);
     }
     // SAFETY: not NULL, and by this function's contract its first member,
-    // `struct_size`, is readable.
-    let struct_size = unsafe { std::ptr::addr_of!((*cfg).struct_size).read() };
-    if (struct_size as usize) < std::mem::size_of::<cra_config>() {
+    // the `u32` struct_size, is readable.
+    let struct_size = unsafe { value.cast::<u32>().read_unaligned() };
+    let size = std::mem::size_of::<T>();
+    if (struct_size as usize) < size {
         return Err(invalid(format!(
-            "config struct_size {struct_size} is smaller than sizeof(cra_config) = {}; call cra_config_init",
-            std::mem::size_of::<cra_config>()
+            "{type_name} struct_size {struct_size} is smaller than sizeof({type_name}) = {size}; \
+             call {type_name}_init"
         )));
     }
     // SAFETY: the host says the struct is at least this version's size.
-    Ok(unsafe { *cfg })
+    Ok(Some(unsafe { value.read_unaligned() }))
 }

@@ -85,10 +85,7 @@ pub unsafe extern "C" fn cra_answer_approval(
             let session_id = args::session_id(session_id, "session_id")?;
             let approval_id = args::text(approval_id, "approval_id", MAX_ID_LEN)?;
             let approver = args::text(approver, "approver", MAX_ID_LEN)?;
-            let reason = match reason.is_null() {
-                true => None,
-                false => Some(args::text(reason, "reason", MAX_TEXT_LEN)?),
-            };
+            let reason = args::optional_text(reason, "reason", MAX_TEXT_LEN)?;
             resolver.answer_approval(session_id, approval_id, granted, approver, reason)
         })
     }

@@ -6,6 +6,7 @@ use super::buf::cra_buf;
 use super::config::cra_config;
 use super::error::cra_error;
 use super::handle::cra_resolver;
+use super::session_options::cra_session_options;
 use super::status::cra_status;
 use super::version::CRA_ID_BUF_LEN;
 use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_REQUEST_LEN, MAX_TEXT_LEN};
@@ -163,7 +164,8 @@ pub unsafe extern "C" fn cra_unload_atlas(
 /// Begins a session for agent `agent_id` working towards `goal`, records
 /// its `session.started` event, and writes the new session id (36
 /// characters and a NUL) into `out_session_id`, which the caller provides
-/// with `CRA_ID_BUF_LEN` (37) bytes.
+/// with `CRA_ID_BUF_LEN` (37) bytes. The session is traced in the
+/// resolver's mode (`cra_config.trace_mode`).
 ///
 /// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8, empty
 /// agent id, agent id over 256 bytes, goal over 64 KiB);
@@ -177,6 +179,33 @@ pub unsafe extern "C" fn cra_session_begin(
     out_session_id: *mut c_char,
     err: *mut *mut cra_error,
 ) -> cra_status {
+    // SAFETY: the host keeps cra.h's contract for this call; NULL options
+    // are the defaults.
+    unsafe { cra_session_begin_with(r, agent_id, goal, std::ptr::null(), out_session_id, err) }
+}
+
+/// `cra_session_begin` with options (`opts` NULL: the defaults, the same
+/// as `cra_session_begin`). Set `opts->trace_mode` to trace this session
+/// immediately or deferred whatever the resolver's mode: one resolver
+/// serves sessions of both modes at once, for instance a session a person
+/// watches live (immediate, always ready) beside a swarm's (deferred).
+/// The mode is fixed for the session's life; sync points work for both.
+/// The library does not keep `opts`.
+///
+/// Returns as `cra_session_begin`, and `CRA_ERR_INVALID_ARGUMENT` when
+/// `opts->struct_size` is smaller than `sizeof(cra_session_options)` (call
+/// `cra_session_options_init`) or `opts->trace_mode` is not a
+/// `CRA_TRACE_*` value; `CRA_ERR_INTERNAL` when the first deferred session
+/// of an immediate resolver cannot start the trace processor thread.
+#[no_mangle]
+pub unsafe extern "C" fn cra_session_begin_with(
+    r: *mut cra_resolver,
+    agent_id: *const c_char,
+    goal: *const c_char,
+    opts: *const cra_session_options,
+    out_session_id: *mut c_char,
+    err: *mut *mut cra_error,
+) -> cra_status {
     // SAFETY: the host keeps cra.h's contract for this call: every
     // pointer argument is NULL or valid as its documentation says.
     unsafe {
@@ -184,8 +213,11 @@ pub unsafe extern "C" fn cra_session_begin(
             let resolver = args::resolver(r)?;
             let agent_id = args::text(agent_id, "agent_id", MAX_ID_LEN)?;
             let goal = args::text(goal, "goal", MAX_TEXT_LEN)?;
+            let options = args::session_options(opts)?.to_options()?;
             let out = args::out(out_session_id, "out_session_id")?;
-            let id = resolver.begin_session(agent_id, goal)?.to_string();
+            let id = resolver
+                .begin_session_with(agent_id, goal, &options)?
+                .to_string();
             let target =
                 std::slice::from_raw_parts_mut((out as *mut c_char).cast::<u8>(), CRA_ID_BUF_LEN);
             target[..id.len()].copy_from_slice(id.as_bytes());

@@ -99,10 +99,20 @@ impl cra_head {
 ///   `?sync=full` fsyncs every commit (it survives power loss; the default,
 ///   `sync=normal`, survives the process crashing), `max_waiting_mb=N`
 ///   bounds the event text waiting for the file (default 64);
-/// - `"postgres://…"`: not supported by this build (`CRA_ERR_IO`).
+/// - `"postgres://user:password@host:port/dbname?params"` (or
+///   `postgresql://`, libpq's URI form): a PostgreSQL database that any
+///   number of resolvers, in any number of processes and hosts, share. The
+///   tables are created on first use. Parameters other than
+///   `max_waiting_mb` go to the client (`application_name`,
+///   `connect_timeout`, `options`, …); `sslmode=disable` or `prefer`
+///   connect without TLS, and `sslmode=require` or stricter is refused with
+///   `CRA_ERR_IO` (this build has no TLS).
 ///
-/// One resolver per file: a second one gets `CRA_ERR_IO` while the first
-/// has it open.
+/// One resolver per SQLite file: a second one gets `CRA_ERR_IO` while the
+/// first has it open. In PostgreSQL a session belongs to the resolver that
+/// began or resumed it: `cra_session_resume` of a session another live
+/// resolver holds gives `CRA_ERR_CONFLICT`; a resolver whose process died
+/// releases its sessions when the server notices its connection is gone.
 ///
 /// Ownership: the caller owns `*out` and frees it with `cra_resolver_free`,
 /// which also commits what the store still holds, within
@@ -111,8 +121,9 @@ impl cra_head {
 /// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (as `cra_resolver_new`,
 /// plus an unknown scheme or parameter, or a bad value; the message names
 /// it); `CRA_ERR_IO` (the store cannot be opened or created, another
-/// resolver has it open, it is not a libcra trace store, or its schema
-/// version is another; the message says which).
+/// resolver has it open, the server cannot be reached, it is not a libcra
+/// trace store, or its schema version is another; the message says which,
+/// and never holds a password).
 #[no_mangle]
 pub unsafe extern "C" fn cra_resolver_open(
     cfg: *const cra_config,
@@ -126,10 +137,8 @@ pub unsafe extern "C" fn cra_resolver_open(
         call(err, || {
             let out = args::out(out, "out")?;
             let config = args::config(cfg)?.to_config()?;
-            let url = match store_url.is_null() {
-                true => "memory:",
-                false => args::text(store_url, "store_url", MAX_STORE_URL_LEN)?,
-            };
+            let url = args::optional_text(store_url, "store_url", MAX_STORE_URL_LEN)?;
+            let url = url.unwrap_or("memory:");
             let inner = Resolver::open(config, url)?;
             *out = Box::into_raw(Box::new(cra_resolver::new(inner)));
             Ok(())
@@ -174,7 +183,8 @@ pub unsafe extern "C" fn cra_await_trace_durable(
 /// Returns `CRA_OK`; `CRA_ERR_INVALID_ARGUMENT` (NULL, bad UTF-8,
 /// malformed id, reason over 64 KiB); `CRA_ERR_NOT_FOUND` (unknown, or a
 /// memory store); `CRA_ERR_SESSION_ENDED`; `CRA_ERR_CONFLICT` (already
-/// active in this resolver); `CRA_ERR_IO` (the store cannot be read, or the
+/// active in this resolver, or held open by another live resolver of the
+/// same PostgreSQL database); `CRA_ERR_IO` (the store cannot be read, or the
 /// session's stored tail does not match its head: verify it);
 /// `CRA_ERR_BACKPRESSURE`; `CRA_ERR_SHUTDOWN`.
 #[no_mangle]

@@ -6,6 +6,12 @@ use std::ffi::c_char;
 /// `CRA_ABI_VERSION` 1 works with every library that returns 1 here.
 pub const CRA_ABI_VERSION: u32 = 1;
 
+/// The additions to ABI version 1 this library has: 1 means all of minor
+/// 1 (durable stores, heads, action checks, approvals and outcome reports,
+/// per-session trace mode). A host that needs an addition checks
+/// `cra_abi_minor() >= N` at run time before calling it.
+pub const CRA_ABI_MINOR: u32 = 1;
+
 /// The library's release version, `MAJOR.MINOR.PATCH`. MAJOR is the ABI
 /// version (and the `N` of the SONAME `libcra.so.N`), MINOR counts
 /// additions to that ABI, PATCH counts releases that only fix.
@@ -26,6 +32,13 @@ pub const CRA_ID_BUF_LEN: usize = 37;
 #[no_mangle]
 pub extern "C" fn cra_abi_version() -> u32 {
     CRA_ABI_VERSION
+}
+
+/// Returns `CRA_ABI_MINOR` of the loaded library (1): which additions to
+/// ABI version 1 it has. Thread-safe.
+#[no_mangle]
+pub extern "C" fn cra_abi_minor() -> u32 {
+    CRA_ABI_MINOR
 }
 
 /// The loaded library's version (`"1.0.0"`), a static NUL-terminated

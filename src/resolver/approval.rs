@@ -46,7 +46,7 @@ impl Resolver {
         }
         self.recorder.check_open()?;
         let session = self.active_session(session_id)?;
-        let room = self.recorder.reserve(1)?;
+        let room = self.recorder.reserve(&session.chain, 1)?;
         let mut state = session.lock();
         if state.ended {
             return Err(ended(session_id));

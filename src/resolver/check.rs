@@ -13,7 +13,8 @@ use super::Resolver;
 use crate::atlas::catalog::reasons::{DEFAULT_DENY_ID, NO_POLICY_ALLOWS};
 use crate::atlas::catalog::{ActionIndex, Catalog};
 use crate::error::{Error, ErrorKind, Result};
-use crate::json::{canonical_json, write_json_string};
+use crate::json::canonical::write_canonical;
+use crate::json::write_json_string;
 use crate::policy::evaluate::{Decider, PolicyIndex, Verdict};
 use crate::policy::usage::{counted_per_agent, Usage, UsageView};
 use crate::time::clock::UnixMicros;
@@ -70,7 +71,7 @@ impl Resolver {
         let check = parse_check(check_json, now, self.config.clock_skew_seconds)?;
         let session = self.session_for(check.session_id)?;
         // Room before the session's lock, as a resolve takes it.
-        let room = self.recorder.reserve(2)?;
+        let room = self.recorder.reserve(&session.chain, 2)?;
         let mut state = session.lock();
         check_requester(&session, state.ended, &check.agent_id, check.session_id)?;
         if !state.request_ids.claim(&check.request_id) {
@@ -246,14 +247,19 @@ pub(super) fn charge(
 /// Hex SHA-256 of a parsed JSON value's canonical form (TRACE.md's form):
 /// what check parameters and reported results are recorded as.
 pub(super) fn canonical_hash(value: &serde_json::Value) -> String {
+    // Room for small parameters without growing the text as it is written.
+    let mut canonical = String::with_capacity(256);
     // Parsed JSON holds no non-finite number, so the canonical form exists.
-    let canonical = canonical_json(value).unwrap_or_default();
+    if write_canonical(&mut canonical, value).is_err() {
+        canonical.clear();
+    }
     hex_lower(&Sha256::digest(canonical.as_bytes()).into())
 }
 
 /// The check result (CARP.md, "Check result"), members in its order.
 fn check_result(check: &CheckRequest<'_>, outcome: &CheckOutcome, parameters_hash: &str) -> String {
-    let mut out = String::with_capacity(256);
+    // The fixed members, two ids and the hash take under 256 bytes.
+    let mut out = String::with_capacity(256 + check.request_id.len() + check.action_id.len());
     out.push_str("{\"carp_version\":\"1.0\",\"request_id\":");
     write_json_string(&mut out, &check.request_id);
     match outcome {

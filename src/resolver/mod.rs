@@ -14,6 +14,7 @@ mod lookup;
 mod report;
 mod request;
 mod request_ids;
+pub mod request_text;
 mod resolution;
 mod resolutions;
 mod resume;
@@ -30,7 +31,7 @@ pub use session::SessionId;
 
 use crate::atlas::catalog::Catalog;
 use crate::atlas::validate::{parse_manifest, Origin};
-use crate::config::Config;
+use crate::config::{Config, SessionOptions};
 use crate::error::{Error, ErrorKind, Result};
 use crate::files::read_regular_file;
 use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_TEXT_LEN};
@@ -46,7 +47,7 @@ use crate::trace::record::operation::{
 use crate::trace::recorder::Recorder;
 use crate::trace::stats::TraceStats;
 use crate::trace::store::url::StoreUrl;
-use crate::trace::store::{sqlite, DurableStore, MemoryStore, TraceStore};
+use crate::trace::store::{postgres, sqlite, DurableStore, MemoryStore, TraceStore};
 use agents::AgentUsage;
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
@@ -181,6 +182,11 @@ impl ResolverBuilder {
                     evict_from(&store, &sessions);
                     Recorder::durable(&self.config, store)?
                 }
+                StoreUrl::Postgres(url) => {
+                    let store = Arc::new(postgres::open(&url)?);
+                    evict_from(&store, &sessions);
+                    Recorder::durable(&self.config, store)?
+                }
             },
             #[cfg(test)]
             StoreChoice::Durable(store) => {
@@ -312,11 +318,28 @@ impl Resolver {
 
     // ----- sessions -----
 
-    /// Begins a session for `agent_id` and records `session.started`.
+    /// Begins a session for `agent_id` and records `session.started`, in
+    /// the resolver's trace mode.
     ///
     /// Errors: `InvalidArgument` (empty or over-long agent id, over-long
     /// goal), `Backpressure` and `Shutdown` in deferred mode.
     pub fn begin_session(&self, agent_id: &str, goal: &str) -> Result<SessionId> {
+        self.begin_session_with(agent_id, goal, &SessionOptions::default())
+    }
+
+    /// [`Self::begin_session`] with options: a trace mode of the session's
+    /// own, fixed for its life, so one resolver can serve a session a
+    /// person watches live (immediate) beside a swarm's (deferred).
+    ///
+    /// Errors: as [`Self::begin_session`]; `Internal` when the first
+    /// deferred session of an immediate resolver cannot start the trace
+    /// processor.
+    pub fn begin_session_with(
+        &self,
+        agent_id: &str,
+        goal: &str,
+        options: &SessionOptions,
+    ) -> Result<SessionId> {
         check_argument("agent_id", agent_id, MAX_ID_LEN, false)?;
         check_argument("goal", goal, MAX_TEXT_LEN, true)?;
         self.recorder.check_open()?;
@@ -325,9 +348,12 @@ impl Resolver {
             session_id: new_v7(now),
             trace_id: new_v7(now),
         };
-        let chain = SessionChain::new(ids, new_v7(now));
+        let mode = options
+            .trace_mode
+            .unwrap_or_else(|| self.recorder.default_mode());
+        let chain = SessionChain::new(ids, new_v7(now), mode);
         let session = Arc::new(Session::new(chain.clone(), agent_id, now));
-        let room = self.recorder.reserve(1)?;
+        let room = self.recorder.reserve(&chain, 1)?;
         // Nobody else can see the session yet, so its lock is not needed.
         self.recorder.record(
             room,
@@ -354,7 +380,7 @@ impl Resolver {
         self.recorder.check_open()?;
         let session = self.active_session(session_id)?;
         // Before the lock: see `resolve_into`.
-        let room = self.recorder.reserve(1)?;
+        let room = self.recorder.reserve(&session.chain, 1)?;
         let mut state = session.lock();
         if state.ended {
             return Err(ended(session_id));
@@ -433,7 +459,7 @@ impl Resolver {
         // before what the session's state would refuse (ownership, an ended
         // session, a reused request id).
         let events = resolve_event_count(scope.action_count(&catalog), record.blocks.len());
-        let room = self.recorder.reserve(events)?;
+        let room = self.recorder.reserve(&session.chain, events)?;
         let mut state = session.lock();
         check_ownership(&session, &request)?;
         if state.ended {
@@ -543,7 +569,7 @@ impl Resolver {
     /// Test support for hosts and bindings: while held, the deferred trace
     /// processor stores nothing, so events queue up, sync points time out
     /// and a small buffer fills. Releasing (or shutting down) lets it go
-    /// on. No effect in immediate mode. Not for production use.
+    /// on. Immediate sessions are never held. Not for production use.
     pub fn hold_trace_processor(&self, hold: bool) {
         self.recorder.hold_processor(hold);
     }

@@ -67,7 +67,7 @@ impl Resolver {
         let now = self.now();
         let report = parse_report(report_json, now, self.config.clock_skew_seconds)?;
         let session = self.session_for(report.session_id)?;
-        let room = self.recorder.reserve(1)?;
+        let room = self.recorder.reserve(&session.chain, 1)?;
         let mut state = session.lock();
         check_requester(&session, state.ended, &report.agent_id, report.session_id)?;
         let execution = state

@@ -17,9 +17,9 @@ impl Resolver {
     ///
     /// Errors: `InvalidArgument` (over-long reason); `NotFound` (unknown, or
     /// the store is the memory store); `SessionEnded`; `Conflict` (active in
-    /// this resolver); `Io` (the store cannot be read, or the session's
-    /// stored tail does not match its head: verify it); `Backpressure`,
-    /// `Shutdown`.
+    /// this resolver, or held open by another resolver sharing the store);
+    /// `Io` (the store cannot be read, or the session's stored tail does
+    /// not match its head: verify it); `Backpressure`, `Shutdown`.
     pub fn resume_session(&self, session_id: SessionId, reason: &str) -> Result<()> {
         check_argument("reason", reason, MAX_TEXT_LEN, true)?;
         self.recorder.check_open()?;
@@ -40,6 +40,9 @@ impl Resolver {
             )
         };
         let store = self.recorder.durable_store().ok_or_else(not_found)?;
+        // Taken for this resolver before its head is read: a store shared
+        // with other resolvers refuses one that another holds open.
+        store.claim_session(session_id.0)?;
         let stored = store.stored_session(session_id.0)?.ok_or_else(not_found)?;
         if stored.ended {
             return Err(ended(session_id));
@@ -53,13 +56,20 @@ impl Resolver {
                 ),
             ));
         }
-        let chain = SessionChain::continuing(stored.ids, stored.root_span, stored.head);
+        // A resumed session takes the resolver's mode: the one it began in
+        // is not stored (it changes who seals, not what is sealed).
+        let chain = SessionChain::continuing(
+            stored.ids,
+            stored.root_span,
+            stored.head,
+            self.recorder.default_mode(),
+        );
         let session = Arc::new(Session::new(
             chain.clone(),
             &stored.agent_id,
             stored.started_at,
         ));
-        let room = self.recorder.reserve(1)?;
+        let room = self.recorder.reserve(&chain, 1)?;
         self.recorder.record(
             room,
             Operation {

@@ -3,6 +3,7 @@
 
 use super::event::ids::{ChainIds, ChainTexts};
 use super::verify::Head;
+use crate::config::TraceMode;
 use crossbeam_utils::CachePadded;
 use parking_lot::{Mutex, MutexGuard};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -27,6 +28,8 @@ pub struct ChainTail {
 pub struct SessionChain {
     ids: ChainIds,
     root_span: Uuid,
+    /// Fixed when the session begins: who seals its events.
+    mode: TraceMode,
     /// The ids every event hashes, as text: formatted once, not per operation.
     texts: ChainTexts,
     emitted: AtomicU64,
@@ -37,17 +40,23 @@ pub struct SessionChain {
 }
 
 impl SessionChain {
-    pub fn new(ids: ChainIds, root_span: Uuid) -> Arc<SessionChain> {
-        SessionChain::continuing(ids, root_span, Head::EMPTY)
+    pub fn new(ids: ChainIds, root_span: Uuid, mode: TraceMode) -> Arc<SessionChain> {
+        SessionChain::continuing(ids, root_span, Head::EMPTY, mode)
     }
 
     /// The chain of a session whose events up to `head` are stored already
     /// (by an earlier resolver): the next event attaches after them, and
     /// the counters start at their number.
-    pub fn continuing(ids: ChainIds, root_span: Uuid, head: Head) -> Arc<SessionChain> {
+    pub fn continuing(
+        ids: ChainIds,
+        root_span: Uuid,
+        head: Head,
+        mode: TraceMode,
+    ) -> Arc<SessionChain> {
         Arc::new(SessionChain {
             ids,
             root_span,
+            mode,
             texts: ChainTexts::new(ids),
             emitted: AtomicU64::new(head.events),
             processed: CachePadded::new(AtomicU64::new(head.events)),
@@ -69,6 +78,11 @@ impl SessionChain {
 
     pub fn ids(&self) -> ChainIds {
         self.ids
+    }
+
+    /// Whether the caller's thread or the trace processor seals this chain.
+    pub fn mode(&self) -> TraceMode {
+        self.mode
     }
 
     /// The span of `session.started`, parent of every operation's span.

@@ -9,9 +9,10 @@ use super::stats::{Totals, TraceStats};
 use super::store::{DurableStore, TraceStore};
 use crate::config::{Backpressure, Config, TraceMode};
 use crate::error::{Error, ErrorKind, Result};
+use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 /// Room in the trace for one operation ([`Recorder::reserve`]), to be
@@ -21,12 +22,17 @@ pub enum TraceRoom<'r> {
     Deferred(Reservation<'r>),
 }
 
-/// Records operations in the resolver's trace mode.
+/// Records operations, each in its session's trace mode.
+///
+/// A resolver serves immediate and deferred sessions at once: immediate
+/// ones are sealed on the caller's thread, deferred ones go through the
+/// pipeline, which starts with the resolver when deferred is its default
+/// and with the first deferred session otherwise.
 pub struct Recorder {
     /// Set by [`Self::shutdown`]; refuses new work in both modes.
     closed: AtomicBool,
-    /// How long shutdown waits for a durable store's commits.
-    shutdown_timeout: Duration,
+    /// What the pipeline starts with, when it starts.
+    config: Config,
     /// How long an operation waits for a durable store to make room: the
     /// block timeout in block mode, else not at all.
     store_patience: Duration,
@@ -36,7 +42,12 @@ pub struct Recorder {
     totals: Arc<Totals>,
     /// Records of sealed resolves, refilled by later ones.
     records: Arc<RecordPool>,
-    deferred: Option<Pipeline>,
+    deferred: OnceLock<Pipeline>,
+    /// Held while the pipeline starts, while shutdown begins (so no
+    /// pipeline starts after shutdown has looked for one) and while a test
+    /// holds the processor; holds whether the test wants it held, which a
+    /// pipeline that starts later takes on.
+    starting: Mutex<bool>,
 }
 
 impl Recorder {
@@ -55,30 +66,53 @@ impl Recorder {
         store: Arc<dyn TraceStore>,
         durable: Option<Arc<DurableStore>>,
     ) -> Result<Recorder> {
-        let totals = Arc::new(Totals::default());
-        let records = Arc::new(RecordPool::new());
-        let deferred = match config.trace_mode {
-            TraceMode::Immediate => None,
-            TraceMode::Deferred => Some(Pipeline::start(
-                config,
-                store.clone(),
-                totals.clone(),
-                records.clone(),
-            )?),
-        };
-        Ok(Recorder {
+        let recorder = Recorder {
             closed: AtomicBool::new(false),
+            config: config.clone(),
             store,
             durable,
-            shutdown_timeout: config.shutdown_timeout,
             store_patience: match config.backpressure {
                 Backpressure::Block => config.block_timeout,
                 Backpressure::Error => Duration::ZERO,
             },
-            totals,
-            records,
-            deferred,
-        })
+            totals: Arc::new(Totals::default()),
+            records: Arc::new(RecordPool::new()),
+            deferred: OnceLock::new(),
+            starting: Mutex::new(false),
+        };
+        // A resolver that defers by default reports a processor that
+        // cannot start when it is created, not at its first session.
+        if config.trace_mode == TraceMode::Deferred {
+            recorder.pipeline()?;
+        }
+        Ok(recorder)
+    }
+
+    /// The mode of sessions that do not choose one.
+    pub fn default_mode(&self) -> TraceMode {
+        self.config.trace_mode
+    }
+
+    /// The deferred pipeline, started on first use.
+    /// Errors: `Shutdown` after [`Self::shutdown`], `Internal` when its
+    /// thread cannot start.
+    fn pipeline(&self) -> Result<&Pipeline> {
+        if let Some(pipeline) = self.deferred.get() {
+            return Ok(pipeline);
+        }
+        let held = self.starting.lock();
+        self.check_open()?;
+        if let Some(pipeline) = self.deferred.get() {
+            return Ok(pipeline);
+        }
+        let pipeline = Pipeline::start(
+            &self.config,
+            self.store.clone(),
+            self.totals.clone(),
+            self.records.clone(),
+        )?;
+        pipeline.hold_processor(*held);
+        Ok(self.deferred.get_or_init(|| pipeline))
     }
 
     /// A record for the next resolve to fill, usually a sealed one's (see
@@ -103,27 +137,28 @@ impl Recorder {
                 "the resolver is shutting down",
             ));
         }
-        match &self.deferred {
+        match self.deferred.get() {
             Some(pipeline) => pipeline.check_open(),
             None => Ok(()),
         }
     }
 
-    /// Takes room in the trace for an operation of `events` events: in
-    /// deferred mode, buffer room (waiting for it in block mode); immediate
-    /// mode needs none. Take it before the session's lock (see
-    /// [`Pipeline::reserve`]). Errors: `Backpressure` (also when too much
-    /// waits for a durable store), `Shutdown`.
-    pub fn reserve(&self, events: u64) -> Result<TraceRoom<'_>> {
+    /// Takes room in the trace for an operation of `events` events on
+    /// `chain`: for a deferred session, buffer room (waiting for it in block
+    /// mode); an immediate session needs none. Take it before the session's
+    /// lock (see [`Pipeline::reserve`]). Errors: `Backpressure` (also when
+    /// too much waits for a durable store), `Shutdown`, `Internal` (the
+    /// pipeline of a first deferred session cannot start).
+    pub fn reserve(&self, chain: &SessionChain, events: u64) -> Result<TraceRoom<'_>> {
         self.check_open()?;
         if let Some(durable) = &self.durable {
             durable.check_room(self.store_patience).inspect_err(|_| {
                 self.totals.rejected.fetch_add(events, Ordering::SeqCst);
             })?;
         }
-        Ok(match &self.deferred {
-            Some(pipeline) => TraceRoom::Deferred(pipeline.reserve(events)?),
-            None => TraceRoom::Immediate,
+        Ok(match chain.mode() {
+            TraceMode::Deferred => TraceRoom::Deferred(self.pipeline()?.reserve(events)?),
+            TraceMode::Immediate => TraceRoom::Immediate,
         })
     }
 
@@ -155,19 +190,19 @@ impl Recorder {
         self.totals.processed.fetch_add(count, Ordering::SeqCst);
     }
 
-    /// Waits until every event of `chain` emitted before this call is stored.
-    /// Errors: `Timeout`, `Shutdown`.
+    /// Waits until every event of `chain` emitted before this call is
+    /// stored (an immediate session's always are). Errors: `Timeout`, `Shutdown`.
     pub fn await_chain(&self, chain: &SessionChain, timeout: Duration) -> Result<()> {
-        match &self.deferred {
-            Some(pipeline) => pipeline.await_chain(chain, timeout),
-            None => Ok(()),
+        match (chain.mode(), self.deferred.get()) {
+            (TraceMode::Deferred, Some(pipeline)) => pipeline.await_chain(chain, timeout),
+            _ => Ok(()),
         }
     }
 
     /// Waits until every event emitted before this call is stored.
     /// Errors: `Timeout`, `Shutdown`.
     pub fn flush(&self, timeout: Duration) -> Result<()> {
-        match &self.deferred {
+        match self.deferred.get() {
             Some(pipeline) => pipeline.flush(timeout),
             None => Ok(()),
         }
@@ -177,13 +212,17 @@ impl Recorder {
     /// (immediate mode has nothing in flight), then lets a durable store
     /// commit what it holds, within the shutdown timeout again.
     pub fn shutdown(&self) -> ShutdownReport {
-        self.closed.store(true, Ordering::SeqCst);
-        let mut report = match &self.deferred {
+        {
+            let _held = self.starting.lock();
+            self.closed.store(true, Ordering::SeqCst);
+        }
+        let mut report = match self.deferred.get() {
             Some(pipeline) => pipeline.shutdown(),
             None => ShutdownReport::default(),
         };
         if let Some(durable) = &self.durable {
-            report.uncommitted_events = durable.shutdown(Instant::now() + self.shutdown_timeout);
+            report.uncommitted_events =
+                durable.shutdown(Instant::now() + self.config.shutdown_timeout);
         }
         report
     }
@@ -191,13 +230,16 @@ impl Recorder {
     /// See [`Pipeline::forget_processor`]; nothing to do in immediate mode.
     pub fn forget_threads(&self) -> bool {
         self.deferred
-            .as_ref()
+            .get()
             .is_none_or(|pipeline| pipeline.forget_processor())
     }
 
-    /// Test support: see [`Pipeline::hold_processor`]. No effect in immediate mode.
+    /// Test support: see [`Pipeline::hold_processor`]. Also holds a
+    /// pipeline that starts later; immediate sessions are never held.
     pub fn hold_processor(&self, hold: bool) {
-        if let Some(pipeline) = &self.deferred {
+        let mut held = self.starting.lock();
+        *held = hold;
+        if let Some(pipeline) = self.deferred.get() {
             pipeline.hold_processor(hold);
         }
     }
@@ -211,7 +253,7 @@ impl Recorder {
             events_rejected: self.totals.rejected.load(Ordering::SeqCst),
             ..TraceStats::default()
         };
-        if let Some(pipeline) = &self.deferred {
+        if let Some(pipeline) = self.deferred.get() {
             pipeline.fill_queue_stats(&mut stats);
         }
         stats
@@ -271,8 +313,9 @@ mod tests {
     fn immediate_mode_keeps_a_small_scratch_per_thread_but_not_a_huge_one() {
         let recorder = Recorder::new(&Config::default(), Arc::new(MemoryStore::new())).unwrap();
         let record = |goal: &str| {
-            let room = recorder.reserve(1).unwrap();
-            recorder.record(room, session_started(goal)).unwrap();
+            let operation = session_started(goal);
+            let room = recorder.reserve(&operation.chain, 1).unwrap();
+            recorder.record(room, operation).unwrap();
         };
         record("a usual goal");
         let kept = thread_scratch_bytes();

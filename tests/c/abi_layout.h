@@ -37,6 +37,15 @@ static_assert(CRA_CHAIN_VALID == 0 && CRA_CHAIN_MALFORMED == 1 && CRA_CHAIN_SEQU
               "chain failures");
 static_assert(CRA_CHAIN_TRUNCATED == 6 && CRA_CHAIN_HEAD_MISMATCH == 7, "chain failures against a head");
 
+static_assert(CRA_TRACE_RESOLVER_DEFAULT == 2, "per-session trace mode");
+static_assert(sizeof(cra_session_options) == 8 && offsetof(cra_session_options, trace_mode) == 4,
+              "cra_session_options");
+static_assert(CRA_OUTCOME_EXECUTED == 0 && CRA_OUTCOME_FAILED == 1, "report outcomes");
+static_assert(offsetof(cra_resolve_request, session_id) == sizeof(void *) &&
+                  offsetof(cra_check_request, parameters_len) == 7 * sizeof(void *) &&
+                  offsetof(cra_report_request, duration_ms) == 5 * sizeof(void *) + 8,
+              "request writer structs");
+
 static_assert(sizeof(cra_buf) == sizeof(char *) + sizeof(size_t), "cra_buf");
 static_assert(offsetof(cra_buf, len) == sizeof(char *), "cra_buf.len");
 

@@ -1496,6 +1496,143 @@ static void action_checks(void)
 
 /* CARP.md: a request is a JSON object with named members. A positional
  * "request" (its members as an array, in declaration order) is refused. */
+/* ------------------------------------------------------------------------
+ * Per-session trace mode (cra_session_begin_with) and the request writers
+ * (cra_*_request_json): bad options and fields are refused and change
+ * nothing; good ones give sessions of both modes in one resolver and
+ * requests that cra_resolve, cra_check_action and cra_report_action take.
+ * --------------------------------------------------------------------- */
+
+static void session_modes_and_request_writers(void)
+{
+    const cra_status A = CRA_ERR_INVALID_ARGUMENT;
+    cra_resolver *r = new_resolver(NULL); /* immediate by default */
+    EXPECT_ONCE(CRA_OK, cra_load_atlas_file(r, CRA_EXAMPLES_DATA_DIR "/ops.atlas.json", ERR));
+    char id[CRA_ID_BUF_LEN];
+
+    cra_session_options_init(NULL);
+    cra_session_options opts;
+    cra_session_options_init(&opts);
+    CHECK(opts.struct_size == sizeof opts && opts.trace_mode == CRA_TRACE_RESOLVER_DEFAULT);
+    EXPECT_UNTOUCHED(A, id, cra_session_begin_with(NULL, AGENT, "goal", &opts, id, ERR));
+    EXPECT_UNTOUCHED(A, id, cra_session_begin_with(r, NULL, "goal", &opts, id, ERR));
+    EXPECT_STATUS(A, cra_session_begin_with(r, AGENT, "goal", &opts, NULL, ERR));
+    opts.trace_mode = 3;
+    EXPECT_UNTOUCHED(A, id, cra_session_begin_with(r, AGENT, "goal", &opts, id, ERR));
+    cra_session_options_init(&opts);
+    opts.struct_size = 4;
+    EXPECT_UNTOUCHED(A, id, cra_session_begin_with(r, AGENT, "goal", &opts, id, ERR));
+    cra_stats stats;
+    EXPECT_ONCE(CRA_OK, cra_stats_get(r, &stats, ERR));
+    CHECK(stats.sessions_active == 0 && stats.events_emitted == 0);
+
+    /* One session of each mode; while the processor is held only the
+     * deferred one waits. NULL options are the resolver's mode. */
+    char live[CRA_ID_BUF_LEN], swarm[CRA_ID_BUF_LEN], plain[CRA_ID_BUF_LEN];
+    cra_session_options_init(&opts);
+    opts.trace_mode = CRA_TRACE_IMMEDIATE;
+    EXPECT_ONCE(CRA_OK, cra_session_begin_with(r, AGENT, "Watch it live", &opts, live, ERR));
+    EXPECT_ONCE(CRA_OK, cra_session_begin_with(r, AGENT, "Refund and export", NULL, plain, ERR));
+    EXPECT_ONCE(CRA_OK, cra_test_hold_processor(r, true, ERR));
+    opts.trace_mode = CRA_TRACE_DEFERRED;
+    EXPECT_ONCE(CRA_OK, cra_session_begin_with(r, AGENT, "Run the swarm", &opts, swarm, ERR));
+    bool ready = false;
+    EXPECT_ONCE(CRA_OK, cra_is_trace_ready(r, swarm, &ready, ERR));
+    CHECK(!ready);
+    EXPECT_ONCE(CRA_OK, cra_is_trace_ready(r, live, &ready, ERR));
+    CHECK(ready);
+    EXPECT_ONCE(CRA_OK, cra_test_hold_processor(r, false, ERR));
+    EXPECT_ONCE(CRA_OK, cra_await_trace_ready(r, swarm, 10000, ERR));
+
+    /* The request writers: NULL and short structs, missing fields. */
+    cra_buf buf;
+    cra_resolve_request resolve;
+    cra_resolve_request_init(NULL);
+    cra_resolve_request_init(&resolve);
+    CHECK(resolve.struct_size == sizeof resolve && resolve.goal == NULL && resolve.request_id == NULL);
+    EXPECT_UNTOUCHED(A, buf, cra_resolve_request_json(NULL, &buf, ERR));
+    EXPECT_UNTOUCHED(A, buf, cra_resolve_request_json(&resolve, &buf, ERR)); /* no session, agent, goal */
+    resolve.session_id = plain;
+    resolve.agent_id = AGENT;
+    resolve.goal = "Refund and export";
+    EXPECT_STATUS(A, cra_resolve_request_json(&resolve, NULL, ERR));
+    resolve.struct_size = 4;
+    EXPECT_UNTOUCHED(A, buf, cra_resolve_request_json(&resolve, &buf, ERR));
+    resolve.struct_size = sizeof resolve;
+    resolve.risk_tier = "\xc3\x28";
+    EXPECT_UNTOUCHED(A, buf, cra_resolve_request_json(&resolve, &buf, ERR));
+    resolve.risk_tier = NULL;
+
+    /* A resolve written by the library resolves; its approval id and
+     * resolution id feed a check written by the library. */
+    cra_buf request = {NULL, 0}, resolution = {NULL, 0};
+    EXPECT_ONCE(CRA_OK, cra_resolve_request_json(&resolve, &request, ERR));
+    EXPECT_ONCE(CRA_OK, cra_resolve(r, request.data, request.len, &resolution, ERR));
+    cra_buf_free(&request);
+    char rid[CRA_ID_BUF_LEN];
+    member_text(resolution.data, "resolution_id", rid, sizeof rid);
+    cra_buf_free(&resolution);
+
+    cra_check_request check;
+    cra_check_request_init(NULL);
+    cra_check_request_init(&check);
+    CHECK(check.struct_size == sizeof check && check.parameters_json == NULL);
+    check.session_id = plain;
+    check.agent_id = AGENT;
+    check.resolution_id = rid;
+    EXPECT_UNTOUCHED(A, buf, cra_check_request_json(&check, &buf, ERR)); /* no action */
+    check.action_id = "report.export";
+    static const char NOT_AN_OBJECT[] = "[1]", REPEATED[] = "{\"a\":1,\"a\":2}", PARAMETERS[] = "{\"format\":\"csv\"}";
+    check.parameters_json = NOT_AN_OBJECT;
+    check.parameters_len = strlen(NOT_AN_OBJECT);
+    EXPECT_UNTOUCHED(CRA_ERR_INVALID_JSON, buf, cra_check_request_json(&check, &buf, ERR));
+    check.parameters_json = REPEATED;
+    check.parameters_len = strlen(REPEATED);
+    EXPECT_UNTOUCHED(CRA_ERR_INVALID_JSON, buf, cra_check_request_json(&check, &buf, ERR));
+    check.parameters_json = PARAMETERS;
+    check.parameters_len = strlen(PARAMETERS);
+    check.request_id = "req-written-by-libcra";
+    cra_buf result = {NULL, 0};
+    EXPECT_ONCE(CRA_OK, cra_check_request_json(&check, &request, ERR));
+    CHECK(strstr(request.data, "\"request_id\":\"req-written-by-libcra\"") != NULL);
+    EXPECT_ONCE(CRA_OK, cra_check_action(r, request.data, request.len, &result, ERR));
+    cra_buf_free(&request);
+    char execution[CRA_ID_BUF_LEN];
+    member_text(result.data, "execution_id", execution, sizeof execution);
+    CHECK(strstr(result.data, "\"decision\":\"approved\"") != NULL && strlen(execution) == 36);
+    cra_buf_free(&result);
+
+    cra_report_request report;
+    cra_report_request_init(NULL);
+    cra_report_request_init(&report);
+    CHECK(report.struct_size == sizeof report && report.status == CRA_OUTCOME_EXECUTED);
+    report.session_id = plain;
+    report.agent_id = AGENT;
+    report.execution_id = execution;
+    report.status = 7;
+    EXPECT_UNTOUCHED(A, buf, cra_report_request_json(&report, &buf, ERR));
+    report.status = CRA_OUTCOME_FAILED; /* without error_code and error_message */
+    EXPECT_UNTOUCHED(A, buf, cra_report_request_json(&report, &buf, ERR));
+    report.error_code = "E_EXPORT";
+    EXPECT_UNTOUCHED(A, buf, cra_report_request_json(&report, &buf, ERR));
+    report.error_message = "the export service is down";
+    report.duration_ms = 40;
+    EXPECT_ONCE(CRA_OK, cra_report_request_json(&report, &request, ERR));
+    EXPECT_ONCE(CRA_OK, cra_report_action(r, request.data, request.len, ERR));
+    cra_buf_free(&request);
+
+    /* Every session of both modes verifies. */
+    const char *const sessions[] = {live, plain, swarm};
+    for (size_t i = 0; i < COUNT(sessions); i++) {
+        cra_verify_report verdict;
+        EXPECT_ONCE(CRA_OK, cra_session_end(r, sessions[i], "done", ERR));
+        EXPECT_ONCE(CRA_OK, cra_await_trace_ready(r, sessions[i], 10000, ERR));
+        EXPECT_ONCE(CRA_OK, cra_verify_chain(r, sessions[i], &verdict, ERR));
+        CHECK(verdict.failure == CRA_CHAIN_VALID && verdict.events >= 2);
+    }
+    cra_resolver_free(r);
+}
+
 static void positional_request(cra_resolver *r)
 {
     char sid[CRA_ID_BUF_LEN];
@@ -1564,6 +1701,7 @@ int main(void)
     deferred();
     stores();
     action_checks();
+    session_modes_and_request_writers();
     positional_request(r);
     still_works(r);
 

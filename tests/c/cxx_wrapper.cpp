@@ -392,6 +392,47 @@ void check_result_reader()
         EXPECT(status_thrown_by([&] { cra::detail::read_check_result(text); }) == CRA_ERR_INTERNAL);
 }
 
+// Per-session trace mode: a deferred session in an immediate resolver, beside
+// an immediate one; both verify. A bad mode is refused before anything is recorded.
+void per_session_trace_mode()
+{
+    using std::chrono::seconds;
+    static_assert(static_cast<std::uint32_t>(cra::TraceMode::resolver_default) == CRA_TRACE_RESOLVER_DEFAULT,
+                  "modes keep the C values");
+    EXPECT(cra::abi_minor() >= 1);
+    const cra::SessionOptions defaults;
+    EXPECT(defaults.trace_mode() == cra::TraceMode::resolver_default &&
+           defaults.c_options().struct_size == sizeof(cra_session_options));
+    const cra::SessionOptions deferred_options = cra::SessionOptions().trace_mode(cra::TraceMode::deferred);
+    EXPECT(deferred_options.c_options().trace_mode == CRA_TRACE_DEFERRED);
+
+    cra::Resolver resolver; // immediate
+    EXPECT(resolver.stats().queue_capacity == 0);
+    const std::string live = resolver.begin_session("agent-7", "watched live", defaults);
+    const std::string swarm = resolver.begin_session("agent-8", "part of a swarm", deferred_options);
+    EXPECT(resolver.is_trace_ready(live));
+    // The deferred session started the resolver's trace processor and its buffer.
+    EXPECT(resolver.stats().queue_capacity == cra::default_config().buffer_capacity);
+    resolver.end_session(swarm, "done");
+    resolver.await_trace_ready(swarm, seconds(5));
+    for (const std::string &session : {live, swarm}) {
+        EXPECT(resolver.is_trace_ready(session));
+        const cra::Buffer trace = resolver.trace(session, seconds(5));
+        const cra::VerifyReport report = cra::verify_jsonl(trace.view());
+        EXPECT(report.valid() && report.head_hash == resolver.verify_chain(session).head_hash);
+    }
+    EXPECT(resolver.verify_chain(swarm).events == 2 && resolver.verify_chain(swarm).pending == 0);
+
+    cra::SessionOptions bad;
+    bad.c_options().trace_mode = 7;
+    const std::uint64_t sessions = resolver.stats().sessions_active;
+    EXPECT(status_thrown_by([&] { resolver.begin_session("agent-9", "bad mode", bad); }) == CRA_ERR_INVALID_ARGUMENT);
+    EXPECT(resolver.stats().sessions_active == sessions);
+    // resolver_default names no mode of a resolver.
+    EXPECT(status_thrown_by([] { cra::Resolver r(cra::Config().trace_mode(cra::TraceMode::resolver_default)); }) ==
+           CRA_ERR_INVALID_ARGUMENT);
+}
+
 } // namespace
 
 int main()
@@ -481,6 +522,13 @@ int main()
         check_result_reader();
     } catch (const std::exception &e) {
         std::fprintf(stderr, "cxx_wrapper.cpp: action checks: unexpected exception: %s\n", e.what());
+        failures++;
+    }
+
+    try {
+        per_session_trace_mode();
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "cxx_wrapper.cpp: per-session trace mode: unexpected exception: %s\n", e.what());
         failures++;
     }
 

@@ -105,11 +105,14 @@ pub fn resolve(resolver: &Resolver, request: &Value) -> cra::Result<Value> {
 
 /// A resolver on the store the tests run against: memory, or with
 /// `CRA_TEST_STORE=sqlite` a SQLite file of its own, removed when the
-/// resolver is dropped. `scripts/test.sh` runs the scenario, deferred and
-/// concurrency tests both ways.
+/// resolver is dropped, or with `CRA_TEST_STORE=postgres` a schema of its
+/// own on the server of `CRA_TEST_POSTGRES_URL`, dropped with it.
+/// `scripts/test.sh` runs the scenario, deferred and concurrency tests all
+/// three ways.
 pub struct TestResolver {
     resolver: Option<Resolver>,
     file: Option<PathBuf>,
+    schema: Option<PgSchema>,
 }
 
 impl std::ops::Deref for TestResolver {
@@ -122,6 +125,7 @@ impl std::ops::Deref for TestResolver {
 impl Drop for TestResolver {
     fn drop(&mut self) {
         drop(self.resolver.take());
+        drop(self.schema.take());
         if let Some(file) = &self.file {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
@@ -133,7 +137,10 @@ impl Drop for TestResolver {
 /// Whether the tests run against a durable store, where what waits for the
 /// database is bounded: even immediate mode may then refuse an operation.
 pub fn durable_store() -> bool {
-    std::env::var("CRA_TEST_STORE").as_deref() == Ok("sqlite")
+    matches!(
+        std::env::var("CRA_TEST_STORE").as_deref(),
+        Ok("sqlite" | "postgres")
+    )
 }
 
 /// A new resolver with `config` on the tests' store (see [`TestResolver`]).
@@ -148,13 +155,109 @@ pub fn new_resolver(config: cra::Config) -> TestResolver {
             TestResolver {
                 resolver: Some(resolver),
                 file: Some(file),
+                schema: None,
+            }
+        }
+        Ok("postgres") => {
+            let server = postgres_server().expect(
+                "CRA_TEST_STORE=postgres needs CRA_TEST_POSTGRES_URL (scripts/postgres.sh)",
+            );
+            let schema = PgSchema::new(&server);
+            let resolver = Resolver::open(config, &schema.url()).unwrap();
+            TestResolver {
+                resolver: Some(resolver),
+                file: None,
+                schema: Some(schema),
             }
         }
         Ok("memory") | Err(_) => TestResolver {
             resolver: Some(Resolver::new(config).unwrap()),
             file: None,
+            schema: None,
         },
-        Ok(other) => panic!("CRA_TEST_STORE={other}: use memory or sqlite"),
+        Ok(other) => panic!("CRA_TEST_STORE={other}: use memory, sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL server the tests may use: `CRA_TEST_POSTGRES_URL`
+/// (`scripts/postgres.sh` starts one and sets it), or `None`. Panics when
+/// it is unset but `CRA_REQUIRE_POSTGRES=1`, so a run that must test
+/// PostgreSQL never passes by skipping it.
+pub fn postgres_server() -> Option<String> {
+    match std::env::var("CRA_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CRA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "CRA_REQUIRE_POSTGRES=1 but CRA_TEST_POSTGRES_URL is not set"
+            );
+            None
+        }
+    }
+}
+
+/// A schema of its own on the tests' PostgreSQL server, so tests running
+/// at once never share tables; dropped (with everything in it) when
+/// dropped. Stores reach it through their URL's `search_path`.
+pub struct PgSchema {
+    server: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    pub fn new(server: &str) -> PgSchema {
+        static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "cra_test_{}_{}",
+            std::process::id(),
+            SCHEMAS.fetch_add(1, Ordering::SeqCst)
+        );
+        let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
+            ))
+            .unwrap();
+        PgSchema {
+            server: server.to_owned(),
+            name,
+        }
+    }
+
+    /// The store URL of this schema, with `extra` parameters
+    /// (`name=value&…`, or empty).
+    pub fn url_with(&self, extra: &str) -> String {
+        let separator = if self.server.contains('?') { '&' } else { '?' };
+        let mut url = format!(
+            "{}{separator}options=-c%20search_path%3D{}",
+            self.server, self.name
+        );
+        if !extra.is_empty() {
+            url.push('&');
+            url.push_str(extra);
+        }
+        url
+    }
+
+    pub fn url(&self) -> String {
+        self.url_with("")
+    }
+
+    /// A connection of the test's own, with this schema first on its path.
+    pub fn client(&self) -> postgres::Client {
+        let mut client = postgres::Client::connect(&self.server, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("SET search_path = {}", self.name))
+            .unwrap();
+        client
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+        }
     }
 }
 

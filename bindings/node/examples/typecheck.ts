@@ -11,6 +11,7 @@ import {
   verifyJsonlHead,
   ChainFailure,
   abiVersion,
+  abiMinor,
   version,
   defaultConfig,
   loadLibrary,
@@ -32,6 +33,7 @@ import {
   type CheckResult,
   type CheckActionOptions,
   type ReportActionOptions,
+  type SessionOptions,
 } from '@cra/libcra';
 
 const config: ResolverConfig = { traceMode: 'deferred', bufferCapacity: 1024, backpressure: 'block' };
@@ -39,6 +41,9 @@ const numeric: ResolverConfig = { traceMode: TraceMode.deferred, shutdownTimeout
 const lib: { readonly path: string } = loadLibrary({ path: DEFAULT_LIBRARY_PATH });
 const bundled: string = PREBUILT_LIBRARY_PATH;
 const abi: number = abiVersion();
+const minor: number = abiMinor();
+const perSession: SessionOptions = { traceMode: 'deferred' };
+void [minor, perSession];
 const ver: string = version();
 const defaults = defaultConfig();
 const mode: 'immediate' | 'deferred' = defaults.traceMode;
@@ -51,6 +56,11 @@ async function main(): Promise<void> {
     resolver.loadAtlasFile(new URL('file:///tmp/atlas.json'));
     resolver.loadAtlas(new Uint8Array([123, 125]));
     const sessionId: string = resolver.beginSession('agent-7', 'Refund the duplicate charge');
+    const live: string = resolver.beginSession('agent-7', 'Watched live', { traceMode: 'immediate' });
+    const swarm: string = resolver.beginSession('agent-8', 'Swarm', { traceMode: TraceMode.deferred });
+    resolver.beginSession('agent-9', 'Defaults', {});
+    resolver.beginSession('agent-9', 'Defaults', null);
+    void [live, swarm];
     const request: CarpRequest = {
       carp_version: '1.0',
       request_id: 'req-1',

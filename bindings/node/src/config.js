@@ -1,6 +1,7 @@
 /**
  * Resolver settings: camelCase mirrors of `cra_config`, with the
- * library's own defaults from `cra_config_init`.
+ * library's own defaults from `cra_config_init`; and the settings of one
+ * session, mirrors of `cra_session_options` (`cra_session_options_init`).
  * @module
  */
 import { native } from './lib.js';
@@ -73,6 +74,40 @@ export function toNativeConfig(options = {}) {
   return raw;
 }
 
+/** camelCase session option → `cra_session_options` member. */
+const SESSION_FIELDS = Object.freeze({ traceMode: 'trace_mode' });
+
+/**
+ * A `cra_session_options` struct for `cra_session_begin_with`:
+ * `cra_session_options_init`'s defaults (the resolver's trace mode) with
+ * the given options applied. `undefined` values keep the default. As for
+ * the resolver config, unknown option names are a TypeError, unknown enum
+ * names and numbers outside uint32 a RangeError, and the library checks
+ * the rest (CraError `CRA_ERR_INVALID_ARGUMENT`).
+ *
+ * @param {Record<string, unknown>} options
+ * @returns {Record<string, number>}
+ */
+export function toNativeSessionOptions(options) {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('beginSession options must be an object');
+  }
+  /** @type {Record<string, number>} */
+  const raw = {};
+  native().cra_session_options_init(raw);
+  for (const [name, value] of Object.entries(options)) {
+    if (value === undefined) continue;
+    const member = SESSION_FIELDS[name];
+    if (!member) {
+      throw new TypeError(
+        `unknown beginSession option '${name}' (known: ${Object.keys(SESSION_FIELDS).join(', ')})`,
+      );
+    }
+    raw[member] = toUint32(name, value, 'options');
+  }
+  return raw;
+}
+
 function initConfig() {
   /** @type {Record<string, number>} */
   const raw = {};
@@ -83,22 +118,23 @@ function initConfig() {
 /**
  * @param {string} name
  * @param {unknown} value
+ * @param {string} [owner] what the option belongs to, for messages
  */
-function toUint32(name, value) {
+function toUint32(name, value, owner = 'config') {
   const names = ENUMS[name];
   if (names && typeof value === 'string') {
     if (!Object.hasOwn(names, value)) {
       throw new RangeError(
-        `config.${name} must be one of ${Object.keys(names).join(', ')}, got '${value}'`,
+        `${owner}.${name} must be one of ${Object.keys(names).join(', ')}, got '${value}'`,
       );
     }
     return names[value];
   }
   if (typeof value !== 'number') {
-    throw new TypeError(`config.${name} must be a number, got ${typeof value}`);
+    throw new TypeError(`${owner}.${name} must be a number, got ${typeof value}`);
   }
   if (!Number.isInteger(value) || value < 0 || value > 0xffffffff) {
-    throw new RangeError(`config.${name} must be an integer from 0 to 4294967295, got ${value}`);
+    throw new RangeError(`${owner}.${name} must be an integer from 0 to 4294967295, got ${value}`);
   }
   return value;
 }

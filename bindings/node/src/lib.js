@@ -152,8 +152,8 @@ function raiseAsyncStack() {
  *   memory from `koffi.alloc` (see memory.js), which stays valid across an
  *   asynchronous call until its callback has read and freed it;
  * - small out-values of synchronous calls (resolver handle, bool, report,
- *   stats, store stats, head, config) use koffi's `out()` marshalling into
- *   JS objects/arrays.
+ *   stats, store stats, head, config, session options) use koffi's `out()`
+ *   marshalling into JS objects/arrays.
  *
  * @param {ReturnType<typeof koffi.load>} lib
  * @param {string} path
@@ -174,6 +174,10 @@ function declare(lib, path) {
     ttl_seconds: 'uint32_t',
     clock_skew_seconds: 'uint32_t',
     shutdown_timeout_ms: 'uint32_t',
+  });
+  const sessionOptions = koffi.struct({
+    struct_size: 'uint32_t',
+    trace_mode: 'uint32_t',
   });
   const report = koffi.struct({
     events: 'uint64_t',
@@ -211,9 +215,10 @@ function declare(lib, path) {
 
   return {
     path,
-    types: { errorPtr, buf, config, report, stats, storeStats, head },
+    types: { errorPtr, buf, config, sessionOptions, report, stats, storeStats, head },
 
     cra_abi_version: fn('cra_abi_version', 'uint32_t', []),
+    cra_abi_minor: fn('cra_abi_minor', 'uint32_t', []),
     cra_version: fn('cra_version', str, []),
     cra_status_name: fn('cra_status_name', str, [status]),
 
@@ -244,6 +249,17 @@ function declare(lib, path) {
       resolverPtr,
       str,
       str,
+      koffi.pointer('char'), // char out_session_id[37]: a Buffer
+      errorOut,
+    ]),
+    cra_session_options_init: fn('cra_session_options_init', 'void', [
+      koffi.out(koffi.pointer(sessionOptions)),
+    ]),
+    cra_session_begin_with: fn('cra_session_begin_with', status, [
+      resolverPtr,
+      str,
+      str,
+      koffi.pointer(sessionOptions), // NULL: the defaults
       koffi.pointer('char'), // char out_session_id[37]: a Buffer
       errorOut,
     ]),

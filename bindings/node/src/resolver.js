@@ -4,7 +4,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { callAsync, callSync, whenWaitSlotFree } from './calls.js';
-import { toNativeConfig } from './config.js';
+import { toNativeConfig, toNativeSessionOptions } from './config.js';
 import { CRA_ERR_SHUTDOWN, CraError } from './errors.js';
 import { loadLibrary, native } from './lib.js';
 import { allocBuf, freeBuf, readBuf } from './memory.js';
@@ -211,20 +211,38 @@ export class Resolver {
   }
 
   /**
-   * Begins a session and records its `session.started` event.
+   * Begins a session and records its `session.started` event
+   * (`cra_session_begin`, or `cra_session_begin_with` when `options` is
+   * given).
+   *
+   * The session is traced in the resolver's mode (`traceMode` of the
+   * config) unless `options.traceMode` chooses 'immediate' or 'deferred'
+   * for it: one resolver serves sessions of both modes at once, such as a
+   * session a person watches live (immediate, always ready) beside a
+   * swarm's (deferred). The mode is fixed for the session's life; the
+   * waits (`awaitTraceReady`, `flushTraces`, `getTrace`) work for both.
+   * The first deferred session of an immediate resolver starts libcra's
+   * background trace processor. `options` is read during the call only.
+   *
    * @param {string} agentId
    * @param {string} goal
+   * @param {import('../index.js').SessionOptions | null} [options] omitted
+   *   or null, and `undefined` members: the defaults (the resolver's mode)
    * @returns {string} the new session id (36 characters)
-   * @throws {CraError} CRA_ERR_INVALID_ARGUMENT, CRA_ERR_BACKPRESSURE (deferred mode)
+   * @throws {CraError} CRA_ERR_INVALID_ARGUMENT (empty or over-long agent
+   *   id, goal over 64 KiB, a trace mode number libcra does not know),
+   *   CRA_ERR_BACKPRESSURE (deferred session, buffer full: no session was
+   *   created), CRA_ERR_INTERNAL (the processor thread cannot start),
+   *   CRA_ERR_SHUTDOWN; TypeError for a wrong JS type or an unknown option,
+   *   RangeError for an unknown trace mode name
    */
-  beginSession(agentId, goal) {
+  beginSession(agentId, goal, options) {
+    const ptr = this.#handle.use('beginSession');
+    const args = [toCString(agentId, 'agentId'), toCString(goal, 'goal')];
+    const opts = options == null ? undefined : toNativeSessionOptions(options);
     const out = Buffer.alloc(CRA_ID_BUF_LEN);
-    callSync(native().cra_session_begin, [
-      this.#handle.use('beginSession'),
-      toCString(agentId, 'agentId'),
-      toCString(goal, 'goal'),
-      out,
-    ]);
+    if (opts === undefined) callSync(native().cra_session_begin, [ptr, ...args, out]);
+    else callSync(native().cra_session_begin_with, [ptr, ...args, opts, out]);
     const end = out.indexOf(0);
     return out.toString('latin1', 0, end < 0 ? out.length : end);
   }

@@ -324,6 +324,7 @@ mod tests {
     use crate::atlas::catalog::reasons::DEFAULT_DENY_ID;
 
     use crate::atlas::catalog::Catalog;
+    use crate::config::TraceMode;
     use crate::trace::chain::SessionChain;
     use crate::trace::event::ChainIds;
     use crate::trace::record::operation::RequestTexts;
@@ -380,7 +381,7 @@ mod tests {
             session_id: Uuid::from_u128(1),
             trace_id: Uuid::from_u128(2),
         };
-        let chain = SessionChain::new(ids, Uuid::from_u128(3));
+        let chain = SessionChain::new(ids, Uuid::from_u128(3), TraceMode::Immediate);
         let store = CountingStore::default();
         let mut scratch = SealScratch::default();
         let huge = "x".repeat(HAND_OFF_PAYLOAD_BYTES);

@@ -10,6 +10,7 @@
 
 pub mod durable;
 pub mod memory;
+pub mod postgres;
 pub mod sqlite;
 pub mod url;
 

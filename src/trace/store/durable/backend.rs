@@ -1,6 +1,7 @@
 //! What a database behind a [`super::DurableStore`] provides: a writer that
 //! commits batches of whole operations, and a reader for what is committed.
-//! SQLite implements it (`store/sqlite/`); a server database can too.
+//! SQLite implements it (`store/sqlite/`), and PostgreSQL
+//! (`store/postgres/`), which many resolvers share.
 
 use super::pending::PendingOperation;
 use crate::trace::event::ChainIds;
@@ -31,6 +32,26 @@ pub trait StoreReader: Send + Sync + 'static {
         before: u64,
         visit: &mut dyn FnMut(u64, &str) -> Result<(), String>,
     ) -> Result<(), String>;
+
+    /// Takes session `id` for this resolver before it resumes it, so no
+    /// two resolvers sharing the database append to one chain. A session
+    /// that is unknown or has ended is left as it is (`Claimed`: resuming
+    /// reports it). The default always succeeds: a store that only one
+    /// resolver opens at a time (SQLite, locked per file) has no one to
+    /// take a session from.
+    fn claim(&self, id: Uuid) -> Result<Claim, String> {
+        let _ = id;
+        Ok(Claim::Claimed)
+    }
+}
+
+/// What [`StoreReader::claim`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The session is this resolver's now (or unknown, or ended).
+    Claimed,
+    /// Another resolver that is still running holds the session open.
+    HeldElsewhere,
 }
 
 /// A session as the store holds it.
@@ -46,6 +67,19 @@ pub struct StoredSession {
     /// The head committed with the session's last operation.
     pub head: Head,
     /// Whether the session's last stored event is not its head (found when
-    /// the store was opened): its tail was cut off or changed.
+    /// the store was opened, or when the session was read): its tail was
+    /// cut off or changed.
     pub damaged: bool,
+}
+
+/// A head's hash as the stores keep it, 64 hex digits, as bytes.
+pub fn parse_hash(hex: &str) -> Option<[u8; 32]> {
+    let mut hash = [0u8; 32];
+    if hex.len() != 64 {
+        return None;
+    }
+    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
+        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+    }
+    Some(hash)
 }

@@ -23,7 +23,7 @@ use crate::trace::event::ids::ChainTexts;
 use crate::trace::event::ChainIds;
 use crate::trace::verify::head::verify_text_against;
 use crate::trace::verify::{Head, VerifyReport};
-use backend::{StoreReader, StoreWriter, StoredSession};
+use backend::{Claim, StoreReader, StoreWriter, StoredSession};
 use compact::LineWriter;
 use parking_lot::{Condvar, Mutex};
 use pending::PendingOperation;
@@ -257,6 +257,27 @@ impl DurableStore {
             .map_err(|error| self.io_error(error))
     }
 
+    /// Takes session `id` for this resolver before it is resumed
+    /// ([`StoreReader::claim`]). Errors: `Conflict` when another running
+    /// resolver holds it open; `Io`.
+    pub fn claim_session(&self, id: Uuid) -> Result<()> {
+        let claim = self
+            .reader
+            .claim(id)
+            .map_err(|error| self.io_error(error))?;
+        match claim {
+            Claim::Claimed => Ok(()),
+            Claim::HeldElsewhere => Err(Error::new(
+                ErrorKind::Conflict,
+                format!(
+                    "session '{id}' is held open by another resolver sharing {}; \
+                     it can be resumed here once that resolver has stopped",
+                    self.name
+                ),
+            )),
+        }
+    }
+
     /// Asks the writer to commit what is queued and stop, waiting until
     /// `deadline`; a database that still fails then is given up on.
     /// Returns the events that were not committed.
@@ -335,7 +356,15 @@ impl DurableStore {
         }
         match self.stored_session(ids.session_id)? {
             Some(session) => {
-                self.write_session(session.ids, u64::MAX, &[], out)?;
+                // An open session may be growing in another resolver that
+                // shares the database: read the operations up to the head
+                // read with it, so the two agree. An ended one is read
+                // whole, so events stored past its head show.
+                let before = match session.ended {
+                    true => u64::MAX,
+                    false => session.head.events,
+                };
+                self.write_session(session.ids, before, &[], out)?;
                 Ok(Some(session.head))
             }
             None => Ok(None),

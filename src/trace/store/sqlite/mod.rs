@@ -9,7 +9,7 @@
 mod lock;
 mod schema;
 
-use super::durable::backend::{StoreReader, StoreWriter, StoredSession};
+use super::durable::backend::{parse_hash, StoreReader, StoreWriter, StoredSession};
 use super::durable::compact::last_event_hash;
 use super::durable::pending::PendingOperation;
 use super::durable::DurableStore;
@@ -267,16 +267,4 @@ impl StoreReader for SqliteReader {
         }
         Ok(())
     }
-}
-
-/// 64 lowercase hex digits as bytes.
-fn parse_hash(hex: &str) -> Option<[u8; 32]> {
-    let mut hash = [0u8; 32];
-    if hex.len() != 64 {
-        return None;
-    }
-    for (byte, pair) in hash.iter_mut().zip(hex.as_bytes().chunks(2)) {
-        *byte = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
-    }
-    Some(hash)
 }
