@@ -1,19 +1,26 @@
 //! Durable swarm: producers resolving in deferred mode while a store takes
-//! every event, run side by side for the memory store and a SQLite file.
+//! every event, run side by side for a SQLite file, a PostgreSQL database
+//! and the memory store.
 //!
 //! Each producer begins a session, resolves in it, ends it and begins the
 //! next, for a set time; then the run waits until every event is durable,
-//! verifies a sample of sessions, and measures four more things on the
-//! SQLite store: the bytes written to disk per event (WAL and checkpoints
-//! included, from /proc/self/io), the latency of `await_trace_durable`
-//! after one resolve, and reading a stored 10 000-event session back.
+//! verifies a sample of sessions, and measures more on each durable store:
+//! the latency of `await_trace_durable` after one resolve, the bytes
+//! stored per event, reading a stored 10 000-event session back, and for
+//! SQLite the bytes this process wrote to disk per event (WAL and
+//! checkpoints included, from /proc/self/io; PostgreSQL's server writes
+//! its own).
 //!
 //!     cargo run --release --example durable_swarm -- [--seconds N] [--producers P]
-//!         [--stores sqlite,memory] [--json FILE] [--check-flat]
+//!         [--stores sqlite,postgres,memory] [--postgres-url URL] [--json FILE] [--check-flat]
 //!
-//! `--check-flat` exits 1 when the SQLite run's resident memory grew more
-//! than 10 % from its warm-up to its end (the test command runs it briefly).
-//! Figures go to stderr, and as JSON (the bench host's format) to FILE.
+//! The PostgreSQL run uses a schema of its own, `cra_swarm`, dropped and
+//! created again first, in the database of `--postgres-url` (default: the
+//! environment's `CRA_TEST_POSTGRES_URL`, which `scripts/postgres.sh` sets).
+//! `--check-flat` exits 1 when a durable store's run grew its resident
+//! memory more than 10 % from its warm-up to its end (the test command runs
+//! it briefly). Figures go to stderr, and as JSON (the bench host's format)
+//! to FILE.
 
 use cra::{Config, ErrorKind, Resolver, SessionId, TraceMode, TraceRead};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -28,6 +35,7 @@ struct Settings {
     seconds: f64,
     producers: usize,
     stores: Vec<String>,
+    postgres_url: Option<String>,
     json: Option<String>,
     check_flat: bool,
 }
@@ -37,6 +45,7 @@ fn settings() -> Settings {
         seconds: 30.0,
         producers: 2,
         stores: vec!["sqlite".into(), "memory".into()],
+        postgres_url: std::env::var("CRA_TEST_POSTGRES_URL").ok(),
         json: None,
         check_flat: false,
     };
@@ -47,6 +56,7 @@ fn settings() -> Settings {
             "--seconds" => settings.seconds = value().parse().unwrap_or_else(|_| usage()),
             "--producers" => settings.producers = value().parse().unwrap_or_else(|_| usage()),
             "--stores" => settings.stores = value().split(',').map(str::to_owned).collect(),
+            "--postgres-url" => settings.postgres_url = Some(value()),
             "--json" => settings.json = Some(value()),
             "--check-flat" => settings.check_flat = true,
             _ => usage(),
@@ -57,8 +67,8 @@ fn settings() -> Settings {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: durable_swarm [--seconds N] [--producers P] [--stores sqlite,memory] \
-         [--json FILE] [--check-flat]"
+        "usage: durable_swarm [--seconds N] [--producers P] [--stores sqlite,postgres,memory] \
+         [--postgres-url URL] [--json FILE] [--check-flat]"
     );
     std::process::exit(2)
 }
@@ -100,23 +110,79 @@ fn remove_store(path: &std::path::Path) {
     }
 }
 
-fn open(store: &str, dir: &std::path::Path) -> Resolver {
-    let config = Config {
-        trace_mode: TraceMode::Deferred,
-        buffer_capacity: 1 << 16,
-        clock_skew_seconds: 0,
-        ..Config::default()
-    };
-    let url = match store {
+/// The schema the PostgreSQL run writes into.
+const POSTGRES_SCHEMA: &str = "cra_swarm";
+
+/// `url` with its own schema, emptied first, as the search path.
+fn fresh_postgres_schema(url: &str) -> String {
+    let mut client = postgres::Client::connect(url, postgres::NoTls)
+        .unwrap_or_else(|err| panic!("PostgreSQL at {url}: {err}"));
+    client
+        .batch_execute(&format!(
+            "DROP SCHEMA IF EXISTS {POSTGRES_SCHEMA} CASCADE; CREATE SCHEMA {POSTGRES_SCHEMA}"
+        ))
+        .unwrap();
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}options=-c%20search_path%3D{POSTGRES_SCHEMA}")
+}
+
+/// Bytes the PostgreSQL run's tables take (indexes and TOAST included).
+fn postgres_bytes(url: &str) -> u64 {
+    let mut client = postgres::Client::connect(url, postgres::NoTls).unwrap();
+    let row = client
+        .query_one(
+            &format!(
+                "SELECT pg_total_relation_size('{POSTGRES_SCHEMA}.operations') \
+                 + pg_total_relation_size('{POSTGRES_SCHEMA}.sessions')"
+            ),
+            &[],
+        )
+        .unwrap();
+    u64::try_from(row.get::<_, i64>(0)).unwrap_or(0)
+}
+
+/// Bytes a durable store holds, for `url` as `open` made it.
+fn stored_bytes(store: &str, url: &str, dir: &std::path::Path) -> u64 {
+    match store {
+        "sqlite" => ["", "-wal"]
+            .iter()
+            .filter_map(|suffix| {
+                std::fs::metadata(format!("{}{suffix}", dir.join("swarm.db").display())).ok()
+            })
+            .map(|meta| meta.len())
+            .sum(),
+        _ => postgres_bytes(url),
+    }
+}
+
+/// The store URL of `store`, with an empty store behind it.
+fn store_url(store: &str, dir: &std::path::Path, settings: &Settings) -> String {
+    match store {
         "memory" => "memory:".to_owned(),
         "sqlite" => {
             let path = dir.join("swarm.db");
             remove_store(&path);
             format!("sqlite:{}", path.display())
         }
-        other => panic!("unknown store {other}: memory or sqlite"),
+        "postgres" => {
+            let url = settings.postgres_url.as_deref().unwrap_or_else(|| {
+                eprintln!("--stores postgres needs --postgres-url or CRA_TEST_POSTGRES_URL");
+                std::process::exit(2)
+            });
+            fresh_postgres_schema(url)
+        }
+        other => panic!("unknown store {other}: memory, sqlite or postgres"),
+    }
+}
+
+fn open(url: &str) -> Resolver {
+    let config = Config {
+        trace_mode: TraceMode::Deferred,
+        buffer_capacity: 1 << 16,
+        clock_skew_seconds: 0,
+        ..Config::default()
     };
-    let resolver = Resolver::open(config, &url).unwrap_or_else(|err| panic!("{url}: {err}"));
+    let resolver = Resolver::open(config, url).unwrap_or_else(|err| panic!("{url}: {err}"));
     resolver.load_atlas_file(ATLAS.as_ref()).unwrap();
     resolver
 }
@@ -279,12 +345,13 @@ fn main() {
     let mut figures = Vec::new();
     let mut flat = true;
     for store in &settings.stores {
-        let resolver = Arc::new(open(store, &dir));
+        let url = store_url(store, &dir, &settings);
+        let resolver = Arc::new(open(&url));
         let run = swarm(&resolver, settings.producers, settings.seconds);
         let rate = run.resolves as f64 / run.seconds;
         let grew = run.rss_end as f64 / run.rss_warm.max(1) as f64;
         eprintln!(
-            "{store:>6}: {rate:9.0} resolves/s over {:.1} s, {} events, lost {}, {}/{} sampled chains \
+            "{store:>8}: {rate:9.0} resolves/s over {:.1} s, {} events, lost {}, {}/{} sampled chains \
              verified, resident {:.1} MiB warm -> {:.1} MiB end (x{grew:.2}), {:.0} B written per event",
             run.seconds,
             run.events,
@@ -304,48 +371,47 @@ fn main() {
             "rss_warm_bytes": run.rss_warm, "rss_end_bytes": run.rss_end,
             "written_bytes_per_event": run.written as f64 / run.events.max(1) as f64,
         }));
+        if store == "memory" {
+            continue;
+        }
+        flat &= grew <= 1.10;
         if store == "sqlite" {
-            flat = grew <= 1.10;
             figures.push(serde_json::json!({
                 "id": "d.written_per_event.sqlite", "kind": "size", "unit": "bytes/event",
                 "what": "bytes written to disk per event during the durable swarm (WAL and checkpoints included)",
                 "median": run.written as f64 / run.events.max(1) as f64,
             }));
-            let latency = durable_latency(&resolver, 500);
-            eprintln!(
-                "await_trace_durable after one resolve: median {:.1} µs, p99 {:.1} µs",
-                percentile(&latency, 0.5) as f64 / 1e3,
-                percentile(&latency, 0.99) as f64 / 1e3
-            );
-            figures.push(serde_json::json!({
-                "id": "d.await_durable.sqlite", "kind": "latency", "unit": "ns",
-                "what": "await_trace_durable on a session right after one resolve (deferred, SQLite, sync=normal)",
-                "samples": latency.len(), "median": percentile(&latency, 0.5),
-                "p99": percentile(&latency, 0.99), "p999": percentile(&latency, 0.999),
-            }));
-            let rates = read_back(&resolver, 7);
-            eprintln!(
-                "reading a stored 10 001-event session back: median {:.2} M events/s",
-                rates[3] / 1e6
-            );
-            let file_bytes = ["", "-wal"]
-                .iter()
-                .filter_map(|suffix| {
-                    std::fs::metadata(format!("{}{suffix}", dir.join("swarm.db").display())).ok()
-                })
-                .map(|meta| meta.len())
-                .sum::<u64>();
-            figures.push(serde_json::json!({
-                "id": "d.stored_per_event.sqlite", "kind": "size", "unit": "bytes/event",
-                "what": "size of the SQLite file and its WAL per event stored",
-                "median": file_bytes as f64 / resolver.store_stats().events_durable.max(1) as f64,
-            }));
-            figures.push(serde_json::json!({
-                "id": "d.read_back.sqlite", "kind": "throughput", "unit": "events/s",
-                "what": "trace_jsonl of a stored (evicted) 10 001-event session, read from the SQLite file",
-                "runs": rates.len(), "median": rates[rates.len() / 2], "min": rates[0], "max": rates[rates.len() - 1],
-            }));
         }
+        let latency = durable_latency(&resolver, 500);
+        eprintln!(
+            "{store}: await_trace_durable after one resolve: median {:.1} µs, p99 {:.1} µs",
+            percentile(&latency, 0.5) as f64 / 1e3,
+            percentile(&latency, 0.99) as f64 / 1e3
+        );
+        figures.push(serde_json::json!({
+            "id": format!("d.await_durable.{store}"), "kind": "latency", "unit": "ns",
+            "what": format!("await_trace_durable on a session right after one resolve (deferred, {store} store): the commit latency"),
+            "samples": latency.len(), "median": percentile(&latency, 0.5),
+            "p99": percentile(&latency, 0.99), "p999": percentile(&latency, 0.999),
+        }));
+        let rates = read_back(&resolver, 7);
+        eprintln!(
+            "{store}: reading a stored 10 001-event session back: median {:.2} M events/s",
+            rates[3] / 1e6
+        );
+        let stored = stored_bytes(store, &url, &dir) as f64
+            / resolver.store_stats().events_durable.max(1) as f64;
+        eprintln!("{store}: {stored:.0} B stored per event");
+        figures.push(serde_json::json!({
+            "id": format!("d.stored_per_event.{store}"), "kind": "size", "unit": "bytes/event",
+            "what": format!("what the {store} store takes per event stored (SQLite: the file and its WAL; PostgreSQL: the tables with their indexes)"),
+            "median": stored,
+        }));
+        figures.push(serde_json::json!({
+            "id": format!("d.read_back.{store}"), "kind": "throughput", "unit": "events/s",
+            "what": format!("trace_jsonl of a stored (evicted) 10 001-event session, read from the {store} store"),
+            "runs": rates.len(), "median": rates[rates.len() / 2], "min": rates[0], "max": rates[rates.len() - 1],
+        }));
     }
     // The SQLite run leaves gigabytes behind: not kept.
     remove_store(&dir.join("swarm.db"));
@@ -354,7 +420,7 @@ fn main() {
         std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     }
     if settings.check_flat && !flat {
-        eprintln!("resident memory grew more than 10 % after warm-up with the SQLite store");
+        eprintln!("resident memory grew more than 10 % after warm-up with a durable store");
         std::process::exit(1);
     }
 }

@@ -4,8 +4,9 @@
 #      floor, and resident memory per stored event;
 #   2. the C bench host (examples/bench.c) against target/release/libcra.so:
 #      per-call latencies with tails, throughputs, the producer swarm;
-#   3. examples/durable_swarm.rs: a producer swarm against the memory store
-#      and a SQLite file, with bytes per event, durable latency, read-back
+#   3. examples/durable_swarm.rs: a producer swarm against a SQLite file, a
+#      PostgreSQL server of its own on this machine (scripts/postgres.sh) and
+#      the memory store, with bytes per event, durable latency, read-back
 #      and resident memory;
 #   4. scripts/bench_report.py merges them with the run's facts.
 # About 5 minutes on 2 cores (plus the first build). `--quick` runs a fraction of everything to
@@ -52,11 +53,14 @@ host_args=(--data bench/data --out "$out/c.json")
 if $quick; then host_args+=(--quick); fi
 "$out/cra_bench" "${host_args[@]}"
 
-step "durable swarm (examples/durable_swarm.rs): memory store, then SQLite"
+step "durable swarm (examples/durable_swarm.rs): SQLite, PostgreSQL, then the memory store"
 durable_seconds=30
 if $quick; then durable_seconds=3; fi
+source scripts/postgres.sh
+pg_start
 cargo run --locked --release --quiet --example durable_swarm -- \
-  --seconds "$durable_seconds" --json "$out/durable.json"
+  --seconds "$durable_seconds" --stores sqlite,postgres,memory --json "$out/durable.json"
+pg_stop
 
 load_end=$(load)
 read -r busy_end steal_end < <(machine_ticks)

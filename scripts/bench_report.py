@@ -35,6 +35,8 @@ TARGETS = {
     "memory.beyond_payload": ("<=", 300.0, "bytes/event", "<= 300 bytes per stored event beyond payload"),
     "durable_swarm.sqlite.2": (">=", 60_000.0, "resolves/s",
                                "durable swarm, 2 producers, SQLite >= 60 k resolves/s, memory flat, zero loss"),
+    "durable_swarm.postgres.2": (">=", 30_000.0, "resolves/s",
+                                 "durable swarm, 2 producers, PostgreSQL on the same 2 cores >= 30 k resolves/s, memory flat, zero loss"),
     "read_back.sqlite": (">=", 1e6, "events/s", "reading a stored 10 000-event session back >= 1 M events/s"),
     "check.parameters_schema": ("<=", 1000.0, "ns", "the parameters schema check <= 1 us"),
 }

@@ -22,7 +22,7 @@ use cra::{Config, ErrorKind, Resolver, SessionId, TraceRead};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{channel, Receiver, RecvTimeoutError};
@@ -40,91 +40,6 @@ const REPORT_TIMEOUT: Duration = Duration::from_secs(300);
 /// The restart test takes the server away: it runs alone, the other tests
 /// side by side.
 static SERVER: RwLock<()> = RwLock::new(());
-
-// ---------------------------------------------------------------------------
-// The server and its databases
-
-/// The server's URL, or `None` (the test is skipped) when
-/// `CRA_TEST_POSTGRES_URL` is unset.
-fn server_url(test: &str) -> Option<String> {
-    match std::env::var("CRA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            skip(test, "CRA_TEST_POSTGRES_URL is unset");
-            None
-        }
-    }
-}
-
-fn skip(test: &str, why: &str) {
-    if std::env::var("CRA_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-        panic!("{test}: {why}, and CRA_REQUIRE_POSTGRES=1 (source scripts/postgres.sh; pg_start)");
-    }
-    eprintln!("{test}: skipped, {why} (source scripts/postgres.sh; pg_start)");
-}
-
-/// `psql` of the server's version when `CRA_TEST_PG_BIN` names it.
-fn psql_program() -> PathBuf {
-    match std::env::var_os("CRA_TEST_PG_BIN") {
-        Some(bin) if Path::new(&bin).join("psql").is_file() => Path::new(&bin).join("psql"),
-        _ => PathBuf::from("psql"),
-    }
-}
-
-/// Runs `sql` on `url` with psql; its output, unaligned, rows only.
-fn psql(url: &str, sql: &str) -> String {
-    let output = Command::new(psql_program())
-        .args([
-            "-X",
-            "-q",
-            "-A",
-            "-t",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            url,
-            "-c",
-            sql,
-        ])
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql {sql}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).expect("psql prints UTF-8")
-}
-
-/// The URL of database `name` on the server of `url`.
-fn database_url(url: &str, name: &str) -> String {
-    let (base, query) = match url.find('?') {
-        Some(at) => url.split_at(at),
-        None => (url, ""),
-    };
-    let authority = base.find("://").expect("a URL") + 3;
-    let host_end = base[authority..]
-        .find('/')
-        .map_or(base.len(), |at| authority + at);
-    format!("{}/{name}{query}", &base[..host_end])
-}
-
-/// A new, empty database for one test; its URL.
-fn fresh_database(url: &str, test: &str) -> String {
-    let name = format!("cra_hosts_{test}_{}", std::process::id());
-    psql(url, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-    psql(url, &format!("CREATE DATABASE {name}"));
-    database_url(url, &name)
-}
-
-fn drop_database(server: &str, database: &str) {
-    let name = database.rsplit('/').next().unwrap();
-    let name = name.split('?').next().unwrap();
-    psql(
-        server,
-        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-    );
-}
 
 // ---------------------------------------------------------------------------
 // A host: a child process of this test binary
@@ -253,9 +168,7 @@ fn host_child() {
         });
     }
 
-    let resolver =
-        Resolver::open(Config::deferred(), &url).unwrap_or_else(|err| panic!("open {url}: {err}"));
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let resolver = open_loaded(&url, Config::deferred());
     let mut retries = Retries::default();
     let sessions: Vec<SessionId> = (0..session_count)
         .map(|n| {
@@ -326,6 +239,7 @@ struct Host {
     reports: Receiver<Value>,
 }
 
+#[derive(Clone, Copy)]
 struct HostSettings {
     sessions: u64,
     /// 0: until [`Host::stop`].
@@ -337,6 +251,13 @@ struct HostSettings {
 }
 
 impl Host {
+    /// Hosts `0..count`, each with `settings`.
+    fn spawn_many(url: &str, count: u64, settings: HostSettings) -> Vec<Host> {
+        (0..count)
+            .map(|id| Host::spawn(url, id, settings))
+            .collect()
+    }
+
     fn spawn(url: &str, id: u64, settings: HostSettings) -> Host {
         let mut child = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -399,6 +320,16 @@ impl Host {
                 }
             }
         }
+    }
+
+    /// The sessions of its `started` report.
+    fn sessions(&self) -> Vec<String> {
+        self.expect("started")["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_owned())
+            .collect()
     }
 
     /// Tells a host started with `rounds: 0` to finish.
@@ -501,27 +432,7 @@ fn psql_exports(url: &str, sessions: &[String]) -> BTreeMap<String, String> {
                 }
                 let file = dir.join(format!("export-{n}.sql"));
                 std::fs::write(&file, script).unwrap();
-                let output = Command::new(psql_program())
-                    .args([
-                        "-X",
-                        "-q",
-                        "-A",
-                        "-t",
-                        "-v",
-                        "ON_ERROR_STOP=1",
-                        "-d",
-                        url,
-                        "-f",
-                    ])
-                    .arg(&file)
-                    .output()
-                    .expect("psql runs");
-                assert!(
-                    output.status.success(),
-                    "psql: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                let text = String::from_utf8(output.stdout).expect("psql prints UTF-8");
+                let text = psql_file(url, &file);
                 let mut exports = exports.lock().unwrap();
                 let mut current: Option<&mut String> = None;
                 for line in text.lines() {
@@ -688,7 +599,7 @@ fn check_database(
 }
 
 /// The expectations of a finished host: exactly its reported heads.
-fn finished_host(done: &Value, expected: &mut BTreeMap<String, Expect>) -> u64 {
+fn finished_host(done: &Value, expected: &mut BTreeMap<String, Expect>) {
     let heads = parse_heads(&done["heads"]);
     let events: u64 = heads.values().map(|ack| ack.events).sum();
     assert_eq!(done["durable"], events, "durable events of host {done}");
@@ -701,7 +612,6 @@ fn finished_host(done: &Value, expected: &mut BTreeMap<String, Expect>) -> u64 {
     for (session, ack) in heads {
         expected.insert(session, Expect { ack, exact: true });
     }
-    events
 }
 
 fn summary(done: &Value) -> Value {
@@ -710,78 +620,83 @@ fn summary(done: &Value) -> Value {
     summary
 }
 
+/// Stops `hosts`, and once each finished, expects exactly its reported
+/// heads (see [`finished_host`]). Their final reports.
+fn finish_hosts(
+    mut hosts: Vec<Host>,
+    what: &str,
+    expected: &mut BTreeMap<String, Expect>,
+) -> Vec<Value> {
+    for host in &mut hosts {
+        host.stop();
+    }
+    hosts
+        .into_iter()
+        .map(|host| {
+            let done = host.finish();
+            eprintln!("{what}: {}", summary(&done));
+            finished_host(&done, expected);
+            done
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------
 // The tests
 
 #[test]
 fn four_hosts_share_one_database() {
-    let Some(server) = server_url("four_hosts_share_one_database") else {
+    let Some(server) = postgres_server("four_hosts_share_one_database") else {
         return;
     };
     let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
-    let url = fresh_database(&server, "four");
+    let database = PgDatabase::new(&server, "hosts_four");
+    let url = database.url();
     let started = Instant::now();
-    let hosts: Vec<Host> = (0..4)
-        .map(|id| {
-            let settings = HostSettings {
-                sessions: 200,
-                rounds: 50,
-                ack_every: 0,
-                pause_ms: 0,
-            };
-            Host::spawn(&url, id, settings)
-        })
+    let settings = HostSettings {
+        sessions: 200,
+        rounds: 50,
+        ack_every: 0,
+        pause_ms: 0,
+    };
+    let hosts = Host::spawn_many(&url, 4, settings);
+    let sessions: Vec<BTreeSet<String>> = hosts
+        .iter()
+        .map(|host| host.sessions().into_iter().collect())
         .collect();
     let mut expected = BTreeMap::new();
-    let mut total = 0;
-    for host in hosts {
-        let started_report = host.expect("started");
-        let done = host.finish();
-        let sessions: BTreeSet<&str> = started_report["sessions"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|s| s.as_str().unwrap())
-            .collect();
-        let reported: BTreeSet<&str> = done["heads"]
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(sessions, reported);
-        eprintln!("host: {}", summary(&done));
-        total += finished_host(&done, &mut expected);
+    let done = finish_hosts(hosts, "host", &mut expected);
+    for (sessions, done) in sessions.iter().zip(&done) {
+        let reported: BTreeSet<String> =
+            done["heads"].as_object().unwrap().keys().cloned().collect();
+        assert_eq!(*sessions, reported);
     }
+    let total: u64 = expected.values().map(|expect| expect.ack.events).sum();
     eprintln!(
         "four hosts: {total} events durable in {:.1} s",
         started.elapsed().as_secs_f64()
     );
     assert_eq!(expected.len(), 800);
     check_database(&url, &expected, true, "four hosts");
-    drop_database(&server, &url);
 }
 
 #[test]
 fn a_killed_host_loses_nothing_it_acknowledged() {
-    let Some(server) = server_url("a_killed_host_loses_nothing_it_acknowledged") else {
+    let Some(server) = postgres_server("a_killed_host_loses_nothing_it_acknowledged") else {
         return;
     };
     let _shared = SERVER.read().unwrap_or_else(|e| e.into_inner());
-    let url = fresh_database(&server, "killed");
+    let database = PgDatabase::new(&server, "hosts_killed");
+    let url = database.url();
     // The survivors run until told to stop: they are busy before, while and
     // after the victim is killed.
-    let mut survivors: Vec<Host> = (0..2)
-        .map(|id| {
-            let settings = HostSettings {
-                sessions: 40,
-                rounds: 0,
-                ack_every: 10,
-                pause_ms: 50,
-            };
-            Host::spawn(&url, id, settings)
-        })
-        .collect();
+    let survivor_settings = HostSettings {
+        sessions: 40,
+        rounds: 0,
+        ack_every: 10,
+        pause_ms: 50,
+    };
+    let survivors = Host::spawn_many(&url, 2, survivor_settings);
     let victim_settings = HostSettings {
         sessions: 50,
         rounds: 0,
@@ -792,12 +707,7 @@ fn a_killed_host_loses_nothing_it_acknowledged() {
         survivor.expect("running");
     }
     let mut victim = Host::spawn(&url, 2, victim_settings);
-    let victim_sessions: Vec<String> = victim.expect("started")["sessions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s.as_str().unwrap().to_owned())
-        .collect();
+    let victim_sessions = victim.sessions();
 
     // Every acknowledgement counts; a later one covers more.
     let mut acknowledged: BTreeMap<String, Ack> = BTreeMap::new();
@@ -824,15 +734,8 @@ fn a_killed_host_loses_nothing_it_acknowledged() {
     );
 
     std::thread::sleep(Duration::from_secs(1));
-    for survivor in &mut survivors {
-        survivor.stop();
-    }
     let mut expected = BTreeMap::new();
-    for host in survivors {
-        let done = host.finish();
-        eprintln!("survivor: {}", summary(&done));
-        finished_host(&done, &mut expected);
-    }
+    finish_hosts(survivors, "survivor", &mut expected);
     for (session, ack) in &acknowledged {
         let expect = Expect {
             ack: ack.clone(),
@@ -858,8 +761,7 @@ fn a_killed_host_loses_nothing_it_acknowledged() {
     });
 
     // Another resolver takes the killed host's open sessions over and goes on.
-    let resolver = Resolver::open(Config::deferred(), &url).unwrap();
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    let resolver = open_loaded(&url, Config::deferred());
     let mut resumed = BTreeMap::new();
     for session in &victim_sessions {
         let id = SessionId::parse(session).unwrap();
@@ -901,12 +803,11 @@ fn a_killed_host_loses_nothing_it_acknowledged() {
     }
     drop(resolver);
     check_database(&url, &expected, false, "resumed sessions");
-    drop_database(&server, &url);
 }
 
 #[test]
 fn a_server_restart_loses_and_repeats_nothing() {
-    let Some(server) = server_url("a_server_restart_loses_and_repeats_nothing") else {
+    let Some(server) = postgres_server("a_server_restart_loses_and_repeats_nothing") else {
         return;
     };
     let Ok(pg_ctl) = std::env::var("CRA_TEST_PG_CTL") else {
@@ -917,19 +818,16 @@ fn a_server_restart_loses_and_repeats_nothing() {
         return;
     };
     let _alone = SERVER.write().unwrap_or_else(|e| e.into_inner());
-    let url = fresh_database(&server, "restart");
-    let mut hosts: Vec<Host> = (0..3)
-        .map(|id| {
-            let settings = HostSettings {
-                sessions: 30,
-                rounds: 0,
-                // Durable waits during the outage too.
-                ack_every: 5,
-                pause_ms: 50,
-            };
-            Host::spawn(&url, id, settings)
-        })
-        .collect();
+    let database = PgDatabase::new(&server, "hosts_restart");
+    let url = database.url();
+    let settings = HostSettings {
+        sessions: 30,
+        rounds: 0,
+        // Durable waits during the outage too.
+        ack_every: 5,
+        pause_ms: 50,
+    };
+    let hosts = Host::spawn_many(&url, 3, settings);
     for host in &hosts {
         host.expect("running");
     }
@@ -946,21 +844,15 @@ fn a_server_restart_loses_and_repeats_nothing() {
         restart_started.elapsed().as_secs_f64()
     );
     std::thread::sleep(Duration::from_secs(2));
-    for host in &mut hosts {
-        host.stop();
-    }
 
     let mut expected = BTreeMap::new();
-    let mut write_errors = 0;
-    for host in hosts {
-        let done = host.finish();
-        eprintln!("host: {}", summary(&done));
-        write_errors += done["write_errors"].as_u64().unwrap();
-        finished_host(&done, &mut expected);
-    }
+    let done = finish_hosts(hosts, "host", &mut expected);
+    let write_errors: u64 = done
+        .iter()
+        .map(|done| done["write_errors"].as_u64().unwrap())
+        .sum();
     assert!(write_errors > 0, "no host saw the server go away");
     check_database(&url, &expected, true, "server restart");
-    drop_database(&server, &url);
 }
 
 #[test]

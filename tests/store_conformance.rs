@@ -14,7 +14,7 @@ use common::*;
 use cra::{Config, ErrorKind, FailureKind, Resolver, SessionId, TraceRead, VerifyOptions};
 use rusqlite::Connection;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -63,7 +63,7 @@ impl TestStore {
 
     /// A resolver on the store with the billing atlas loaded.
     fn open(&self, config: Config) -> Resolver {
-        open_url(&self.url, config)
+        open_loaded(&self.url, config)
     }
 
     /// Deletes the session's last stored operation, as a cut file or a
@@ -92,12 +92,6 @@ impl TestStore {
     }
 }
 
-fn open_url(url: &str, config: Config) -> Resolver {
-    let resolver = Resolver::open(config, url).unwrap();
-    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
-    resolver
-}
-
 /// Runs `test` against a SQLite store, then against a PostgreSQL one when
 /// the tests have a server.
 fn each_store(name: &str, test: impl Fn(&TestStore)) {
@@ -109,12 +103,9 @@ fn each_store(name: &str, test: impl Fn(&TestStore)) {
 /// Runs `test` against a PostgreSQL store when the tests have a server,
 /// else says that it was skipped.
 fn postgres_only(name: &str, test: impl Fn(&TestStore)) {
-    match postgres_server() {
-        Some(server) => {
-            eprintln!("{name}: PostgreSQL");
-            test(&TestStore::postgres(&server));
-        }
-        None => println!("{name}: PostgreSQL skipped (CRA_TEST_POSTGRES_URL is not set)"),
+    if let Some(server) = postgres_server(&format!("{name}: PostgreSQL")) {
+        eprintln!("{name}: PostgreSQL");
+        test(&TestStore::postgres(&server));
     }
 }
 
@@ -255,7 +246,7 @@ fn crash_child() {
     let Ok(url) = std::env::var("CRA_CRASH_STORE") else {
         return;
     };
-    let resolver = open_url(&url, Config::deferred());
+    let resolver = open_loaded(&url, Config::deferred());
     let sessions: Vec<SessionId> = (0..8)
         .map(|_| resolver.begin_session(AGENT, "Monthly close").unwrap())
         .collect();
@@ -286,7 +277,7 @@ fn a_crash_loses_nothing_acknowledged() {
         for (run, kill_after) in [(0, 1), (1, 3), (2, 8)] {
             let store = match store.kind {
                 Kind::Sqlite => TestStore::sqlite(&format!("crash-{run}")),
-                Kind::Postgres => TestStore::postgres(&postgres_server().unwrap()),
+                Kind::Postgres => TestStore::postgres(&postgres_url().unwrap()),
             };
             crash_and_recover(&store, run, kill_after);
         }
@@ -421,28 +412,6 @@ fn end_connections(store: &TestStore, application: &str) -> i64 {
         )
         .unwrap()
         .get(0)
-}
-
-/// `psql` of the server's version when `CRA_TEST_PG_BIN` names it.
-fn psql_program() -> PathBuf {
-    match std::env::var_os("CRA_TEST_PG_BIN") {
-        Some(bin) if Path::new(&bin).join("psql").is_file() => Path::new(&bin).join("psql"),
-        _ => PathBuf::from("psql"),
-    }
-}
-
-/// What `psql "$URL" -XAtc "$SQL"` prints.
-fn psql(url: &str, sql: &str) -> String {
-    let output = Command::new(psql_program())
-        .args([url, "-XAtc", sql])
-        .output()
-        .expect("psql runs");
-    assert!(
-        output.status.success(),
-        "psql: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 /// A session that begins, resolves, checks and reports, and ends, with text
@@ -653,7 +622,7 @@ fn trace_lines_exported_with_psql_are_the_trace() {
 fn broken_connections_are_made_again() {
     postgres_only("pg-reconnect", |store| {
         let (url, application) = traced_url(store);
-        let resolver = open_url(&url, Config::default());
+        let resolver = open_loaded(&url, Config::default());
         let session = resolver.begin_session(AGENT, "Monthly close").unwrap();
         resolve_once(&resolver, session, "r1");
         resolver.await_trace_durable(None, WAIT).unwrap();
@@ -695,7 +664,7 @@ fn a_session_taken_while_its_writer_was_away_is_not_forked() {
             shutdown_timeout: Duration::from_millis(100),
             ..Config::default()
         };
-        let away = open_url(&url, config);
+        let away = open_loaded(&url, config);
         let session = away.begin_session(AGENT, "Monthly close").unwrap();
         resolve_once(&away, session, "r1");
         away.await_trace_durable(None, WAIT).unwrap();

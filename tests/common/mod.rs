@@ -1,6 +1,13 @@
 //! Shared fixtures of the integration tests: a billing atlas, request
-//! builders, trace parsing, and the independent Python verifier.
+//! builders, trace parsing, the independent Python verifier, and the
+//! PostgreSQL server (`postgres.rs`).
+//!
+//! Every integration test compiles this module and uses only part of it.
 #![allow(dead_code)]
+
+mod postgres;
+
+pub use self::postgres::*;
 
 use cra::{Resolver, SessionId};
 use serde_json::{json, Value};
@@ -159,7 +166,7 @@ pub fn new_resolver(config: cra::Config) -> TestResolver {
             }
         }
         Ok("postgres") => {
-            let server = postgres_server().expect(
+            let server = postgres_url().expect(
                 "CRA_TEST_STORE=postgres needs CRA_TEST_POSTGRES_URL (scripts/postgres.sh)",
             );
             let schema = PgSchema::new(&server);
@@ -179,90 +186,15 @@ pub fn new_resolver(config: cra::Config) -> TestResolver {
     }
 }
 
-/// The PostgreSQL server the tests may use: `CRA_TEST_POSTGRES_URL`
-/// (`scripts/postgres.sh` starts one and sets it), or `None`. Panics when
-/// it is unset but `CRA_REQUIRE_POSTGRES=1`, so a run that must test
-/// PostgreSQL never passes by skipping it.
-pub fn postgres_server() -> Option<String> {
-    match std::env::var("CRA_TEST_POSTGRES_URL") {
-        Ok(url) if !url.is_empty() => Some(url),
-        _ => {
-            assert!(
-                std::env::var("CRA_REQUIRE_POSTGRES").as_deref() != Ok("1"),
-                "CRA_REQUIRE_POSTGRES=1 but CRA_TEST_POSTGRES_URL is not set"
-            );
-            None
-        }
-    }
-}
-
-/// A schema of its own on the tests' PostgreSQL server, so tests running
-/// at once never share tables; dropped (with everything in it) when
-/// dropped. Stores reach it through their URL's `search_path`.
-pub struct PgSchema {
-    server: String,
-    pub name: String,
-}
-
-impl PgSchema {
-    pub fn new(server: &str) -> PgSchema {
-        static SCHEMAS: AtomicUsize = AtomicUsize::new(0);
-        let name = format!(
-            "cra_test_{}_{}",
-            std::process::id(),
-            SCHEMAS.fetch_add(1, Ordering::SeqCst)
-        );
-        let mut admin = postgres::Client::connect(server, postgres::NoTls).unwrap();
-        admin
-            .batch_execute(&format!(
-                "DROP SCHEMA IF EXISTS {name} CASCADE; CREATE SCHEMA {name}"
-            ))
-            .unwrap();
-        PgSchema {
-            server: server.to_owned(),
-            name,
-        }
-    }
-
-    /// The store URL of this schema, with `extra` parameters
-    /// (`name=value&…`, or empty).
-    pub fn url_with(&self, extra: &str) -> String {
-        let separator = if self.server.contains('?') { '&' } else { '?' };
-        let mut url = format!(
-            "{}{separator}options=-c%20search_path%3D{}",
-            self.server, self.name
-        );
-        if !extra.is_empty() {
-            url.push('&');
-            url.push_str(extra);
-        }
-        url
-    }
-
-    pub fn url(&self) -> String {
-        self.url_with("")
-    }
-
-    /// A connection of the test's own, with this schema first on its path.
-    pub fn client(&self) -> postgres::Client {
-        let mut client = postgres::Client::connect(&self.server, postgres::NoTls).unwrap();
-        client
-            .batch_execute(&format!("SET search_path = {}", self.name))
-            .unwrap();
-        client
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name));
-        }
-    }
-}
-
 pub fn loaded_resolver(config: cra::Config) -> TestResolver {
     let resolver = new_resolver(config);
+    resolver.load_atlas(&billing_atlas().to_string()).unwrap();
+    resolver
+}
+
+/// A resolver on the store at `url` with the billing atlas loaded.
+pub fn open_loaded(url: &str, config: cra::Config) -> Resolver {
+    let resolver = Resolver::open(config, url).unwrap_or_else(|err| panic!("open {url}: {err}"));
     resolver.load_atlas(&billing_atlas().to_string()).unwrap();
     resolver
 }
