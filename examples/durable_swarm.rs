@@ -18,7 +18,7 @@
 //! created again first, in the database of `--postgres-url` (default: the
 //! environment's `CRA_TEST_POSTGRES_URL`, which `scripts/postgres.sh` sets).
 //! `--check-flat` exits 1 when a durable store's run grew its resident
-//! memory more than 10 % from its warm-up to its end (the test command runs
+//! memory more than 25 % from its warm-up to its end (the test command runs
 //! it briefly). Figures go to stderr, and as JSON (the bench host's format)
 //! to FILE.
 
@@ -30,6 +30,12 @@ use std::time::{Duration, Instant};
 const ATLAS: &str = "bench/data/atlas-a.json";
 const RESOLVES_PER_SESSION: u64 = 100;
 const WAIT: Duration = Duration::from_secs(120);
+/// The most resident memory may grow from warm-up to the end of a durable
+/// store's run and still count as flat. Medians of a quarter of the run
+/// each still move by up to a sixth between runs as the allocator keeps
+/// and returns memory; a store that kept its events would grow by its
+/// event rate times their size, far more in a few seconds.
+const FLAT_GROWTH: f64 = 1.25;
 
 struct Settings {
     seconds: f64,
@@ -374,7 +380,7 @@ fn main() {
         if store == "memory" {
             continue;
         }
-        flat &= grew <= 1.10;
+        flat &= grew <= FLAT_GROWTH;
         if store == "sqlite" {
             figures.push(serde_json::json!({
                 "id": "d.written_per_event.sqlite", "kind": "size", "unit": "bytes/event",
@@ -420,7 +426,9 @@ fn main() {
         std::fs::write(path, serde_json::to_string_pretty(&report).unwrap()).unwrap();
     }
     if settings.check_flat && !flat {
-        eprintln!("resident memory grew more than 10 % after warm-up with a durable store");
+        eprintln!(
+            "resident memory grew more than {FLAT_GROWTH}x after warm-up with a durable store"
+        );
         std::process::exit(1);
     }
 }
