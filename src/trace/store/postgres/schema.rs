@@ -10,9 +10,13 @@
 //! The events are `text`, read as `json` where SQL needs them (`json`
 //! keeps the text as written; `jsonb` would reorder the payload's members
 //! and change the text that was hashed). Plain text spares the server a
-//! JSON parse of every operation on the write path (a bulk insert of
-//! 50,688 operations took 1.2 s as `text`, 3.6 s as `json`); libcra wrote
-//! the text, and the chain's hashes check it.
+//! JSON parse of every operation on the write path (bench/FINDINGS.md);
+//! libcra wrote the text, and the chain's hashes check it.
+//!
+//! `toast_tuple_target = 8160` keeps an operation's row in the table as
+//! written up to a page's worth: by default PostgreSQL compresses every
+//! row over about 2 KiB, most operations, on a CPU the server often shares
+//! with the hosts; the rows take more room instead.
 
 use super::connection::describe;
 use postgres::Client;
@@ -50,7 +54,7 @@ CREATE TABLE operations (
   -- [[event_id, span_id, parent_span_id, timestamp, event_type, payload, event_hash], ...]
   events         text NOT NULL,
   PRIMARY KEY (session_id, first_sequence)
-);
+) WITH (toast_tuple_target = 8160);
 -- Every event as its TRACE/1.0 line, in chain order within a session. The
 -- members of the compact array are json text as stored, so the payload is
 -- exactly the text that was hashed.
