@@ -35,7 +35,7 @@ step "durable swarm, short form: a SQLite store keeps resident memory flat"
 cargo run --locked --release --quiet --example durable_swarm -- --seconds 12 --stores sqlite --check-flat
 
 step "loom model check of the wait protocol"
-RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+RUSTFLAGS="--cfg cra_loom" CARGO_TARGET_DIR=target/loom \
   cargo test --locked --release --lib trace::deferred::progress
 
 step "Go binding"

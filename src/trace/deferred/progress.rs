@@ -21,13 +21,15 @@
 
 // Only the crate's own test build has loom (a dev-dependency). The same
 // crate, built as its own dev-dependency (for the test support), sees
-// `--cfg loom` too, and uses std.
-#[cfg(all(loom, test))]
+// `--cfg cra_loom` too, and uses std. The cfg is not loom's usual `loom`:
+// tokio (under the PostgreSQL client) reads that one and leaves out its
+// networking.
+#[cfg(all(cra_loom, test))]
 use loom::sync::{
     atomic::{fence, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
 };
-#[cfg(not(all(loom, test)))]
+#[cfg(not(all(cra_loom, test)))]
 use std::sync::{
     atomic::{fence, AtomicUsize, Ordering},
     Condvar, Mutex, MutexGuard,
@@ -37,7 +39,7 @@ use std::time::Instant;
 /// A waiter re-checks its condition at least this often, so a notification
 /// the processor batches (or that a slow store call delays) costs a waiter
 /// at most this much latency, never a missed wake-up.
-#[cfg(not(all(loom, test)))]
+#[cfg(not(all(cra_loom, test)))]
 const RECHECK: std::time::Duration = std::time::Duration::from_millis(1);
 
 #[derive(Debug, Default)]
@@ -95,7 +97,7 @@ impl Progress {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    #[cfg(not(all(loom, test)))]
+    #[cfg(not(all(cra_loom, test)))]
     fn sleep<'a>(
         &self,
         guard: MutexGuard<'a, ()>,
@@ -109,7 +111,7 @@ impl Progress {
 
     /// loom does not model time: it sleeps until notified, so a lost
     /// wake-up shows up as a deadlock in the model.
-    #[cfg(all(loom, test))]
+    #[cfg(all(cra_loom, test))]
     fn sleep<'a>(
         &self,
         guard: MutexGuard<'a, ()>,
@@ -119,7 +121,7 @@ impl Progress {
     }
 }
 
-#[cfg(all(test, not(loom)))]
+#[cfg(all(test, not(cra_loom)))]
 mod tests {
     use super::*;
     use std::sync::atomic::AtomicU64;
@@ -157,8 +159,8 @@ mod tests {
 }
 
 /// Model checks of the wake-up protocol; run with
-/// `RUSTFLAGS="--cfg loom" cargo test --release --lib trace::deferred::progress`.
-#[cfg(all(test, loom))]
+/// `RUSTFLAGS="--cfg cra_loom" cargo test --release --lib trace::deferred::progress`.
+#[cfg(all(test, cra_loom))]
 mod loom_tests {
     use super::*;
     use loom::sync::atomic::AtomicU64;
