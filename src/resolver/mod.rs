@@ -8,6 +8,7 @@
 
 mod agents;
 mod approval;
+mod builder;
 mod check;
 mod check_request;
 mod lookup;
@@ -26,6 +27,7 @@ mod wire;
 #[cfg(test)]
 mod durable_tests;
 
+pub use builder::ResolverBuilder;
 pub use resolution::DecisionType;
 pub use session::SessionId;
 
@@ -36,7 +38,7 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::files::read_regular_file;
 use crate::limits::{MAX_ATLAS_LEN, MAX_ID_LEN, MAX_TEXT_LEN};
 use crate::policy::usage::UsageView;
-use crate::time::clock::{Clock, SystemClock, UnixMicros};
+use crate::time::clock::{Clock, UnixMicros};
 use crate::trace::chain::SessionChain;
 use crate::trace::deferred::ShutdownReport;
 use crate::trace::event::ids::new_v7;
@@ -46,8 +48,6 @@ use crate::trace::record::operation::{
 };
 use crate::trace::recorder::Recorder;
 use crate::trace::stats::TraceStats;
-use crate::trace::store::url::StoreUrl;
-use crate::trace::store::{postgres, sqlite, DurableStore, MemoryStore, TraceStore};
 use agents::AgentUsage;
 use parking_lot::{Mutex, RwLock};
 use request::{parse_request, Request};
@@ -109,114 +109,6 @@ pub struct Resolver {
     recorder: Recorder,
 }
 
-/// Where a [`ResolverBuilder`] puts sealed events.
-enum StoreChoice {
-    /// A store object of the caller's (the default: a new [`MemoryStore`]).
-    Given(Arc<dyn TraceStore>),
-    /// A store URL, opened when the resolver is built.
-    Url(String),
-    /// A durable store already started (tests with a database of their own).
-    #[cfg(test)]
-    Durable(Arc<DurableStore>),
-}
-
-/// Builds a [`Resolver`] with a clock or trace store of the caller's.
-pub struct ResolverBuilder {
-    config: Config,
-    clock: Arc<dyn Clock>,
-    store: StoreChoice,
-}
-
-impl ResolverBuilder {
-    /// Reads time from `clock` instead of the system clock.
-    pub fn clock(mut self, clock: Arc<dyn Clock>) -> ResolverBuilder {
-        self.clock = clock;
-        self
-    }
-
-    /// Stores sealed events in `store` instead of a private [`MemoryStore`].
-    ///
-    /// ```
-    /// use cra::{Config, MemoryStore, Resolver};
-    /// use std::sync::Arc;
-    ///
-    /// let store = Arc::new(MemoryStore::new());
-    /// let resolver = Resolver::builder(Config::default()).store(store.clone()).build()?;
-    /// resolver.begin_session("agent-7", "Close the month")?;
-    /// assert_eq!(store.total_len(), 1); // session.started
-    /// # Ok::<(), cra::Error>(())
-    /// ```
-    pub fn store(mut self, store: Arc<dyn TraceStore>) -> ResolverBuilder {
-        self.store = StoreChoice::Given(store);
-        self
-    }
-
-    /// Opens the store `url` names when the resolver is built: `memory:`
-    /// (the default) or `sqlite:PATH` (a durable file, created when
-    /// missing, reopened with every session it holds when present).
-    pub fn store_url(mut self, url: &str) -> ResolverBuilder {
-        self.store = StoreChoice::Url(url.to_owned());
-        self
-    }
-
-    /// Commits to `store` (tests: a database that fails on command).
-    #[cfg(test)]
-    pub(crate) fn durable_store(mut self, store: Arc<DurableStore>) -> ResolverBuilder {
-        self.store = StoreChoice::Durable(store);
-        self
-    }
-
-    /// Errors: `InvalidArgument` naming a setting out of range or what is
-    /// wrong with the store URL; `Io` when the store cannot be opened (the
-    /// file cannot be created, another resolver has it open, it is not a
-    /// trace store or of another schema version).
-    pub fn build(self) -> Result<Resolver> {
-        self.config.validate()?;
-        let sessions = Arc::new(SessionTable::new());
-        let recorder = match self.store {
-            StoreChoice::Given(store) => Recorder::new(&self.config, store)?,
-            StoreChoice::Url(url) => match StoreUrl::parse(&url)? {
-                StoreUrl::Memory => Recorder::new(&self.config, Arc::new(MemoryStore::new()))?,
-                StoreUrl::Sqlite(url) => {
-                    let store = Arc::new(sqlite::open(&url)?);
-                    evict_from(&store, &sessions);
-                    Recorder::durable(&self.config, store)?
-                }
-                StoreUrl::Postgres(url) => {
-                    let store = Arc::new(postgres::open(&url)?);
-                    evict_from(&store, &sessions);
-                    Recorder::durable(&self.config, store)?
-                }
-            },
-            #[cfg(test)]
-            StoreChoice::Durable(store) => {
-                evict_from(&store, &sessions);
-                Recorder::durable(&self.config, store)?
-            }
-        };
-        Ok(Resolver {
-            recorder,
-            config: self.config,
-            clock: self.clock,
-            catalog: RwLock::new(Arc::new(Catalog::new())),
-            catalog_writer: Mutex::new(()),
-            sessions,
-            agents: AgentUsage::default(),
-            resuming: Mutex::new(()),
-        })
-    }
-}
-
-/// Ended sessions whose events `store` has all committed leave `sessions`.
-fn evict_from(store: &DurableStore, sessions: &Arc<SessionTable>) {
-    let sessions = Arc::downgrade(sessions);
-    store.on_eviction(Box::new(move |id| {
-        if let Some(sessions) = sessions.upgrade() {
-            sessions.evict(id);
-        }
-    }));
-}
-
 impl Resolver {
     /// A resolver with `config`, the system clock and an in-memory store.
     ///
@@ -234,11 +126,7 @@ impl Resolver {
     }
 
     pub fn builder(config: Config) -> ResolverBuilder {
-        ResolverBuilder {
-            config,
-            clock: Arc::new(SystemClock),
-            store: StoreChoice::Given(Arc::new(MemoryStore::new())),
-        }
+        ResolverBuilder::new(config)
     }
 
     pub fn config(&self) -> &Config {
